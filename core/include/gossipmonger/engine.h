@@ -1,0 +1,165 @@
+// Engine: the Scuttlebutt protocol without I/O. It holds no socket, thread
+// or clock: time comes in as an argument, messages to send and events to
+// announce come out as values (TakeOutbox, TakeEvents). The runtime
+// (Gossipmonger) drives it from an asio::io_context; the simulator drives
+// thousands of them in virtual time.
+//
+// Ownership: the engine references its Storage, which must outlive it. The
+// storage holds every PeerRecord; the engine keeps only each peer's
+// heartbeat and failure detector.
+//
+// Threading: not thread-safe; one thread (executor) at a time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "gossipmonger/events.h"
+#include "gossipmonger/failure_detector.h"
+#include "gossipmonger/message.h"
+#include "gossipmonger/options.h"
+#include "gossipmonger/status.h"
+#include "gossipmonger/storage.h"
+
+namespace gossipmonger {
+
+// A message the engine wants sent.
+struct OutgoingMessage {
+  PeerEndpoint to;
+  Message message;
+};
+
+// Counters, for tests, the simulator and operators.
+struct EngineStats {
+  std::uint64_t rounds = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_dropped = 0;  // malformed or over a limit
+  std::uint64_t deltas_applied = 0;
+  std::uint64_t deltas_ignored = 0;  // already known or of a stale lineage
+  std::uint64_t local_pauses = 0;
+  std::uint64_t lineage_restarts = 0;  // this node had to take a new generation
+};
+
+class Engine {
+ public:
+  // `self`: this node's id and address. `fresh_generation`: the generation to
+  // take if `storage` holds nothing of `self` (the runtime passes the wall
+  // clock in seconds); with persisted state the stored generation and
+  // version counter are resumed. `rng_seed` makes every random choice
+  // reproducible. `max_body_bytes`: the transport's MaxBodyBytes().
+  Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
+         Generation fresh_generation, std::uint64_t rng_seed,
+         std::size_t max_body_bytes);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // One gossip round (the seed's gossip() steps): raise the heartbeat, send
+  // a digest to a random live peer, maybe to a dead one, to a seed when
+  // fewer than MINIMUM_LIVE_PEERS are live, then convict peers whose phi
+  // exceeds DEAD_PEER_PHI.
+  void Tick(Timestamp now);
+
+  // A message from the transport. Malformed input is dropped, counted and
+  // reported as an ErrorEvent; it never throws.
+  void Receive(const Message& message, Timestamp now);
+
+  // The seed's update(key, value): sets a local key. A changed value takes
+  // the next version; an unchanged one takes none. Refused (and nothing
+  // changes) if the key or value breaks a limit or could never fit a message
+  // of this transport. A storage failure is returned (and announced) but the
+  // value stays set in memory.
+  Status Update(std::string_view key, std::string_view value);
+
+  // Checks Update's argument limits without an engine (for callers on
+  // another thread).
+  static Status ValidateUpdate(const PeerEndpoint& self, std::string_view key,
+                               std::string_view value, const Options& options,
+                               std::size_t max_body_bytes);
+  // Checks the options and the transport's budget; the constructor throws
+  // std::invalid_argument with this text when they are invalid.
+  static Status ValidateOptions(const Options& options, std::size_t max_body_bytes);
+
+  std::vector<OutgoingMessage> TakeOutbox();
+  std::vector<Event> TakeEvents();
+
+  // --- inspection -----------------------------------------------------
+  const PeerEndpoint& self() const { return self_; }
+  Generation generation() const { return generation_; }
+  Heartbeat heartbeat() const { return heartbeat_; }
+  Version version() const { return version_; }
+  const Options& options() const { return options_; }
+  const EngineStats& stats() const { return stats_; }
+  // The digest this node would send now (its own entry first).
+  std::vector<DigestEntry> FullDigest() const;
+  // Phi of a known peer at `now`, or nullopt for an unknown one or self.
+  std::optional<double> Phi(std::string_view peer_id, Timestamp now) const;
+  std::optional<Heartbeat> KnownHeartbeat(std::string_view peer_id) const;
+
+ private:
+  struct Liveness {
+    Heartbeat heartbeat;
+    PhiAccrualDetector detector;
+  };
+  // A peer the receiver of a message lacks deltas of.
+  struct DeltaNeed {
+    const PeerRecord* peer;
+    Version from_version_excluded;
+    bool send_address;
+  };
+
+  void StartFromStorage(Timestamp now, Generation fresh_generation);
+  Status ValidateMessage(const Message& message) const;
+  void AbsorbDigest(const Message& message, Timestamp now);
+  void AbsorbOwnEntry(const DigestEntry& entry);
+  void AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sender,
+                       Timestamp now);
+  void ApplyDeltas(const Message& message, Timestamp now);
+  void ApplyPeerDeltas(const PeerDeltas& group, Timestamp now);
+  void ReplyToDigest(const Message& digest);
+  void AcknowledgeReply(const Message& reply);
+
+  // Fills `out.deltas` from `needs` within MAX_DELTAS_PER_GOSSIP and the byte
+  // budget; `out.digest` must already be final.
+  void FillDeltas(std::vector<DeltaNeed> needs, Message& out);
+  std::vector<DigestEntry> DigestForSyn(bool* partial);
+  void SendDigest(const PeerEndpoint& to);
+  void ChooseGossipTargets();
+  void UpdateLiveness(Timestamp now);
+  void ForgivePause(Timestamp now);
+  void StartNewLineage(Generation above);
+
+  // Creates or re-lineages a peer; returns false (and reports) if refused.
+  bool AdmitPeer(const PeerHeader& header, Timestamp now);
+  void SetLive(const PeerRecord& peer, bool live);
+  // The liveness of a stored peer; created if missing, so that a storage
+  // filled behind the engine's back cannot make it throw.
+  Liveness& LivenessOf(const PeerId& id, Timestamp now);
+  void Report(Status status);
+  void Persist(Status status);
+  DigestEntry OwnEntry() const;
+  DigestEntry EntryOf(const PeerRecord& peer) const;
+  Message NewMessage(MessageKind kind) const;
+  std::size_t BodyBudget() const { return max_body_bytes_; }
+
+  PeerEndpoint self_;
+  Options options_;
+  Storage& storage_;
+  std::size_t max_body_bytes_;
+  Generation generation_;
+  Version version_;
+  Heartbeat heartbeat_;
+  std::optional<Timestamp> last_tick_;
+  std::unordered_map<PeerId, Liveness> liveness_;
+  std::mt19937_64 rng_;
+  std::vector<OutgoingMessage> outbox_;
+  std::vector<Event> events_;
+  EngineStats stats_;
+};
+
+}  // namespace gossipmonger

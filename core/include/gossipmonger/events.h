@@ -1,0 +1,49 @@
+// What the engine announces: the seed's semantic events as values. The
+// runtime turns them into callbacks; the simulator counts them. (The seed's
+// protocol events, `digest send` and friends, are raised by the runtime
+// around the transport, where the message already exists.)
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "gossipmonger/message.h"
+#include "gossipmonger/status.h"
+#include "gossipmonger/types.h"
+
+namespace gossipmonger {
+
+// `error`: something was refused, dropped or could not be persisted. The
+// node goes on.
+struct ErrorEvent {
+  Status status;
+};
+// `new peer`: the node learned of a peer it did not know.
+struct NewPeerEvent {
+  PeerEndpoint peer;
+};
+// `peer dead`: phi of a live peer exceeded DEAD_PEER_PHI.
+struct PeerDeadEvent {
+  PeerEndpoint peer;
+};
+// `peer live`: a dead peer's heartbeat rose again.
+struct PeerLiveEvent {
+  PeerEndpoint peer;
+};
+// `update`: a remote peer's key took a new value.
+struct UpdateEvent {
+  PeerId peer;
+  std::string key;
+  std::string value;
+  Version version;
+};
+// `unknown peer`: deltas arrived for a peer this node does not know and the
+// sender gave no address for it. They were dropped.
+struct UnknownPeerEvent {
+  PeerId peer;
+};
+
+using Event = std::variant<ErrorEvent, NewPeerEvent, PeerDeadEvent, PeerLiveEvent,
+                           UpdateEvent, UnknownPeerEvent>;
+
+}  // namespace gossipmonger

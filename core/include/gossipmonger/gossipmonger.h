@@ -1,0 +1,137 @@
+// Gossipmonger: the seed's public API in C++. It binds an Engine to an
+// asio::io_context (the gossip timer), one Storage and one Transport.
+//
+//   asio::io_context io;
+//   gossipmonger::MemoryStorage storage;            // or SQLite, RocksDB
+//   gossipmonger::TcpTransport transport(io, ...);  // or UDP; must listen
+//   gossipmonger::Gossipmonger node(io, {"localId", "127.0.0.1:9742"},
+//                                   options, storage, transport);
+//   node.OnUpdate([](const gossipmonger::UpdateEvent& e) { ... });
+//   node.Gossip();                // start gossiping
+//   node.Update("foo", "bar");    // gossiped to the rest of the cluster
+//   io.run();
+//
+// Threading rule: the engine's state is touched only on the io_context's
+// executor. Gossip, Update and Stop may be called from any thread: off the
+// executor they are posted to it. Event callbacks run on the executor. The
+// read accessors (GetPeer, Get, engine(), storage()) must be called on the
+// executor (or while the io_context is not running).
+//
+// Unlike the seed, no storage or transport is created behind your back: the
+// library picks plugins at link time, so you pass the ones you linked.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "gossipmonger/engine.h"
+#include "gossipmonger/events.h"
+#include "gossipmonger/options.h"
+#include "gossipmonger/storage.h"
+#include "gossipmonger/transport.h"
+
+namespace gossipmonger {
+
+class Gossipmonger {
+ public:
+  // The seed's new Gossipmonger(peerInfo, options). `storage` and `transport`
+  // must outlive this object. Throws std::invalid_argument if the options or
+  // the local peer are invalid (Engine::ValidateOptions).
+  Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
+               Transport& transport);
+  // The same, owning its storage and transport.
+  Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
+               std::unique_ptr<Storage> storage, std::unique_ptr<Transport> transport);
+  // Stops (see Stop). Destroy on the executor or after the io_context stopped.
+  ~Gossipmonger();
+
+  Gossipmonger(const Gossipmonger&) = delete;
+  Gossipmonger& operator=(const Gossipmonger&) = delete;
+
+  // The seed's gossip(): one round now, then one every GOSSIP_INTERVAL.
+  void Gossip();
+  // The seed's update(key, value). Limits are checked at once (a non-ok
+  // Status means nothing was queued); the change itself happens on the
+  // executor, and a storage failure there is announced as an `error` event.
+  Status Update(std::string key, std::string value);
+  // Stops gossiping, ignores further messages and flushes the storage.
+  // Idempotent.
+  void Stop();
+
+  // --- reading (on the executor) ----------------------------------------
+  const PeerRecord* GetPeer(std::string_view id) const { return storage_.Get(id); }
+  std::optional<VersionedValue> Get(std::string_view peer_id, std::string_view key) const;
+  const Engine& engine() const { return engine_; }
+  Storage& storage() { return storage_; }
+  Transport& transport() { return transport_; }
+  const PeerEndpoint& self() const { return engine_.self(); }
+
+  // --- events (the seed's names) ------------------------------------------
+  // 'error'. Without a handler, errors are written to stderr; never thrown.
+  void OnError(std::function<void(const Status&)> handler) { on_error_ = std::move(handler); }
+  // 'new peer'
+  void OnNewPeer(std::function<void(const PeerEndpoint&)> handler) { on_new_peer_ = std::move(handler); }
+  // 'peer dead'
+  void OnPeerDead(std::function<void(const PeerEndpoint&)> handler) { on_peer_dead_ = std::move(handler); }
+  // 'peer live'
+  void OnPeerLive(std::function<void(const PeerEndpoint&)> handler) { on_peer_live_ = std::move(handler); }
+  // 'update' (peerId, key, value, plus the version)
+  void OnUpdate(std::function<void(const UpdateEvent&)> handler) { on_update_ = std::move(handler); }
+  // 'unknown peer'
+  void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
+  // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
+  // (the seed marks them internal; useful for tracing).
+  using DigestHandler = std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
+  using DeltasHandler = std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
+  void OnDigestSend(DigestHandler handler) { on_digest_send_ = std::move(handler); }
+  void OnDigestReceive(DigestHandler handler) { on_digest_receive_ = std::move(handler); }
+  void OnDeltasSend(DeltasHandler handler) { on_deltas_send_ = std::move(handler); }
+  void OnDeltasReceive(DeltasHandler handler) { on_deltas_receive_ = std::move(handler); }
+
+ private:
+  Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
+               Transport& transport, std::unique_ptr<Storage> owned_storage,
+               std::unique_ptr<Transport> owned_transport);
+
+  Timestamp Now() const;
+  void RunOnExecutor(std::function<void()> work);
+  void ScheduleRound();
+  void Receive(Message&& message);
+  void Drain();
+  void Dispatch(Event& event);
+  void RaiseError(const Status& status);
+
+  asio::io_context& io_;
+  std::unique_ptr<Storage> owned_storage_;
+  std::unique_ptr<Transport> owned_transport_;
+  Storage& storage_;
+  Transport& transport_;
+  std::chrono::steady_clock::time_point epoch_;
+  Engine engine_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point next_round_;
+  bool gossiping_ = false;
+  bool stopped_ = false;
+  // Set to false on destruction so that work posted before it is dropped.
+  std::shared_ptr<bool> alive_;
+
+  std::function<void(const Status&)> on_error_;
+  std::function<void(const PeerEndpoint&)> on_new_peer_;
+  std::function<void(const PeerEndpoint&)> on_peer_dead_;
+  std::function<void(const PeerEndpoint&)> on_peer_live_;
+  std::function<void(const UpdateEvent&)> on_update_;
+  std::function<void(const PeerId&)> on_unknown_peer_;
+  DigestHandler on_digest_send_;
+  DigestHandler on_digest_receive_;
+  DeltasHandler on_deltas_send_;
+  DeltasHandler on_deltas_receive_;
+};
+
+}  // namespace gossipmonger

@@ -1,0 +1,43 @@
+// What a node knows of one peer (the seed's peer object, less the failure
+// detector, which the engine keeps to itself because it changes every round
+// and is never persisted).
+#pragma once
+
+#include <string>
+#include <unordered_map>
+
+#include "gossipmonger/types.h"
+
+namespace gossipmonger {
+
+struct VersionedValue {
+  std::string value;
+  Version version;
+
+  friend bool operator==(const VersionedValue&, const VersionedValue&) = default;
+};
+
+// Invariants:
+// - every value in `data` has version <= max_version_seen;
+// - for a remote peer, `data` holds every entry the owner had with a version
+//   <= max_version_seen that has not since been overwritten (gap-free prefix);
+// - for the local peer, max_version_seen is the local version counter.
+struct PeerRecord {
+  PeerId id;
+  std::string address;
+  Generation generation;
+  Version max_version_seen;
+  bool live = true;
+  std::unordered_map<std::string, VersionedValue> data;
+};
+
+// What a storage keeps about a peer besides its data: created with it,
+// replaced by Storage::PutPeer.
+struct PeerHeader {
+  PeerId id;
+  std::string address;
+  Generation generation;
+  bool live = true;
+};
+
+}  // namespace gossipmonger

@@ -1,0 +1,53 @@
+// PeerTable: the in-memory working set every Storage backend keeps. Memory
+// storage is a PeerTable; the persistent backends are a PeerTable plus
+// write-through. It validates writes so that every backend enforces the
+// Storage contract the same way.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "gossipmonger/message.h"
+#include "gossipmonger/peer.h"
+#include "gossipmonger/status.h"
+
+namespace gossipmonger {
+
+class PeerTable {
+ public:
+  const PeerRecord* Get(std::string_view id) const;
+  void ForEach(const std::function<void(const PeerRecord&)>& visit) const;
+  std::size_t size() const { return peers_.size(); }
+
+  struct PutPeerResult {
+    bool created = false;
+    bool data_dropped = false;  // the generation changed
+  };
+  // Storage::PutPeer's semantics. Fails only on an empty id.
+  Status PutPeer(const PeerHeader& header, PutPeerResult* result = nullptr);
+  // Storage::PutDeltas's semantics; checks the peer exists, that versions
+  // ascend and exceed the current max_version_seen, and that
+  // `max_version_seen` is at least the last delta's version. On failure
+  // nothing is changed.
+  Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
+                   Version max_version_seen);
+  // Checks PutDeltas's preconditions without changing anything, so a
+  // persistent backend can refuse a batch before writing it.
+  Status CheckDeltas(std::string_view id, std::span<const KeyDelta> deltas,
+                     Version max_version_seen) const;
+  void Clear() { peers_.clear(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, PeerRecord, Hash, std::equal_to<>> peers_;
+};
+
+}  // namespace gossipmonger

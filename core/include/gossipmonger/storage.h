@@ -1,0 +1,61 @@
+// The storage protocol: the seed's get / put / livePeers / deadPeers / error,
+// shaped so that a persistent backend writes only what changed.
+//
+// A Storage owns the working set (every PeerRecord, in memory) and answers
+// reads from it without touching disk. Writes change the working set first,
+// then persist it. A non-ok Status from a write means the change is in memory
+// but may not be durable; the engine reports it through the `error` event and
+// keeps gossiping from memory.
+//
+// Threading: a Storage is used by one engine, on that engine's executor; it
+// need not be thread-safe.
+//
+// Conformance: tests/storage_conformance.h is the suite every backend runs.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "gossipmonger/message.h"
+#include "gossipmonger/peer.h"
+#include "gossipmonger/status.h"
+
+namespace gossipmonger {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // --- reads (working set) ------------------------------------------------
+  // The seed's get(id): the peer, or nullptr. The pointer stays valid until
+  // the next write to this storage.
+  virtual const PeerRecord* Get(std::string_view id) const = 0;
+  // Calls `visit` once for every stored peer, in unspecified order. `visit`
+  // must not write to this storage.
+  virtual void ForEachPeer(const std::function<void(const PeerRecord&)>& visit) const = 0;
+  virtual std::size_t PeerCount() const = 0;
+  // The seed's livePeers() / deadPeers(), from PeerRecord::live.
+  std::vector<const PeerRecord*> LivePeers() const;
+  std::vector<const PeerRecord*> DeadPeers() const;
+
+  // --- writes -------------------------------------------------------------
+  // The seed's put(id, peer) for everything but data. Creates the peer if it
+  // is unknown (max_version_seen 0, no data). If the peer exists with another
+  // generation, drops its data and sets max_version_seen to 0 (a new lineage
+  // shares nothing with the old one).
+  virtual Status PutPeer(const PeerHeader& header) = 0;
+  // The seed's put(id, peer) for data: stores each delta (ascending versions,
+  // each above the peer's current max_version_seen) and sets
+  // max_version_seen to `max_version_seen`. One call is one atomic batch
+  // (transaction / WriteBatch) in a persistent backend. Fails with
+  // kInvalidArgument if the peer is unknown.
+  virtual Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
+                           Version max_version_seen) = 0;
+  // Makes every acknowledged write durable (a no-op for memory storage).
+  virtual Status Flush() { return Status::Ok(); }
+};
+
+}  // namespace gossipmonger

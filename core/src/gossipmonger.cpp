@@ -1,0 +1,189 @@
+#include "gossipmonger/gossipmonger.h"
+
+#include <chrono>
+#include <iostream>
+#include <random>
+
+#include <asio/post.hpp>
+
+namespace gossipmonger {
+
+namespace {
+
+Generation WallClockGeneration() {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return Generation(static_cast<std::uint64_t>(std::max<std::int64_t>(seconds.count(), 1)));
+}
+
+std::uint64_t RandomSeed() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
+                           Storage& storage, Transport& transport)
+    : Gossipmonger(io, std::move(self), std::move(options), storage, transport, nullptr,
+                   nullptr) {}
+
+Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
+                           std::unique_ptr<Storage> storage,
+                           std::unique_ptr<Transport> transport)
+    : Gossipmonger(io, std::move(self), std::move(options), *storage, *transport,
+                   std::move(storage), std::move(transport)) {}
+
+Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
+                           Storage& storage, Transport& transport,
+                           std::unique_ptr<Storage> owned_storage,
+                           std::unique_ptr<Transport> owned_transport)
+    : io_(io),
+      owned_storage_(std::move(owned_storage)),
+      owned_transport_(std::move(owned_transport)),
+      storage_(storage),
+      transport_(transport),
+      epoch_(std::chrono::steady_clock::now()),
+      engine_(std::move(self), std::move(options), storage_, Now(), WallClockGeneration(),
+              RandomSeed(), transport_.MaxBodyBytes()),
+      timer_(io),
+      alive_(std::make_shared<bool>(true)) {
+  transport_.SetHandlers([this](Message&& message) { Receive(std::move(message)); },
+                         [this](const Status& status) { RaiseError(status); });
+  Drain();  // errors from opening the storage
+}
+
+Gossipmonger::~Gossipmonger() {
+  *alive_ = false;
+  Stop();
+  transport_.SetHandlers(nullptr, nullptr);
+}
+
+Timestamp Gossipmonger::Now() const {
+  return std::chrono::duration_cast<Timestamp>(std::chrono::steady_clock::now() - epoch_);
+}
+
+void Gossipmonger::RunOnExecutor(std::function<void()> work) {
+  if (io_.get_executor().running_in_this_thread()) {
+    work();
+    return;
+  }
+  asio::post(io_, [alive = std::weak_ptr<bool>(alive_), work = std::move(work)] {
+    auto flag = alive.lock();
+    if (flag && *flag) work();
+  });
+}
+
+void Gossipmonger::Gossip() {
+  RunOnExecutor([this] {
+    if (gossiping_ || stopped_) return;
+    gossiping_ = true;
+    next_round_ = std::chrono::steady_clock::now();
+    ScheduleRound();
+  });
+}
+
+void Gossipmonger::ScheduleRound() {
+  timer_.expires_at(next_round_);
+  timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
+    auto flag = alive.lock();
+    if (error || !flag || !*flag || stopped_) return;
+    engine_.Tick(Now());
+    Drain();
+    // Rounds keep their cadence; after a stall, resume from now rather than
+    // firing the missed rounds back to back.
+    next_round_ += engine_.options().gossip_interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (next_round_ < now) next_round_ = now;
+    ScheduleRound();
+  });
+}
+
+Status Gossipmonger::Update(std::string key, std::string value) {
+  Status valid = Engine::ValidateUpdate(engine_.self(), key, value, engine_.options(),
+                                        transport_.MaxBodyBytes());
+  if (!valid.ok()) return valid;
+  RunOnExecutor([this, key = std::move(key), value = std::move(value)] {
+    if (stopped_) return;
+    engine_.Update(key, value);  // a failure is also queued as an error event
+    Drain();
+  });
+  return Status::Ok();
+}
+
+void Gossipmonger::Stop() {
+  auto stop = [this] {
+    if (stopped_) return;
+    stopped_ = true;
+    timer_.cancel();
+    Status flushed = storage_.Flush();
+    if (!flushed.ok()) RaiseError(flushed);
+  };
+  if (!*alive_) {
+    stop();  // the destructor: must not post
+  } else {
+    RunOnExecutor(stop);
+  }
+}
+
+std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
+                                                std::string_view key) const {
+  const PeerRecord* peer = storage_.Get(peer_id);
+  if (peer == nullptr) return std::nullopt;
+  auto it = peer->data.find(std::string(key));
+  if (it == peer->data.end()) return std::nullopt;
+  return it->second;
+}
+
+void Gossipmonger::Receive(Message&& message) {
+  if (stopped_) return;
+  const PeerEndpoint& sender = message.sender;
+  if (on_digest_receive_ && !message.digest.empty()) on_digest_receive_(sender, message.digest);
+  if (on_deltas_receive_ && !message.deltas.empty()) on_deltas_receive_(sender, message.deltas);
+  engine_.Receive(message, Now());
+  Drain();
+}
+
+void Gossipmonger::Drain() {
+  for (OutgoingMessage& out : engine_.TakeOutbox()) {
+    if (on_digest_send_ && (out.message.kind != MessageKind::kDeltas)) {
+      on_digest_send_(out.to, out.message.digest);
+    }
+    if (on_deltas_send_ && !out.message.deltas.empty()) {
+      on_deltas_send_(out.to, out.message.deltas);
+    }
+    transport_.Send(out.to, out.message);
+  }
+  for (Event& event : engine_.TakeEvents()) Dispatch(event);
+}
+
+void Gossipmonger::RaiseError(const Status& status) {
+  if (on_error_) {
+    on_error_(status);
+  } else {
+    std::cerr << "gossipmonger[" << engine_.self().id << "] " << status.ToString() << '\n';
+  }
+}
+
+void Gossipmonger::Dispatch(Event& event) {
+  std::visit(
+      [this](auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, ErrorEvent>) {
+          RaiseError(e.status);
+        } else if constexpr (std::is_same_v<E, NewPeerEvent>) {
+          if (on_new_peer_) on_new_peer_(e.peer);
+        } else if constexpr (std::is_same_v<E, PeerDeadEvent>) {
+          if (on_peer_dead_) on_peer_dead_(e.peer);
+        } else if constexpr (std::is_same_v<E, PeerLiveEvent>) {
+          if (on_peer_live_) on_peer_live_(e.peer);
+        } else if constexpr (std::is_same_v<E, UpdateEvent>) {
+          if (on_update_) on_update_(e);
+        } else if constexpr (std::is_same_v<E, UnknownPeerEvent>) {
+          if (on_unknown_peer_) on_unknown_peer_(e.peer);
+        }
+      },
+      event);
+}
+
+}  // namespace gossipmonger
