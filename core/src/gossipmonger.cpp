@@ -90,6 +90,9 @@ void Gossipmonger::ScheduleRound() {
     if (error || !flag || !*flag || stopped_) return;
     engine_.Tick(Now());
     Drain();
+    // Batched storages make what they buffered durable once per round.
+    Status flushed = storage_.Flush();
+    if (!flushed.ok()) RaiseError(flushed);
     // Rounds keep their cadence; after a stall, resume from now rather than
     // firing the missed rounds back to back.
     next_round_ += engine_.options().gossip_interval;

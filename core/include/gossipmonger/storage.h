@@ -55,6 +55,8 @@ class Storage {
   virtual Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                            Version max_version_seen) = 0;
   // Makes every acknowledged write durable (a no-op for memory storage).
+  // The runtime calls it once per gossip round and on Stop, so a batching
+  // backend is durable within one GOSSIP_INTERVAL.
   virtual Status Flush() { return Status::Ok(); }
 };
 
