@@ -1,8 +1,11 @@
 // The wire codec shared by the TCP and UDP transports: one Message in one
-// msgpack envelope (docs/PROTOCOL.md). msgpack-c stays behind this header.
+// msgpack envelope (docs/PROTOCOL.md). msgpack-c stays behind this header
+// (the codec itself is a hand-written, bounded msgpack writer and reader;
+// msgpack-c serves the tests as an independent reference).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,24 +18,42 @@ namespace gossipmonger::codec {
 inline constexpr std::uint64_t kProtocolVersion = 1;
 
 // Appends the encoding of `message`, sent in cluster `cluster`, to `out`.
-// Its size is exactly wire_size::Envelope(...) + wire_size::Body(message).
+// Its size is exactly wire_size::Envelope(...) + wire_size::Body(message):
+// every integer, string, bin and array header takes its smallest msgpack
+// form. Encode does not validate the message (the engine does); it requires
+// only that every string be shorter than 4 GiB and every array hold fewer
+// than 2^32 elements, which the engine's limits guarantee.
 void Encode(std::string_view cluster, const Message& message, std::string& out);
 
 // Bounds a decoder enforces before it allocates anything.
 struct DecodeLimits {
   std::size_t max_message_bytes = 16 * 1024 * 1024;
+  std::size_t max_cluster_bytes = 256;
   Limits limits;  // ids, addresses, keys, values, peers
 };
 
 struct Decoded {
   std::string cluster;
   Message message;
+  // True when every field used its smallest msgpack form, i.e. when
+  // Encode(cluster, message) gives back exactly the decoded bytes. The
+  // decoder also accepts wider forms (an integer as uint64, a short string
+  // as str16...) that other msgpack encoders may write; those clear it.
+  bool canonical = true;
 };
 
 // Decodes exactly one envelope from `bytes` (trailing bytes are an error).
 // Never throws and never crashes, whatever `bytes` holds: malformed input,
-// wrong magic or protocol version, wrong types, deep nesting or oversized
-// fields give a kProtocolError / kLimitExceeded / kNotSupported Status.
+// wrong magic, wrong types, deep nesting or oversized fields give a
+// kProtocolError or kLimitExceeded Status; a protocol version other than
+// kProtocolVersion gives kNotSupported. On error `*out` is left untouched.
+//
+// Memory: nothing is allocated for a length before the bytes it claims are
+// known to be present, so a decode allocates O(bytes.size()) at most (about
+// 20 bytes of Message per input byte in the worst case of empty elements).
+//
+// The decoder checks syntax and DecodeLimits only; the engine still
+// validates the message's meaning (non-empty ids, ascending versions...).
 Status Decode(std::string_view bytes, const DecodeLimits& limits, Decoded* out);
 
 }  // namespace gossipmonger::codec

@@ -1,0 +1,214 @@
+// The reference side of the codec tests: msgpack-c (an independent msgpack
+// implementation) encodes the schema of wire_size.h and parses what the
+// codec writes.
+#include <msgpack.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "codec/codec_test_util.h"
+
+namespace gossipmonger::codec_test {
+
+namespace {
+
+class SlotPacker {
+ public:
+  SlotPacker(int replace_slot, std::string_view replacement, std::vector<FieldType>* types,
+             int widen_slot = -1)
+      : replace_slot_(replace_slot),
+        widen_slot_(widen_slot),
+        replacement_(replacement),
+        types_(types) {}
+
+  void Array(std::uint32_t n) {
+    if (Replaced(FieldType::kArray)) return;
+    if (widen_) {
+      Byte(0xdd);
+      Be32(n);
+    } else {
+      packer_.pack_array(n);
+    }
+  }
+  void Uint(std::uint64_t v) {
+    if (Replaced(FieldType::kUint)) return;
+    if (widen_) {
+      packer_.pack_fix_uint64(v);
+    } else {
+      packer_.pack_uint64(v);
+    }
+  }
+  void Str(std::string_view s) {
+    if (Replaced(FieldType::kStr)) return;
+    const auto n = static_cast<std::uint32_t>(s.size());
+    if (widen_) {
+      Byte(0xdb);
+      Be32(n);
+    } else {
+      packer_.pack_str(n);
+    }
+    packer_.pack_str_body(s.data(), n);
+  }
+  void Bin(std::string_view s) {
+    if (Replaced(FieldType::kBin)) return;
+    const auto n = static_cast<std::uint32_t>(s.size());
+    if (widen_) {
+      Byte(0xc6);
+      Be32(n);
+    } else {
+      packer_.pack_bin(n);
+    }
+    packer_.pack_bin_body(s.data(), n);
+  }
+
+  std::string Take() const { return std::string(buffer_.data(), buffer_.size()); }
+
+ private:
+  bool Replaced(FieldType type) {
+    if (types_ != nullptr) types_->push_back(type);
+    widen_ = slot_ == widen_slot_;
+    if (slot_++ != replace_slot_) return false;
+    buffer_.write(replacement_.data(), replacement_.size());
+    return true;
+  }
+  void Raw(std::string_view bytes) { buffer_.write(bytes.data(), bytes.size()); }
+  void Byte(unsigned char b) {
+    const char c = static_cast<char>(b);
+    buffer_.write(&c, 1);
+  }
+  void Be32(std::uint32_t n) {
+    const char b[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)};
+    Raw(std::string_view(b, 4));
+  }
+
+  int slot_ = 0;
+  bool widen_ = false;
+  int replace_slot_;
+  int widen_slot_;
+  std::string_view replacement_;
+  std::vector<FieldType>* types_;
+  msgpack::sbuffer buffer_;
+  msgpack::packer<msgpack::sbuffer> packer_{buffer_};
+};
+
+std::string_view AsView(const msgpack::object& o) {
+  if (o.type == msgpack::type::STR) return {o.via.str.ptr, o.via.str.size};
+  return {o.via.bin.ptr, o.via.bin.size};
+}
+
+const msgpack::object* ArrayOf(const msgpack::object& o, std::size_t n) {
+  REQUIRE(o.type == msgpack::type::ARRAY);
+  REQUIRE(o.via.array.size == n);
+  return o.via.array.ptr;
+}
+
+void RequireStr(const msgpack::object& o, std::string_view expected) {
+  REQUIRE(o.type == msgpack::type::STR);
+  REQUIRE(AsView(o) == expected);
+}
+
+void RequireBin(const msgpack::object& o, std::string_view expected) {
+  REQUIRE(o.type == msgpack::type::BIN);
+  REQUIRE(AsView(o) == expected);
+}
+
+void RequireUint(const msgpack::object& o, std::uint64_t expected) {
+  REQUIRE(o.type == msgpack::type::POSITIVE_INTEGER);
+  REQUIRE(o.via.u64 == expected);
+}
+
+}  // namespace
+
+namespace {
+
+void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
+  p.Array(7);
+  p.Str("gm");
+  p.Uint(1);
+  p.Uint(static_cast<std::uint64_t>(message.kind));
+  p.Str(cluster);
+  p.Str(message.sender.id);
+  p.Str(message.sender.address);
+  p.Array(3);
+  p.Uint(message.digest_is_partial ? 1 : 0);
+  p.Array(static_cast<std::uint32_t>(message.digest.size()));
+  for (const DigestEntry& e : message.digest) {
+    p.Array(4);
+    p.Str(e.id);
+    p.Uint(e.generation.value());
+    p.Uint(e.heartbeat.value());
+    p.Uint(e.max_version.value());
+  }
+  p.Array(static_cast<std::uint32_t>(message.deltas.size()));
+  for (const PeerDeltas& g : message.deltas) {
+    p.Array(4);
+    p.Str(g.id);
+    p.Uint(g.generation.value());
+    p.Str(g.address);
+    p.Array(static_cast<std::uint32_t>(g.deltas.size()));
+    for (const KeyDelta& d : g.deltas) {
+      p.Array(3);
+      p.Str(d.key);
+      p.Bin(d.value);
+      p.Uint(d.version.value());
+    }
+  }
+}
+
+}  // namespace
+
+std::string ReferenceEncode(std::string_view cluster, const Message& message,
+                            int replace_slot, std::string_view replacement,
+                            std::vector<FieldType>* types) {
+  SlotPacker p(replace_slot, replacement, types);
+  Pack(p, cluster, message);
+  return p.Take();
+}
+
+std::string ReferenceEncodeWidened(std::string_view cluster, const Message& message,
+                                   int widen_slot) {
+  SlotPacker p(-1, {}, nullptr, widen_slot);
+  Pack(p, cluster, message);
+  return p.Take();
+}
+
+void CheckWithReference(std::string_view bytes, std::string_view cluster,
+                        const Message& message) {
+  std::size_t offset = 0;
+  msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), offset);
+  REQUIRE(offset == bytes.size());
+  const msgpack::object* env = ArrayOf(handle.get(), 7);
+  RequireStr(env[0], "gm");
+  RequireUint(env[1], 1);
+  RequireUint(env[2], static_cast<std::uint64_t>(message.kind));
+  RequireStr(env[3], cluster);
+  RequireStr(env[4], message.sender.id);
+  RequireStr(env[5], message.sender.address);
+  const msgpack::object* body = ArrayOf(env[6], 3);
+  RequireUint(body[0], message.digest_is_partial ? 1 : 0);
+  const msgpack::object* entries = ArrayOf(body[1], message.digest.size());
+  for (std::size_t i = 0; i < message.digest.size(); ++i) {
+    const msgpack::object* e = ArrayOf(entries[i], 4);
+    RequireStr(e[0], message.digest[i].id);
+    RequireUint(e[1], message.digest[i].generation.value());
+    RequireUint(e[2], message.digest[i].heartbeat.value());
+    RequireUint(e[3], message.digest[i].max_version.value());
+  }
+  const msgpack::object* groups = ArrayOf(body[2], message.deltas.size());
+  for (std::size_t i = 0; i < message.deltas.size(); ++i) {
+    const PeerDeltas& expected = message.deltas[i];
+    const msgpack::object* g = ArrayOf(groups[i], 4);
+    RequireStr(g[0], expected.id);
+    RequireUint(g[1], expected.generation.value());
+    RequireStr(g[2], expected.address);
+    const msgpack::object* deltas = ArrayOf(g[3], expected.deltas.size());
+    for (std::size_t j = 0; j < expected.deltas.size(); ++j) {
+      const msgpack::object* d = ArrayOf(deltas[j], 3);
+      RequireStr(d[0], expected.deltas[j].key);
+      RequireBin(d[1], expected.deltas[j].value);
+      RequireUint(d[2], expected.deltas[j].version.value());
+    }
+  }
+}
+
+}  // namespace gossipmonger::codec_test
