@@ -1,0 +1,51 @@
+// Helpers shared by the SQLite storage tests: scratch directories, child
+// processes, and comparison of storages.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "gossipmonger/sqlite_storage.h"
+#include "gossipmonger/storage.h"
+
+namespace gossipmonger::sqlite_test {
+
+// A fresh directory under the system temp dir, removed (recursively) on
+// destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::unique_ptr<SqliteStorage> OpenOrFail(const std::string& path,
+                                          const SqliteStorageOptions& options = {});
+
+// A storage's whole content as plain values, for comparisons.
+using Snapshot =
+    std::map<std::string, std::tuple<std::string, std::uint64_t, std::uint64_t, bool,
+                                     std::map<std::string, std::pair<std::string, std::uint64_t>>>>;
+Snapshot TakeSnapshot(const Storage& storage);
+
+// Runs `body` in a forked child and returns its exit code (or 128 + signal).
+// The child never returns into the test framework: it _exits with the
+// value `body` returns.
+int RunInChild(const std::function<int()>& body);
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& bytes);
+
+}  // namespace gossipmonger::sqlite_test
