@@ -1,0 +1,112 @@
+// The seed corpus of the decode fuzzer (fuzz/corpus/decode/): a dozen small
+// encodings, valid ("valid-*") and not ("invalid-*"). make_corpus.cpp
+// writes them; tests/codec/codec_corpus_test.cpp checks that the committed
+// files are still exactly these bytes and decode as their names say.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gossipmonger/msgpack_codec.h"
+
+namespace gossipmonger::fuzz {
+
+struct Seed {
+  std::string name;  // file name
+  std::string bytes;
+};
+
+inline std::vector<Seed> CorpusSeeds() {
+  auto encode = [](const Message& m, std::string_view cluster = "prod") {
+    std::string out;
+    codec::Encode(cluster, m, out);
+    return out;
+  };
+  auto raw = [](std::initializer_list<int> bytes) {
+    std::string s;
+    for (int b : bytes) s.push_back(static_cast<char>(b));
+    return s;
+  };
+
+  Message syn;
+  syn.kind = MessageKind::kDigest;
+  syn.sender = {"a", "10.0.0.1:7946"};
+  syn.digest = {{"a", Generation(1700000000), Heartbeat(12), Version(3)},
+                {"b", Generation(1700000100), Heartbeat(300), Version(0)},
+                {"c", Generation(1), Heartbeat(70000), Version(65536)}};
+
+  Message syn_partial = syn;
+  syn_partial.digest_is_partial = true;
+  syn_partial.digest.resize(1);
+
+  Message empty_syn;
+  empty_syn.kind = MessageKind::kDigest;
+  empty_syn.sender = {"a", "h:1"};
+
+  Message reply;
+  reply.kind = MessageKind::kDigestReply;
+  reply.sender = {"b", "10.0.0.2:7946"};
+  reply.digest = {{"b", Generation(1700000100), Heartbeat(301), Version(2)},
+                  {"d", Generation(0), Heartbeat(0), Version(0)}};
+  reply.deltas = {{"b", Generation(1700000100), "",
+                   {{"color", "red", Version(1)}, {"size", "XL", Version(2)}}},
+                  {"e", Generation(5), "10.0.0.5:7946", {}}};
+
+  Message ack;
+  ack.kind = MessageKind::kDeltas;
+  ack.sender = {"a", "10.0.0.1:7946"};
+  ack.deltas = {{"a", Generation(1700000000), "10.0.0.1:7946",
+                 {{std::string("bin\0key", 7), std::string("\0\xff\x01\x80", 4), Version(1)},
+                  {"long", std::string(300, '\x7f'), Version(2)},
+                  {"max", "", Version(~0ULL)}}}};
+
+  Message long_ids;
+  long_ids.kind = MessageKind::kDigest;
+  long_ids.sender = {std::string(40, 'n'), std::string(32, 'h')};
+  long_ids.digest = {{std::string(40, 'n'), Generation(~0ULL), Heartbeat(255), Version(256)}};
+
+  const std::string good = encode(reply);
+  std::string trailing = encode(syn);
+  trailing.push_back('\0');
+  std::string version2 = encode(syn);
+  version2[4] = 2;
+  std::string unknown_kind = encode(syn);
+  unknown_kind[5] = 9;
+  std::string wrong_magic = encode(syn);
+  wrong_magic[3] = 'x';
+  std::string value_as_str = encode(ack);
+  // The first value, bin8 of 4 bytes, made a fixstr of 4 bytes.
+  const std::size_t at = value_as_str.find(raw({0xc4, 0x04, 0x00, 0xff}));
+  value_as_str.replace(at, 2, raw({0xa4}));
+
+  return {
+      {"valid-syn", encode(syn)},
+      {"valid-syn-partial", encode(syn_partial)},
+      {"valid-syn-empty", encode(empty_syn, "")},
+      {"valid-synack", good},
+      {"valid-ack-binary", encode(ack)},
+      {"valid-long-ids", encode(long_ids, std::string(40, 'c'))},
+      // Valid but not canonical: widened integer, string and array forms.
+      {"valid-noncanonical",
+       raw({0xdc, 0x00, 0x07, 0xd9, 0x02, 'g', 'm', 0xcc, 0x01, 0x03, 0xda, 0x00, 0x01, 'c',
+            0xa1, 'a', 0xa3, 'h', ':', '1', 0x93, 0xcd, 0x00, 0x00, 0xdd, 0x00, 0x00, 0x00, 0x00,
+            0x91, 0x94, 0xa1, 'p', 0xce, 0x00, 0x00, 0x00, 0x05, 0xa0, 0x91, 0x93, 0xa1, 'k',
+            0xc6, 0x00, 0x00, 0x00, 0x01, 'v', 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x07})},
+      {"invalid-truncated", good.substr(0, good.size() / 2)},
+      {"invalid-trailing", trailing},
+      {"invalid-version-2", version2},
+      {"invalid-unknown-kind", unknown_kind},
+      {"invalid-wrong-magic", wrong_magic},
+      {"invalid-value-as-str", value_as_str},
+      // A digest declaring 2^32 - 1 entries in a 20-byte message.
+      {"invalid-huge-array",
+       raw({0x97, 0xa2, 'g', 'm', 0x01, 0x01, 0xa0, 0xa1, 'a', 0xa1, 'h', 0x93, 0x00, 0xdd, 0xff,
+            0xff, 0xff, 0xff, 0x90})},
+      // Nested arrays where the cluster name belongs.
+      {"invalid-nested", raw({0x97, 0xa2, 'g', 'm', 0x01, 0x01, 0x91, 0x91, 0x91, 0x91, 0x91,
+                              0x91, 0x91, 0x91, 0x91, 0x91, 0x90})},
+  };
+}
+
+}  // namespace gossipmonger::fuzz

@@ -1,0 +1,93 @@
+// libFuzzer target: codec::Decode on arbitrary bytes.
+//
+// Besides "no crash, no sanitizer report, no unbounded allocation", every
+// input checks these properties:
+//  - a failure is a ProtocolError, LimitExceeded or NotSupported Status;
+//  - what decodes re-encodes at exactly wire_size's size, and decodes
+//    again, canonical, to the same message;
+//  - canonical input re-encodes to exactly the input bytes; non-canonical
+//    input (wider msgpack forms) re-encodes to fewer bytes;
+//  - tighter limits never accept what the default limits refuse, and when
+//    they accept, they decode the same thing.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "gossipmonger/msgpack_codec.h"
+#include "gossipmonger/wire_size.h"
+
+namespace {
+
+using gossipmonger::Status;
+using gossipmonger::StatusCode;
+namespace codec = gossipmonger::codec;
+namespace wire_size = gossipmonger::wire_size;
+
+[[noreturn]] void Fail(const char* what, const Status& status = Status()) {
+  std::fprintf(stderr, "decode_fuzzer: %s (%s)\n", what, status.ToString().c_str());
+  std::abort();
+}
+
+bool ExpectedError(const Status& s) {
+  return s.code() == StatusCode::kProtocolError || s.code() == StatusCode::kLimitExceeded ||
+         s.code() == StatusCode::kNotSupported;
+}
+
+codec::DecodeLimits TightLimits() {
+  codec::DecodeLimits limits;
+  limits.max_message_bytes = 512;
+  limits.max_cluster_bytes = 8;
+  limits.limits.max_peer_id_bytes = 8;
+  limits.limits.max_address_bytes = 16;
+  limits.limits.max_key_bytes = 8;
+  limits.limits.max_value_bytes = 64;
+  limits.limits.max_peers = 3;
+  limits.limits.max_keys_per_peer = 4;
+  return limits;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  static const codec::DecodeLimits kDefault;
+  static const codec::DecodeLimits kTight = TightLimits();
+
+  codec::Decoded decoded;
+  const Status status = codec::Decode(input, kDefault, &decoded);
+  codec::Decoded tight;
+  const Status tight_status = codec::Decode(input, kTight, &tight);
+  if (!status.ok()) {
+    if (!ExpectedError(status)) Fail("unexpected status", status);
+    if (tight_status.ok()) Fail("tight limits accept what default limits refuse");
+    return 0;
+  }
+  if (tight_status.ok() &&
+      (tight.message != decoded.message || tight.cluster != decoded.cluster)) {
+    Fail("tight limits decode differently");
+  }
+  if (!tight_status.ok() && !ExpectedError(tight_status)) {
+    Fail("unexpected status under tight limits", tight_status);
+  }
+
+  std::string again;
+  codec::Encode(decoded.cluster, decoded.message, again);
+  const std::size_t expected =
+      wire_size::Envelope(decoded.cluster, decoded.message.sender, decoded.message.kind) +
+      wire_size::Body(decoded.message);
+  if (again.size() != expected) Fail("encoded size differs from wire_size");
+  if (decoded.canonical && again != input) Fail("canonical input does not re-encode to itself");
+  if (!decoded.canonical && again.size() >= input.size()) {
+    Fail("non-canonical input does not re-encode smaller");
+  }
+  codec::Decoded second;
+  const Status second_status = codec::Decode(again, kDefault, &second);
+  if (!second_status.ok()) Fail("re-encoding does not decode", second_status);
+  if (!second.canonical) Fail("re-encoding is not canonical");
+  if (second.message != decoded.message || second.cluster != decoded.cluster) {
+    Fail("re-encoding decodes differently");
+  }
+  return 0;
+}
