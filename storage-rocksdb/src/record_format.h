@@ -1,0 +1,77 @@
+// The byte layout of a gossipmonger RocksDB database (schema version 1).
+// docs/storage-rocksdb.md describes the same layout for humans; the two must
+// change together, and any change that an older build could misread takes a
+// new schema version.
+//
+//   format record  key   "\x00gossipmonger"
+//                  value "gossipmonger-rocksdb" | fixed32 schema version
+//   peer header    key   'p' | escape(id) | 0x00 0x01 | 'H'
+//                  value fixed64 generation | fixed64 max_version_seen |
+//                        u8 live (0 or 1) | address bytes
+//   data record    key   'p' | escape(id) | 0x00 0x01 | 'K' | key bytes
+//                  value fixed64 version | value bytes
+//
+// fixedNN are little-endian. escape() doubles every 0x00 of the id as
+// 0x00 0xFF, so the terminator 0x00 0x01 never occurs inside an escaped id:
+// the prefix 'p' | escape(id) | 0x00 0x01 of one peer is never a prefix of
+// another peer's keys, whatever bytes ids contain. A peer's header sorts
+// before its data ('H' < 'K'), so one forward scan meets every header before
+// the data it governs, and the data of one peer is the key range
+// [prefix 'K', prefix 'L'), which a generation change deletes with one
+// DeleteRange.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gossipmonger::rdb_format {
+
+inline constexpr std::string_view kFormatKey{"\x00gossipmonger", 13};
+inline constexpr std::string_view kMagic{"gossipmonger-rocksdb"};
+inline constexpr char kPeerTag = 'p';
+inline constexpr char kHeaderTag = 'H';
+inline constexpr char kDataTag = 'K';
+inline constexpr char kDataEndTag = 'L';  // kDataTag + 1: end of a data range
+
+// 'p' | escape(id) | 0x00 0x01
+std::string PeerPrefix(std::string_view id);
+std::string HeaderKey(std::string_view id);
+std::string DataKey(std::string_view id, std::string_view key);
+
+std::string EncodeFormat(std::uint32_t schema_version);
+// The schema version, or nullopt if `value` does not start with the magic.
+std::optional<std::uint32_t> DecodeFormat(std::string_view value);
+
+struct HeaderValue {
+  std::uint64_t generation = 0;
+  std::uint64_t max_version_seen = 0;
+  bool live = true;
+  std::string_view address;
+};
+std::string EncodeHeader(std::uint64_t generation, std::uint64_t max_version_seen, bool live,
+                         std::string_view address);
+std::optional<HeaderValue> DecodeHeader(std::string_view value);
+
+void AppendDataValue(std::string* out, std::uint64_t version, std::string_view value);
+struct DataValue {
+  std::uint64_t version = 0;
+  std::string_view value;
+};
+std::optional<DataValue> DecodeData(std::string_view value);
+
+// A parsed peer key: the unescaped id, the tag after the prefix ('H' or 'K')
+// and, for data, the key. `prefix_size` is the length of the peer prefix.
+struct PeerKey {
+  std::string id;
+  char tag = 0;
+  std::string_view key;
+  std::size_t prefix_size = 0;
+};
+std::optional<PeerKey> ParsePeerKey(std::string_view record_key);
+
+// For messages: printable bytes as they are, the rest as \xNN.
+std::string Printable(std::string_view bytes, std::size_t max_bytes = 64);
+
+}  // namespace gossipmonger::rdb_format
