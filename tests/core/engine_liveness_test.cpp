@@ -1,0 +1,360 @@
+// Liveness: heartbeats feed each peer's phi-accrual detector, whoever brings
+// the news; a live peer is convicted (`peer dead`) once phi exceeds
+// DEAD_PEER_PHI, a dead one returns (`peer live`) when its heartbeat rises,
+// and a stall of the local loop convicts nobody.
+//
+// These tests assert what the options promise (when phi crosses the
+// threshold, how the threshold and the interval move conviction), not the
+// detector's formula, which failure_detector_test.cpp covers.
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "core/engine_test_support.h"
+#include "gossipmonger/sim/cluster.h"
+
+using namespace gmtest;
+using gossipmonger::sim::SimCluster;
+
+namespace {
+
+// Ticks a node that knows one silent peer, B, every gossip interval, and
+// returns when B was convicted. Checks that the conviction happens at the
+// first tick where phi exceeds DEAD_PEER_PHI, and only once.
+Timestamp SilentPeerConvictedAt(const Options& options) {
+  HandNode a("a", options);
+  a.Know(Endpoint("b"));
+  a.Start(0s);
+  const Duration interval = std::chrono::duration_cast<Duration>(options.gossip_interval);
+  std::optional<Timestamp> convicted;
+  double previous_phi = 0;
+  for (int tick = 1; tick <= 2000; ++tick) {
+    const Timestamp now = interval * tick;
+    const double phi = a->Phi("b", now).value();
+    INFO("tick " << tick << ", phi " << phi);
+    CHECK(phi >= previous_phi);  // silence only makes phi grow
+    previous_phi = phi;
+    a->Tick(now);
+    a.Out();
+    const auto dead = EventsOf<PeerDeadEvent>(a.Events());
+    if (!convicted) {
+      if (phi > options.dead_peer_phi) {
+        REQUIRE(dead.size() == 1);
+        CHECK(dead[0].peer == Endpoint("b"));
+        CHECK_FALSE(a.Peer("b")->live);
+        convicted = now;
+      } else {
+        REQUIRE(dead.empty());
+        CHECK(a.Peer("b")->live);
+      }
+    } else {
+      CHECK(dead.empty());  // convicted once
+      if (now > *convicted + interval * 30) break;
+    }
+  }
+  REQUIRE(convicted.has_value());
+  return *convicted;
+}
+
+// A digest from `sender` listing the given heartbeats (generation 100,
+// version 0).
+Message SynWith(const std::string& sender,
+                const std::vector<std::pair<std::string, std::uint64_t>>& heartbeats) {
+  std::vector<DigestEntry> digest;
+  for (const auto& [id, heartbeat] : heartbeats)
+    digest.push_back(Entry(id, 100, heartbeat, 0));
+  return MakeMessage(MessageKind::kDigest, Endpoint(sender), digest);
+}
+
+}  // namespace
+
+TEST_CASE("A silent peer is convicted when phi exceeds DEAD_PEER_PHI",
+          "[engine][liveness]") {
+  for (const FailureModel model : {FailureModel::kNormal, FailureModel::kExponential}) {
+    INFO("model " << static_cast<int>(model));
+    Options low;
+    low.failure_model = model;
+    low.dead_peer_phi = 2;
+    Options standard = low;
+    standard.dead_peer_phi = 8;  // the seed's default
+    Options high = low;
+    high.dead_peer_phi = 16;
+    const Timestamp at_low = SilentPeerConvictedAt(low);
+    const Timestamp at_standard = SilentPeerConvictedAt(standard);
+    const Timestamp at_high = SilentPeerConvictedAt(high);
+    CHECK(at_low < at_standard);
+    CHECK(at_standard < at_high);
+    // Never at the first missed heartbeat.
+    CHECK(at_low > Timestamp(1s));
+  }
+  CHECK(Options{}.dead_peer_phi == 8);
+}
+
+TEST_CASE("GOSSIP_INTERVAL sets the pace of conviction", "[engine][liveness]") {
+  for (const FailureModel model : {FailureModel::kNormal, FailureModel::kExponential}) {
+    INFO("model " << static_cast<int>(model));
+    Options fast;
+    fast.failure_model = model;
+    fast.gossip_interval = 250ms;
+    Options standard = fast;
+    standard.gossip_interval = 1000ms;  // the seed's default
+    Options slow = fast;
+    slow.gossip_interval = 4000ms;
+    const Timestamp at_fast = SilentPeerConvictedAt(fast);
+    const Timestamp at_standard = SilentPeerConvictedAt(standard);
+    const Timestamp at_slow = SilentPeerConvictedAt(slow);
+    CHECK(at_fast < at_standard);
+    CHECK(at_standard < at_slow);
+  }
+  CHECK(Options{}.gossip_interval == 1000ms);
+}
+
+TEST_CASE("Rising heartbeats keep a peer live; its return after conviction is announced",
+          "[engine][liveness]") {
+  HandNode a("a");
+  a.Know(Endpoint("b"));
+  a.Start(0s);
+  std::uint64_t heartbeat = 0;
+
+  // Two minutes of regular news: no event at all.
+  for (int s = 1; s <= 120; ++s) {
+    const Timestamp now = Timestamp(1s) * s;
+    a->Tick(now);
+    a.Out();
+    a->Receive(SynWith("b", {{"b", ++heartbeat}}), now + 100ms);
+    a.Out();
+    INFO("second " << s);
+    REQUIRE(a.Events().empty());
+  }
+  CHECK(a.Peer("b")->live);
+  CHECK(a->Phi("b", Timestamp(120s) + 200ms).value() < 1);
+
+  // Silence: convicted.
+  Timestamp now = 120s;
+  bool dead = false;
+  for (int s = 1; s <= 120 && !dead; ++s) {
+    now = Timestamp(120s) + Timestamp(1s) * s;
+    a->Tick(now);
+    a.Out();
+    dead = !EventsOf<PeerDeadEvent>(a.Events()).empty();
+  }
+  REQUIRE(dead);
+  CHECK_FALSE(a.Peer("b")->live);
+
+  // A message without a heartbeat rise does not revive it.
+  a->Receive(SynWith("b", {{"b", heartbeat}}), now + 100ms);
+  a.Out();
+  CHECK(EventsOf<PeerLiveEvent>(a.Events()).empty());
+  CHECK_FALSE(a.Peer("b")->live);
+
+  // A rise does, once.
+  a->Receive(SynWith("b", {{"b", ++heartbeat}}), now + 200ms);
+  a.Out();
+  const auto live = EventsOf<PeerLiveEvent>(a.Events());
+  REQUIRE(live.size() == 1);
+  CHECK(live[0].peer == Endpoint("b"));
+  CHECK(a.Peer("b")->live);
+
+  // Regular news again: it stays live, without further events.
+  for (int s = 1; s <= 30; ++s) {
+    const Timestamp t = now + Timestamp(1s) * s;
+    a->Tick(t);
+    a.Out();
+    a->Receive(SynWith("b", {{"b", ++heartbeat}}), t + 100ms);
+    a.Out();
+    INFO("second " << s << " after the return");
+    REQUIRE(a.Events().empty());
+  }
+
+  // And its detector still works: silence convicts it again.
+  now += 30s;
+  dead = false;
+  for (int s = 1; s <= 120 && !dead; ++s) {
+    a->Tick(now + Timestamp(1s) * s);
+    a.Out();
+    dead = !EventsOf<PeerDeadEvent>(a.Events()).empty();
+  }
+  CHECK(dead);
+}
+
+TEST_CASE("Heartbeats relayed by a third party keep a peer live", "[engine][liveness]") {
+  HandNode a("a");
+  a.Know(Endpoint("b"));
+  a.Know(Endpoint("c"));
+  a.Start(0s);
+
+  SECTION("C's heartbeat rises in B's digests: C stays live though it never calls") {
+    for (std::uint64_t s = 1; s <= 120; ++s) {
+      const Timestamp now = Timestamp(1s) * static_cast<int>(s);
+      a->Tick(now);
+      a.Out();
+      a->Receive(SynWith("b", {{"b", s}, {"c", s}}), now + 300ms);
+      a.Out();
+      INFO("second " << s);
+      REQUIRE(EventsOf<PeerDeadEvent>(a.Events()).empty());
+    }
+    CHECK(a.Peer("c")->live);
+    CHECK(a->KnownHeartbeat("c") == Heartbeat(120));
+  }
+  SECTION("C's heartbeat is stuck in B's digests: C is convicted, B is not") {
+    std::set<std::string> convicted;
+    for (std::uint64_t s = 1; s <= 120; ++s) {
+      const Timestamp now = Timestamp(1s) * static_cast<int>(s);
+      a->Tick(now);
+      a.Out();
+      a->Receive(SynWith("b", {{"b", s}, {"c", 1}}), now + 300ms);
+      a.Out();
+      for (const auto& dead : EventsOf<PeerDeadEvent>(a.Events()))
+        convicted.insert(dead.peer.id);
+    }
+    CHECK(convicted == std::set<std::string>{"c"});
+  }
+}
+
+TEST_CASE("A peer never contacted directly is kept live by relays across a cluster",
+          "[engine][liveness]") {
+  Lockstep::Config config;
+  config.nodes = 5;
+  config.seed = 9;
+  Lockstep cluster(config);
+  // n0 and n2 cannot reach each other; everything else works.
+  auto cut = [](std::size_t x, std::size_t y) {
+    return (x == 0 && y == 2) || (x == 2 && y == 0);
+  };
+  cluster.link = [&](std::size_t from, std::size_t to) { return !cut(from, to); };
+  std::size_t attempts_on_cut_link = 0;
+  cluster.on_send = [&](std::size_t from, std::size_t to, const Message&) {
+    if (cut(from, to)) ++attempts_on_cut_link;
+  };
+  std::vector<std::pair<std::size_t, std::string>> convictions;
+  cluster.on_event = [&](std::size_t node, const Event& event) {
+    if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
+      convictions.emplace_back(node, dead->peer.id);
+    }
+  };
+  cluster.Rounds(180);
+  CHECK(attempts_on_cut_link > 0);  // they did try, and nothing got through
+  CHECK(convictions.empty());
+  CHECK(cluster.storage(0).Get("n2")->live);
+  CHECK(cluster.storage(2).Get("n0")->live);
+  // Their knowledge of each other's heartbeat is recent.
+  CHECK(cluster.engine(0).KnownHeartbeat("n2")->value() + 5 >=
+        cluster.engine(2).heartbeat().value());
+}
+
+TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
+  auto run = [](double local_pause_intervals, std::set<std::string>* convicted_by_stalled,
+                std::size_t* pauses, std::size_t* pause_errors) {
+    sim::ClusterConfig config;
+    config.nodes = 6;
+    config.seed = 21;
+    config.options.local_pause_intervals = local_pause_intervals;
+    SimCluster cluster(config);
+    cluster.RunFor(20s);
+    cluster.OnEvent([&](std::size_t node, const Event& event) {
+      if (node != 0) return;
+      if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
+        convicted_by_stalled->insert(dead->peer.id);
+      }
+      if (const auto* error = std::get_if<ErrorEvent>(&event)) {
+        if (error->status.code() == StatusCode::kUnavailable) ++*pause_errors;
+      }
+    });
+    cluster.Stall(0, cluster.now() + 30s);
+    cluster.RunFor(60s);
+    *pauses = cluster.engine(0).stats().local_pauses;
+  };
+
+  std::set<std::string> convicted;
+  std::size_t pauses = 0;
+  std::size_t pause_errors = 0;
+  run(Options{}.local_pause_intervals, &convicted, &pauses, &pause_errors);
+  CHECK(convicted.empty());
+  CHECK(pauses == 1);
+  CHECK(pause_errors == 1);  // reported through the error event
+
+  SECTION("without the guard, the same stall convicts peers") {
+    std::set<std::string> unguarded;
+    std::size_t unguarded_pauses = 0;
+    std::size_t unguarded_errors = 0;
+    run(1000, &unguarded, &unguarded_pauses, &unguarded_errors);
+    CHECK(unguarded_pauses == 0);
+    CHECK_FALSE(unguarded.empty());
+  }
+}
+
+TEST_CASE("The stalled node's peers convict it and see it return", "[engine][liveness]") {
+  sim::ClusterConfig config;
+  config.nodes = 6;
+  config.seed = 22;
+  SimCluster cluster(config);
+  cluster.RunFor(20s);
+  std::map<std::size_t, int> dead_events;
+  std::map<std::size_t, int> live_events;
+  cluster.OnEvent([&](std::size_t node, const Event& event) {
+    if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
+      if (dead->peer.id == "n0") ++dead_events[node];
+    }
+    if (const auto* live = std::get_if<PeerLiveEvent>(&event)) {
+      if (live->peer.id == "n0") ++live_events[node];
+    }
+  });
+  cluster.Stall(0, cluster.now() + 30s);
+  cluster.RunFor(60s);
+  for (std::size_t node = 1; node < cluster.size(); ++node) {
+    INFO("node " << node);
+    CHECK(dead_events[node] == 1);
+    CHECK(live_events[node] == 1);
+    CHECK(cluster.storage(node).Get("n0")->live);
+  }
+}
+
+TEST_CASE("A healthy cluster at 5% loss convicts nobody, then convicts a crashed node",
+          "[engine][liveness]") {
+  sim::ClusterConfig config;
+  config.nodes = 24;
+  config.seed = 77;
+  config.link.loss = 0.05;
+  config.link.delay_min = 1ms;
+  config.link.delay_max = 20ms;
+  SimCluster cluster(config);
+  std::size_t false_convictions = 0;
+  std::set<std::size_t> convicted_victim;
+  const std::size_t victim = 7;
+  bool crashed = false;
+  cluster.OnEvent([&](std::size_t node, const Event& event) {
+    if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
+      if (crashed && dead->peer.id == SimCluster::IdOf(victim)) {
+        convicted_victim.insert(node);
+      } else {
+        ++false_convictions;
+      }
+    }
+  });
+  cluster.RunFor(90s);
+  CHECK(false_convictions == 0);
+
+  cluster.Crash(victim);
+  crashed = true;
+  const Timestamp crash_time = cluster.now();
+  const bool all =
+      cluster.RunUntil([&] { return convicted_victim.size() == 23; }, crash_time + 60s);
+  CHECK(all);
+  INFO("every survivor convicted the crashed node after "
+       << (cluster.now() - crash_time).count() / 1000 << " ms");
+  CHECK(cluster.now() - crash_time <= 20s);
+  CHECK(false_convictions == 0);
+}
+
+TEST_CASE("Phi is known for peers only", "[engine][liveness]") {
+  HandNode a("a");
+  a.Know(Endpoint("b"));
+  a.Start(0s);
+  CHECK(a->Phi("b", 0s).has_value());
+  CHECK_FALSE(a->Phi("a", 0s).has_value());
+  CHECK_FALSE(a->Phi("nobody", 0s).has_value());
+  CHECK(a->KnownHeartbeat("b") == Heartbeat(0));
+  CHECK_FALSE(a->KnownHeartbeat("nobody").has_value());
+  a->Tick(1s);
+  CHECK(a->KnownHeartbeat("a") == a->heartbeat());
+}
