@@ -1,0 +1,12 @@
+// TcpTransport runs the transport conformance suite and the cluster test.
+#include "tcp/tcp_traits.h"
+#include "transport_conformance.h"
+
+using gossipmonger::tcp_test::TcpTraits;
+
+GOSSIPMONGER_TRANSPORT_CONFORMANCE(TcpTraits, "tcp")
+
+TEST_CASE("tcp cluster: 5 nodes converge, convict a stopped node and see it return",
+          "[cluster][tcp]") {
+  gossipmonger::conformance::ClusterScenario<TcpTraits>();
+}

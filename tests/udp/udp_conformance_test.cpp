@@ -1,0 +1,12 @@
+// UdpTransport runs the transport conformance suite and the cluster test.
+#include "transport_conformance.h"
+#include "udp/udp_traits.h"
+
+using gossipmonger::udp_test::UdpTraits;
+
+GOSSIPMONGER_TRANSPORT_CONFORMANCE(UdpTraits, "udp")
+
+TEST_CASE("udp cluster: 5 nodes converge, convict a stopped node and see it return",
+          "[cluster][udp]") {
+  gossipmonger::conformance::ClusterScenario<UdpTraits>();
+}
