@@ -148,6 +148,13 @@ struct SqliteStorage::Impl {
     const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT,
                                       &statement, nullptr);
     out->reset(statement);
+    if (rc == SQLITE_ERROR) {
+      // Our SQL is fixed: "no such table / column" means the schema was
+      // altered behind our back.
+      return Status::Error(StatusCode::kCorruption,
+                           "database " + Quote(path) + " does not have the expected schema: " +
+                               sqlite3_errmsg(db.get()));
+    }
     if (rc != SQLITE_OK) return Error(rc, std::string("preparing \"") + sql + "\"");
     return Status::Ok();
   }
@@ -678,8 +685,8 @@ Status SqliteStorage::Open(const std::string& path, const SqliteStorageOptions& 
   Status status = impl->OpenConnection();
   if (status.ok()) status = impl->CheckOrCreateSchema();
   if (status.ok()) status = impl->Configure();
-  if (status.ok()) status = impl->PrepareWriteStatements();
   if (status.ok()) status = impl->Load();
+  if (status.ok()) status = impl->PrepareWriteStatements();
   if (!status.ok()) return status;  // `impl` closes the connection
   out->reset(new SqliteStorage(std::move(impl)));
   return Status::Ok();

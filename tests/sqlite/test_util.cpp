@@ -85,3 +85,57 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 }
 
 }  // namespace gossipmonger::sqlite_test
+
+#include <sqlite3.h>
+
+namespace gossipmonger::sqlite_test {
+
+ChildStatus StatusFromChild(const std::function<Status()>& body) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const int exit_code = RunInChild([&] {
+    ::close(fds[0]);
+    const Status status = body();
+    std::string report = std::to_string(static_cast<int>(status.code())) + "\n" + status.message();
+    const char* data = report.data();
+    std::size_t left = report.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fds[1], data, left);
+      if (n <= 0) return 3;
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    ::close(fds[1]);
+    return 0;
+  });
+  ::close(fds[1]);
+  std::string report;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    report.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  ChildStatus result;
+  const auto newline = report.find('\n');
+  if (exit_code != 0 || newline == std::string::npos) return result;
+  result.completed = true;
+  result.code = static_cast<StatusCode>(std::stoi(report.substr(0, newline)));
+  result.message = report.substr(newline + 1);
+  return result;
+}
+
+void ExecSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open(path.c_str(), &db);
+  char* error = nullptr;
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : (db ? sqlite3_errmsg(db) : "open failed");
+  sqlite3_free(error);
+  sqlite3_close(db);
+  INFO("SQL: " << sql << " -> " << message);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace gossipmonger::sqlite_test

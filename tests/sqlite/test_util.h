@@ -49,3 +49,20 @@ std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& bytes);
 
 }  // namespace gossipmonger::sqlite_test
+
+namespace gossipmonger::sqlite_test {
+
+// Runs `body` in a forked child and brings back the Status it returns (code
+// and message, through a pipe). `ok` false in `completed` if the child died
+// before reporting.
+struct ChildStatus {
+  bool completed = false;
+  StatusCode code = StatusCode::kOk;
+  std::string message;
+};
+ChildStatus StatusFromChild(const std::function<Status()>& body);
+
+// Raw SQLite helpers for building foreign, newer or damaged databases.
+void ExecSql(const std::string& path, const std::string& sql);
+
+}  // namespace gossipmonger::sqlite_test
