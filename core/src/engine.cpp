@@ -13,6 +13,12 @@ namespace gossipmonger {
 namespace {
 
 constexpr std::size_t kMinBodyBytes = 256;
+// View starvation (see UpdateLiveness): needs this many live peers, adapts
+// its idea of "usual" with this weight per round, and forgives at most this
+// many intervals.
+constexpr std::size_t kMinPeersForStarvation = 4;
+constexpr double kViewAgeAlpha = 0.02;
+constexpr double kMaxStarvationIntervals = 5;
 
 Status ProtocolError(const Message& message, const std::string& what) {
   return Status::Error(StatusCode::kProtocolError,
@@ -94,12 +100,20 @@ void Engine::Tick(Timestamp now) {
       static_cast<double>(std::chrono::duration_cast<Duration>(options_.gossip_interval)
                               .count()) *
       options_.local_pause_intervals));
-  if (last_tick_ && now - *last_tick_ > pause_limit) ForgivePause(now);
+  // Our heartbeat keeps time: one per interval, missed rounds included, so
+  // that peers' estimate of its age stays right after we stall.
+  std::uint64_t rounds = 1;
+  if (last_tick_ && now - *last_tick_ > pause_limit) {
+    ForgivePause(now);
+    rounds = static_cast<std::uint64_t>((now - *last_tick_) /
+                                        std::chrono::duration_cast<Duration>(
+                                            options_.gossip_interval));
+  }
   last_tick_ = now;
   ++stats_.rounds;
-  heartbeat_ = heartbeat_.next();
+  heartbeat_ = Heartbeat(heartbeat_.value() + std::max<std::uint64_t>(rounds, 1));
   ChooseGossipTargets();
-  UpdateLiveness(now);
+  CheckLiveness(now);
 }
 
 void Engine::ChooseGossipTargets() {
@@ -126,30 +140,54 @@ void Engine::ChooseGossipTargets() {
   }
 }
 
-void Engine::UpdateLiveness(Timestamp now) {
-  std::vector<const PeerRecord*> convicted;
+void Engine::CheckLiveness(Timestamp now) {
+  std::vector<std::pair<const PeerRecord*, const PhiAccrualDetector*>> watched;
+  std::vector<Duration> ages;
   storage_.ForEachPeer([&](const PeerRecord& peer) {
     if (peer.id == self_.id || !peer.live) return;
     auto it = liveness_.find(peer.id);
     if (it == liveness_.end()) return;
-    if (it->second.detector.Phi(now, options_) > options_.dead_peer_phi) {
-      convicted.push_back(&peer);
-    }
+    watched.push_back({&peer, &it->second.detector});
+    ages.push_back(it->second.detector.Age(now, options_));
   });
-  std::vector<PeerHeader> headers;
-  headers.reserve(convicted.size());
-  for (const PeerRecord* peer : convicted) {
-    headers.push_back({peer->id, peer->address, peer->generation, false});
+  const Duration starvation = ViewStarvation(ages);
+  std::vector<PeerHeader> convicted;
+  for (const auto& [peer, detector] : watched) {
+    // Judge each peer as if our own news were as fresh as usual: when all
+    // our knowledge is stale at once (our messages were lost, nobody called
+    // us, our loop was slow), that is our problem, not every peer's.
+    if (detector->Phi(now - starvation, options_) > options_.dead_peer_phi) {
+      convicted.push_back({peer->id, peer->address, peer->generation, false});
+    }
   }
-  for (const PeerHeader& header : headers) {
+  for (const PeerHeader& header : convicted) {
     Persist(storage_.PutPeer(header));
     events_.push_back(PeerDeadEvent{{header.id, header.address}});
   }
 }
 
+Duration Engine::ViewStarvation(std::vector<Duration>& ages) {
+  // Too few peers to tell our staleness from theirs.
+  if (ages.size() < kMinPeersForStarvation) return Duration(0);
+  // The age of our fresher news (first quartile): robust to a partition
+  // that silences up to three quarters of the peers.
+  auto quartile = ages.begin() + static_cast<long>((ages.size() - 1) / 4);
+  std::nth_element(ages.begin(), quartile, ages.end());
+  const double current_ms = static_cast<double>(quartile->count()) / 1000.0;
+  if (!typical_view_age_ms_) typical_view_age_ms_ = current_ms;
+  const double excess_ms = std::max(0.0, current_ms - *typical_view_age_ms_);
+  *typical_view_age_ms_ += kViewAgeAlpha * (current_ms - *typical_view_age_ms_);
+  // Capped, so that a node cut off from everyone still convicts them.
+  const double cap_ms = static_cast<double>(options_.gossip_interval.count()) *
+                        kMaxStarvationIntervals;
+  return Duration(static_cast<Duration::rep>(std::min(excess_ms, cap_ms) * 1000.0));
+}
+
 void Engine::ForgivePause(Timestamp now) {
   ++stats_.local_pauses;
-  for (auto& [id, liveness] : liveness_) liveness.detector.ForgiveSilence(now);
+  for (auto& [id, liveness] : liveness_) {
+    liveness.detector.Restart(liveness.heartbeat, now, options_);
+  }
   Report(Status::Error(StatusCode::kUnavailable,
                        "the local gossip loop was paused; peers' silence during the "
                        "pause is forgiven, no peer is convicted for it"));
@@ -345,7 +383,9 @@ void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sende
     // deltas with their address when we ask for them.
     if (!from_itself) return;
     if (AdmitPeer({sender.id, sender.address, entry.generation, true}, now)) {
-      LivenessOf(entry.id, now).heartbeat = entry.heartbeat;
+      Liveness& liveness = LivenessOf(entry.id, now);
+      liveness.heartbeat = entry.heartbeat;
+      liveness.detector.Restart(entry.heartbeat, now, options_);
     }
     return;
   }
@@ -358,7 +398,7 @@ void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sende
                       entry.generation, true};
     Persist(storage_.PutPeer(header));
     liveness.heartbeat = entry.heartbeat;
-    liveness.detector.ForgiveSilence(now);
+    liveness.detector.Restart(entry.heartbeat, now, options_);
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
     return;
   }
@@ -369,11 +409,11 @@ void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sende
   if (entry.heartbeat > liveness.heartbeat) {
     liveness.heartbeat = entry.heartbeat;
     if (peer->live) {
-      liveness.detector.RecordHeartbeat(now, options_);
+      liveness.detector.RecordHeartbeat(entry.heartbeat, now, options_);
     } else {
-      // Back from the dead: the silence was the peer's absence, not an
-      // interval of its heartbeat.
-      liveness.detector.ForgiveSilence(now);
+      // Back from the dead: the silence was the peer's absence, nothing to
+      // learn about its cadence from.
+      liveness.detector.Restart(entry.heartbeat, now, options_);
       SetLive(*peer, true);
     }
   }
@@ -440,7 +480,7 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
     Persist(storage_.PutPeer(header));
     Liveness& liveness = LivenessOf(group.id, now);
     liveness.heartbeat = Heartbeat();
-    liveness.detector.ForgiveSilence(now);
+    liveness.detector.Restart(Heartbeat(), now, options_);
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
   } else if (!group.address.empty() && group.address != peer->address) {
     Persist(storage_.PutPeer({group.id, group.address, peer->generation, peer->live}));
@@ -663,6 +703,12 @@ std::optional<double> Engine::Phi(std::string_view peer_id, Timestamp now) const
   auto it = liveness_.find(std::string(peer_id));
   if (it == liveness_.end()) return std::nullopt;
   return it->second.detector.Phi(now, options_);
+}
+
+std::optional<Duration> Engine::HeartbeatAge(std::string_view peer_id, Timestamp now) const {
+  auto it = liveness_.find(std::string(peer_id));
+  if (it == liveness_.end()) return std::nullopt;
+  return it->second.detector.Age(now, options_);
 }
 
 std::optional<Heartbeat> Engine::KnownHeartbeat(std::string_view peer_id) const {

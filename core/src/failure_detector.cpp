@@ -7,51 +7,88 @@
 namespace gossipmonger {
 
 namespace {
+
 double Milliseconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+Duration Interval(const Options& options) {
+  return std::chrono::duration_cast<Duration>(options.gossip_interval);
+}
+
+// Weight of one new sample: an exponential window whose span is
+// MAX_INTERVALS samples.
+double Alpha(const Options& options) {
+  return 2.0 / (static_cast<double>(options.max_intervals) + 1.0);
+}
+
 }  // namespace
 
 PhiAccrualDetector::PhiAccrualDetector(Timestamp now, const Options& options)
-    : last_(now) {
-  const double interval_ms = static_cast<double>(options.gossip_interval.count());
-  mean_ms_ = static_cast<float>(interval_ms);
-  variance_ms2_ = static_cast<float>((interval_ms / 4) * (interval_ms / 4));
+    : base_(now) {
+  // Until it has learned, the detector assumes news is two intervals old
+  // when refreshed, give or take one: gossip at a few hops is about that.
+  const double interval_ms = Milliseconds(Interval(options));
+  mean_ms_ = static_cast<float>(2 * interval_ms);
+  variance_ms2_ = static_cast<float>(interval_ms * interval_ms);
 }
 
-void PhiAccrualDetector::RecordHeartbeat(Timestamp now, const Options& options) {
-  if (now < last_) return;  // a clock that went back; keep the later time
-  if (skip_next_interval_) {
-    skip_next_interval_ = false;
+Timestamp PhiAccrualDetector::ProducedAt(Heartbeat heartbeat, const Options& options) const {
+  return base_ + Interval(options) * static_cast<Duration::rep>(heartbeat.value());
+}
+
+Duration PhiAccrualDetector::Age(Timestamp now, const Options& options) const {
+  return std::max(Duration(0), now - ProducedAt(heartbeat_, options));
+}
+
+void PhiAccrualDetector::RecordHeartbeat(Heartbeat heartbeat, Timestamp now,
+                                         const Options& options) {
+  if (heartbeat <= heartbeat_) return;
+  const double age_before_ms = Milliseconds(Age(now, options));
+  const double sd_ms = std::sqrt(std::max<double>(variance_ms2_, 0.0));
+  if (skip_next_sample_) {
+    skip_next_sample_ = false;
   } else {
-    // Exponentially weighted mean and variance with a span of max_intervals
-    // (alpha = 2 / (span + 1)), Welford-style.
-    const double alpha = 2.0 / (static_cast<double>(options.max_intervals) + 1.0);
-    const double interval = Milliseconds(now - last_);
-    const double diff = interval - mean_ms_;
+    const double alpha = Alpha(options);
+    const double diff = age_before_ms - mean_ms_;
     const double increment = alpha * diff;
     mean_ms_ = static_cast<float>(mean_ms_ + increment);
     variance_ms2_ = static_cast<float>((1 - alpha) * (variance_ms2_ + diff * increment));
   }
-  last_ = now;
+  // Re-estimate the peer's epoch from this arrival. Fresher news (a lower
+  // epoch) is believed at once; staler news pulls the estimate up slowly,
+  // which absorbs a peer's drift, unless it is far out of line with what we
+  // learned (the peer restarted or stalled), in which case it is believed.
+  const Timestamp epoch = now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());
+  const double late_ms = Milliseconds(epoch - base_);
+  if (late_ms <= 0) {
+    base_ = epoch;
+  } else if (late_ms > mean_ms_ + 4 * std::max(sd_ms, static_cast<double>(
+                                                          options.min_std_dev.count()))) {
+    base_ = epoch;
+  } else {
+    base_ += Duration(static_cast<Duration::rep>(late_ms * 1000.0 * Alpha(options)));
+  }
+  heartbeat_ = heartbeat;
 }
 
 double PhiAccrualDetector::Phi(Timestamp now, const Options& options) const {
-  const double elapsed = std::max(0.0, Milliseconds(now - last_));
+  const double age = Milliseconds(Age(now, options));
   const double mean = std::max<double>(mean_ms_, 1.0);
   if (options.failure_model == FailureModel::kExponential) {
-    return elapsed / mean * std::log10(std::exp(1.0));
+    return age / mean * std::log10(std::exp(1.0));
   }
   const double min_sd = static_cast<double>(options.min_std_dev.count());
   const double sd = std::max({std::sqrt(std::max<double>(variance_ms2_, 0.0)), min_sd, 1.0});
-  const double z = (elapsed - mean) / sd;
-  // P(a heartbeat arrives later than `elapsed`) = 1 - CDF(z) = erfc(z/√2)/2.
+  const double z = (age - mean) / sd;
+  // P(a live peer's news is older than `age`) = 1 - CDF(z) = erfc(z/√2)/2.
   const double p_later = 0.5 * std::erfc(z / std::sqrt(2.0));
   if (p_later <= 0) return std::numeric_limits<double>::infinity();
   return -std::log10(p_later);
 }
 
-void PhiAccrualDetector::ForgiveSilence(Timestamp now) {
-  if (now > last_) last_ = now;
-  skip_next_interval_ = true;
+void PhiAccrualDetector::Restart(Heartbeat heartbeat, Timestamp now, const Options& options) {
+  heartbeat_ = heartbeat;
+  base_ = now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());
+  skip_next_sample_ = true;
 }
 
 }  // namespace gossipmonger

@@ -84,18 +84,26 @@ void Gossipmonger::Gossip() {
 }
 
 void Gossipmonger::ScheduleRound() {
+  // The timer fires kLivenessChecksPerRound times per interval: a round,
+  // then liveness checks in between.
   timer_.expires_at(next_round_);
   timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
     auto flag = alive.lock();
     if (error || !flag || !*flag || stopped_) return;
-    engine_.Tick(Now());
-    Drain();
-    // Batched storages make what they buffered durable once per round.
-    Status flushed = storage_.Flush();
-    if (!flushed.ok()) RaiseError(flushed);
-    // Rounds keep their cadence; after a stall, resume from now rather than
-    // firing the missed rounds back to back.
-    next_round_ += engine_.options().gossip_interval;
+    if (phase_ == 0) {
+      engine_.Tick(Now());
+      Drain();
+      // Batched storages make what they buffered durable once per round.
+      Status flushed = storage_.Flush();
+      if (!flushed.ok()) RaiseError(flushed);
+    } else {
+      engine_.CheckLiveness(Now());
+      Drain();
+    }
+    phase_ = (phase_ + 1) % Engine::kLivenessChecksPerRound;
+    // Keep the cadence; after a stall, resume from now rather than firing
+    // the missed steps back to back.
+    next_round_ += engine_.options().gossip_interval / Engine::kLivenessChecksPerRound;
     const auto now = std::chrono::steady_clock::now();
     if (next_round_ < now) next_round_ = now;
     ScheduleRound();

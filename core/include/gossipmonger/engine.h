@@ -65,6 +65,12 @@ class Engine {
   // exceeds DEAD_PEER_PHI.
   void Tick(Timestamp now);
 
+  // Convicts live peers whose phi exceeds DEAD_PEER_PHI (Tick does it too).
+  // Calling it a few times per round (kLivenessChecksPerRound) makes every
+  // observer convict within a fraction of a round of the others.
+  void CheckLiveness(Timestamp now);
+  static constexpr int kLivenessChecksPerRound = 4;
+
   // A message from the transport. Malformed input is dropped, counted and
   // reported as an ErrorEvent; it never throws.
   void Receive(const Message& message, Timestamp now);
@@ -100,6 +106,8 @@ class Engine {
   // Phi of a known peer at `now`, or nullopt for an unknown one or self.
   std::optional<double> Phi(std::string_view peer_id, Timestamp now) const;
   std::optional<Heartbeat> KnownHeartbeat(std::string_view peer_id) const;
+  // How old our freshest news of a peer is (see failure_detector.h).
+  std::optional<Duration> HeartbeatAge(std::string_view peer_id, Timestamp now) const;
 
  private:
   struct Liveness {
@@ -130,7 +138,9 @@ class Engine {
   std::vector<DigestEntry> DigestForSyn(bool* partial);
   void SendDigest(const PeerEndpoint& to);
   void ChooseGossipTargets();
-  void UpdateLiveness(Timestamp now);
+  // How much staler than usual our news of everyone is right now; reorders
+  // `ages`.
+  Duration ViewStarvation(std::vector<Duration>& ages);
   void ForgivePause(Timestamp now);
   void StartNewLineage(Generation above);
 
@@ -155,6 +165,7 @@ class Engine {
   Version version_;
   Heartbeat heartbeat_;
   std::optional<Timestamp> last_tick_;
+  std::optional<double> typical_view_age_ms_;
   std::unordered_map<PeerId, Liveness> liveness_;
   std::mt19937_64 rng_;
   std::vector<OutgoingMessage> outbox_;

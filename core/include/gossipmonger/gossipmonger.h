@@ -117,6 +117,7 @@ class Gossipmonger {
   Engine engine_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point next_round_;
+  int phase_ = 0;  // 0: the next timer expiry is a round; else a liveness check
   bool gossiping_ = false;
   bool stopped_ = false;
   // Set to false on destruction so that work posted before it is dropped.

@@ -69,7 +69,12 @@ void SimCluster::StartEngine(std::size_t node, Generation fresh_generation) {
 }
 
 void SimCluster::ScheduleTick(std::size_t node, Timestamp at) {
-  queue_.push({at, sequence_++, node, nodes_[node].incarnation, nullptr});
+  queue_.push({at, sequence_++, node, nodes_[node].incarnation, nullptr, 0});
+  // Liveness checks between rounds, as the runtime does them.
+  for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
+    queue_.push({at + interval_ * k / Engine::kLivenessChecksPerRound, sequence_++, node,
+                 nodes_[node].incarnation, nullptr, k});
+  }
 }
 
 Status SimCluster::Update(std::size_t node, const std::string& key,
@@ -100,7 +105,7 @@ void SimCluster::Flush(std::size_t node) {
   Node& n = nodes_[node];
   for (OutgoingMessage& out : n.engine->TakeOutbox()) {
     const std::size_t bytes = wire_size::Body(out.message) +
-                              wire_size::Envelope("", out.message.sender, out.message.kind);
+                              wire_size::Envelope(config_.cluster_name, out.message.sender, out.message.kind);
     auto copies = faults_.Route(AddressOf(node), out.to.address, bytes);
     if (copies.empty()) continue;
     auto shared = std::make_shared<const Message>(std::move(out.message));
@@ -110,7 +115,7 @@ void SimCluster::Flush(std::size_t node) {
     const std::size_t target = std::stoul(to.substr(4));
     if (target >= nodes_.size()) continue;
     for (Duration delay : copies) {
-      queue_.push({now_ + delay, sequence_++, target, 0, shared});
+      queue_.push({now_ + delay, sequence_++, target, 0, shared, 0});
     }
   }
   if (on_event_) {
@@ -126,12 +131,17 @@ void SimCluster::Run(const Scheduled& item) {
   if (item.message) {
     if (now_ < n.stalled_until) {
       // A stalled loop reads its socket when it wakes up.
-      queue_.push({n.stalled_until, sequence_++, item.node, 0, item.message});
+      queue_.push({n.stalled_until, sequence_++, item.node, 0, item.message, 0});
       return;
     }
     n.engine->Receive(*item.message, now_);
   } else {
     if (item.incarnation != n.incarnation) return;
+    if (item.phase != 0) {
+      if (now_ >= n.stalled_until) n.engine->CheckLiveness(now_);
+      Flush(item.node);
+      return;
+    }
     if (now_ < n.stalled_until) {
       ScheduleTick(item.node, n.stalled_until);
       return;

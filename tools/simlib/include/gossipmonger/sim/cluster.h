@@ -23,6 +23,8 @@ struct ClusterConfig {
   Options options;
   LinkConditions link;
   std::size_t max_body_bytes = 64 * 1024;
+  // Counted in every message's bytes, as the codec's envelope carries it.
+  std::string cluster_name = "gossipmonger";
   // True: every node starts knowing every other (membership converged), so
   // that a run measures spreading, not bootstrap. False: each node knows
   // only the seeds (options.seeds are set to the first `seed_count` nodes).
@@ -84,7 +86,8 @@ class SimCluster {
     std::uint64_t sequence;
     std::size_t node;
     std::uint64_t incarnation;
-    std::shared_ptr<const Message> message;  // null: a tick
+    std::shared_ptr<const Message> message;  // null: a tick or a check
+    int phase = 0;  // for a tick: 0 = the round, k > 0 = liveness check k
     bool operator>(const Scheduled& other) const {
       return at != other.at ? at > other.at : sequence > other.sequence;
     }

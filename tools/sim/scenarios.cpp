@@ -1,0 +1,164 @@
+#include "scenarios.h"
+
+#include <algorithm>
+#include <random>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include "gossipmonger/sim/cluster.h"
+
+namespace gossipmonger::sim {
+
+namespace {
+
+Duration Ms(double ms) { return Duration(static_cast<Duration::rep>(ms * 1000.0)); }
+Duration Seconds(double s) { return Ms(s * 1000.0); }
+double ToSeconds(Duration d) { return static_cast<double>(d.count()) / 1e6; }
+
+ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed) {
+  ClusterConfig cluster;
+  cluster.nodes = config.nodes;
+  cluster.seed = seed;
+  cluster.max_body_bytes = config.max_body_bytes;
+  cluster.link.loss = config.loss;
+  cluster.link.delay_min = Ms(config.delay_min_ms);
+  cluster.link.delay_max = Ms(config.delay_max_ms);
+  Options& options = cluster.options;
+  options.gossip_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.interval_ms));
+  options.dead_peer_phi = config.phi;
+  options.max_deltas_per_gossip = config.max_deltas;
+  options.failure_model = config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
+  options.min_std_dev = std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
+  return cluster;
+}
+
+// Counts `peer dead` events about peers that are up.
+struct FalseDeadCounter {
+  explicit FalseDeadCounter(SimCluster& c) : cluster(c) {}
+  void operator()(const Event& event) {
+    const auto* dead = std::get_if<PeerDeadEvent>(&event);
+    if (dead == nullptr) return;
+    const std::size_t index = std::stoul(dead->peer.id.substr(1));
+    if (cluster.up(index)) {
+      ++count;
+      if (std::getenv("SIM_TRACE")) std::fprintf(stderr, "false dead of %s at %.1fs\n", dead->peer.id.c_str(), static_cast<double>(cluster.now().count()) / 1e6);
+    }
+  }
+  SimCluster& cluster;
+  std::uint64_t count = 0;
+};
+
+RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
+  SimCluster cluster(MakeClusterConfig(config, seed));
+  const Duration interval = Ms(config.interval_ms);
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  FalseDeadCounter false_dead(cluster);
+  const std::size_t owner = std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
+  const std::string owner_id = SimCluster::IdOf(owner);
+  std::size_t informed = 0;
+  cluster.OnEvent([&](std::size_t, const Event& event) {
+    false_dead(event);
+    const auto* update = std::get_if<UpdateEvent>(&event);
+    if (update != nullptr && update->peer == owner_id && update->key == "probe") ++informed;
+  });
+  // A few rounds so heartbeats flow, then the update at a random moment.
+  cluster.RunFor(5 * interval);
+  cluster.RunFor(Duration(std::uniform_int_distribution<Duration::rep>(
+      0, interval.count() - 1)(rng)));
+  const Timestamp start = cluster.now();
+  cluster.Update(owner, "probe", "value");
+  RunResult result;
+  result.finished = cluster.RunUntil([&] { return informed >= config.nodes - 1; },
+                                     start + 500 * interval);
+  if (result.finished) {
+    result.rounds = static_cast<double>((cluster.now() - start).count()) /
+                    static_cast<double>(interval.count());
+  }
+  result.false_dead = false_dead.count;
+  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  return result;
+}
+
+RunResult Detect(const ScenarioConfig& config, std::uint64_t seed) {
+  SimCluster cluster(MakeClusterConfig(config, seed));
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  FalseDeadCounter false_dead(cluster);
+  const std::size_t victim = std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
+  const std::string victim_id = SimCluster::IdOf(victim);
+  std::vector<Timestamp> convicted_at(config.nodes, Timestamp::max());
+  std::size_t convicted = 0;
+  cluster.OnEvent([&](std::size_t node, const Event& event) {
+    false_dead(event);
+    const auto* dead = std::get_if<PeerDeadEvent>(&event);
+    if (dead != nullptr && dead->peer.id == victim_id && !cluster.up(victim) &&
+        convicted_at[node] == Timestamp::max()) {
+      convicted_at[node] = cluster.now();
+      ++convicted;
+    }
+  });
+  cluster.RunFor(Seconds(config.warmup_s));
+  cluster.RunFor(Duration(std::uniform_int_distribution<Duration::rep>(
+      0, Ms(config.interval_ms).count() - 1)(rng)));
+  const Timestamp crash = cluster.now();
+  cluster.Crash(victim);
+  RunResult result;
+  result.finished = cluster.RunUntil([&] { return convicted >= config.nodes - 1; },
+                                     crash + Seconds(300));
+  Timestamp last = crash;
+  for (std::size_t node = 0; node < config.nodes; ++node) {
+    if (node == victim || convicted_at[node] == Timestamp::max()) continue;
+    result.observer_detect_s.push_back(ToSeconds(convicted_at[node] - crash));
+    last = std::max(last, convicted_at[node]);
+  }
+  if (result.finished) result.detect_s = ToSeconds(last - crash);
+  result.false_dead = false_dead.count;
+  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  return result;
+}
+
+RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
+  SimCluster cluster(MakeClusterConfig(config, seed));
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  FalseDeadCounter false_dead(cluster);
+  cluster.OnEvent([&](std::size_t, const Event& event) { false_dead(event); });
+  cluster.RunFor(Seconds(config.warmup_s));
+  const std::uint64_t bytes_before = cluster.faults().stats().bytes_sent;
+  const Timestamp start = cluster.now();
+  const Timestamp end = start + Seconds(config.measure_s);
+  // Updates at `update_rate` per node per second, in slices of 10 ms.
+  const Duration slice = Ms(10);
+  const double p_update = config.update_rate * ToSeconds(slice);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  std::uint64_t counter = 0;
+  while (cluster.now() < end) {
+    if (p_update > 0) {
+      for (std::size_t node = 0; node < config.nodes; ++node) {
+        if (coin(rng) < p_update) {
+          cluster.Update(node, "key" + std::to_string(counter % 16), std::to_string(counter));
+          ++counter;
+        }
+      }
+    }
+    cluster.RunFor(slice);
+  }
+  RunResult result;
+  const double rounds = ToSeconds(cluster.now() - start) / (config.interval_ms / 1000.0);
+  result.bytes_per_node_round =
+      static_cast<double>(cluster.faults().stats().bytes_sent - bytes_before) /
+      static_cast<double>(config.nodes) / rounds;
+  result.false_dead = false_dead.count;
+  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  return result;
+}
+
+}  // namespace
+
+RunResult RunScenario(const ScenarioConfig& config, std::uint64_t seed) {
+  if (config.scenario == "detect") return Detect(config, seed);
+  if (config.scenario == "steady") return Steady(config, seed);
+  return Propagate(config, seed);
+}
+
+}  // namespace gossipmonger::sim

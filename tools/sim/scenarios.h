@@ -1,0 +1,47 @@
+// The simulator's scenarios: one run of one scenario on one seed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gossipmonger::sim {
+
+struct ScenarioConfig {
+  std::string scenario = "propagate";
+  std::size_t nodes = 100;
+  std::size_t runs = 10;
+  std::uint64_t seed = 1;
+  double loss = 0;
+  double interval_ms = 1000;
+  double delay_min_ms = 0;
+  double delay_max_ms = 0;
+  double phi = 8;
+  std::size_t max_deltas = 5;
+  bool exponential = false;
+  double min_std_ms = 500;
+  std::size_t max_body_bytes = 64 * 1024;
+  double warmup_s = 60;
+  double measure_s = 60;
+  double update_rate = 0;
+  std::size_t threads = 1;
+};
+
+struct RunResult {
+  bool finished = true;
+  // propagate: rounds from the update until every other node has it.
+  std::optional<double> rounds;
+  // detect: seconds from the crash until every survivor convicted it, and
+  // each survivor's own conviction time.
+  std::optional<double> detect_s;
+  std::vector<double> observer_detect_s;
+  // steady: bytes sent per node per round (exact encoded sizes).
+  std::optional<double> bytes_per_node_round;
+  std::uint64_t false_dead = 0;  // `peer dead` about a peer that was up
+  double node_hours = 0;
+};
+
+RunResult RunScenario(const ScenarioConfig& config, std::uint64_t seed);
+
+}  // namespace gossipmonger::sim
