@@ -1,0 +1,239 @@
+// Restarts and lineage. A node restarted on its kept storage resumes its
+// generation and version counter (versions never go backwards, peers do not
+// receive its data again) and catches its heartbeat up with what the cluster
+// saw. A node restarted empty takes a new lineage: with a higher generation
+// directly, with the same or a lower one once digests show it the lineage it
+// lost; either way its peers drop the old lineage's keys.
+#include <catch2/catch.hpp>
+#include <numeric>
+
+#include "core/engine_test_support.h"
+#include "gossipmonger/sim/cluster.h"
+
+using namespace gmtest;
+using gossipmonger::sim::SimCluster;
+
+namespace {
+
+constexpr std::size_t kNodes = 5;
+
+sim::ClusterConfig RestartConfig(std::uint64_t seed) {
+  sim::ClusterConfig config;
+  config.nodes = kNodes;
+  config.seed = seed;
+  // A node restarted empty knows nobody: it finds the cluster through n1.
+  config.options.seeds = {{SimCluster::IdOf(1), SimCluster::AddressOf(1)}};
+  return config;
+}
+
+// Whether every other node holds exactly `owner`'s current lineage and data.
+bool PeersHoldExactly(SimCluster& cluster, std::size_t owner) {
+  const PeerRecord* own = cluster.storage(owner).Get(SimCluster::IdOf(owner));
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (i == owner) continue;
+    const PeerRecord* held = cluster.storage(i).Get(SimCluster::IdOf(owner));
+    if (held == nullptr || held->generation != own->generation ||
+        held->max_version_seen != own->max_version_seen || held->data != own->data) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every node writes a few keys and the cluster converges on them.
+void SeedData(SimCluster& cluster) {
+  cluster.RunFor(10s);
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    for (int k = 1; k <= 5; ++k) {
+      REQUIRE(cluster.Update(i, "old" + std::to_string(k), "v" + std::to_string(i)).ok());
+    }
+  }
+  REQUIRE(cluster.RunUntil(
+      [&] {
+        for (std::size_t i = 0; i < cluster.size(); ++i) {
+          if (!PeersHoldExactly(cluster, i)) return false;
+        }
+        return true;
+      },
+      cluster.now() + 60s));
+}
+
+std::uint64_t AppliedByOthers(SimCluster& cluster, std::size_t except) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (i != except) n += cluster.engine(i).stats().deltas_applied;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("A node restarted on its kept storage resumes its lineage",
+          "[engine][restart]") {
+  SimCluster cluster(RestartConfig(31));
+  SeedData(cluster);
+  const Generation generation = cluster.engine(0).generation();
+  const Version version = cluster.engine(0).version();
+  REQUIRE(version == Version(5));
+  const Heartbeat heartbeat = cluster.engine(0).heartbeat();
+  const std::uint64_t applied_before = AppliedByOthers(cluster, 0);
+  std::size_t revived = 0;
+  cluster.OnEvent([&](std::size_t, const Event& event) {
+    if (const auto* live = std::get_if<PeerLiveEvent>(&event))
+      revived += live->peer.id == "n0";
+  });
+
+  cluster.Crash(0);
+  cluster.RunFor(30s);  // long enough for its peers to convict it
+  // The fresh generation offered is ignored: the storage has one.
+  cluster.Restart(0, /*keep_storage=*/true, Generation(generation.value() + 999));
+  Engine& restarted = cluster.engine(0);
+  CHECK(restarted.generation() == generation);
+  CHECK(restarted.version() == version);
+
+  // Versions never go backwards: the next change takes version 6.
+  REQUIRE(cluster.Update(0, "new", "x").ok());
+  CHECK(restarted.version() == Version(6));
+  REQUIRE(cluster.RunUntil([&] { return PeersHoldExactly(cluster, 0); },
+                           cluster.now() + 60s));
+  // Each peer applied the one new key, nothing of the old ones again.
+  CHECK(AppliedByOthers(cluster, 0) - applied_before == kNodes - 1);
+  // And the restarted node downloaded nothing it already had.
+  cluster.RunFor(20s);
+  CHECK(restarted.stats().deltas_applied == 0);
+  // Its heartbeat resumed above what its peers had seen, so they see it live.
+  CHECK(restarted.heartbeat() > heartbeat);
+  CHECK(revived == kNodes - 1);
+  for (std::size_t i = 1; i < kNodes; ++i) {
+    CHECK(cluster.storage(i).Get("n0")->live);
+    CHECK(cluster.storage(i).Get("n0")->generation == generation);
+  }
+  CHECK(restarted.stats().lineage_restarts == 0);
+}
+
+TEST_CASE("A node restarted empty with a higher generation replaces its old lineage",
+          "[engine][restart]") {
+  SimCluster cluster(RestartConfig(32));
+  SeedData(cluster);
+  const Generation old_generation = cluster.engine(0).generation();
+  cluster.Crash(0);
+  cluster.RunFor(5s);
+  const Generation fresh(old_generation.value() + 10);
+  cluster.Restart(0, /*keep_storage=*/false, fresh);
+  CHECK(cluster.engine(0).generation() == fresh);
+  CHECK(cluster.engine(0).version() == Version(0));
+  REQUIRE(cluster.Update(0, "fresh", "1").ok());
+
+  REQUIRE(cluster.RunUntil([&] { return PeersHoldExactly(cluster, 0); },
+                           cluster.now() + 60s));
+  for (std::size_t i = 1; i < kNodes; ++i) {
+    INFO("node " << i);
+    const PeerRecord* held = cluster.storage(i).Get("n0");
+    CHECK(held->generation == fresh);
+    CHECK(held->data.size() == 1);
+    CHECK(held->data.count("old1") == 0);  // the old lineage's keys are gone
+    CHECK(held->data.at("fresh") == VersionedValue{"1", Version(1)});
+  }
+  // It learned the cluster back from its seed, data included.
+  REQUIRE(cluster.RunUntil(
+      [&] {
+        for (std::size_t i = 1; i < kNodes; ++i) {
+          if (DataOf(cluster.storage(0), SimCluster::IdOf(i)).size() != 5) return false;
+        }
+        return true;
+      },
+      cluster.now() + 60s));
+  CHECK(cluster.storage(0).PeerCount() == kNodes);
+  CHECK(cluster.engine(0).stats().lineage_restarts == 0);
+}
+
+TEST_CASE("A node restarted empty with the same generation takes a new lineage",
+          "[engine][restart]") {
+  SimCluster cluster(RestartConfig(33));
+  SeedData(cluster);
+  const Generation old_generation = cluster.engine(0).generation();
+  cluster.Crash(0);
+  cluster.RunFor(5s);
+
+  SECTION("the same generation") {
+    cluster.Restart(0, /*keep_storage=*/false, old_generation);
+  }
+  SECTION("a lower generation (its clock went back)") {
+    cluster.Restart(0, /*keep_storage=*/false, Generation(old_generation.value() - 500));
+  }
+  std::size_t lineage_errors = 0;
+  cluster.OnEvent([&](std::size_t node, const Event& event) {
+    if (node != 0) return;
+    if (const auto* error = std::get_if<ErrorEvent>(&event)) {
+      lineage_errors += error->status.code() == StatusCode::kProtocolError;
+    }
+  });
+  // A write made before it noticed must survive the change of lineage.
+  REQUIRE(cluster.Update(0, "fresh", "1").ok());
+  REQUIRE(cluster.RunUntil(
+      [&] {
+        return cluster.engine(0).generation() > old_generation &&
+               PeersHoldExactly(cluster, 0);
+      },
+      cluster.now() + 60s));
+  CHECK(cluster.engine(0).stats().lineage_restarts == 1);
+  CHECK(lineage_errors == 1);  // reported through the error event
+  CHECK(cluster.engine(0).generation() == Generation(old_generation.value() + 1));
+  const PeerRecord* own = cluster.storage(0).Get("n0");
+  CHECK(own->data.size() == 1);
+  CHECK(own->data.at("fresh") == VersionedValue{"1", Version(1)});
+  for (std::size_t i = 1; i < kNodes; ++i) {
+    INFO("node " << i);
+    const PeerRecord* held = cluster.storage(i).Get("n0");
+    CHECK(held->data.count("old1") == 0);
+    CHECK(held->data.at("fresh").value == "1");
+  }
+  // Once settled, it stays settled.
+  cluster.RunFor(30s);
+  CHECK(cluster.engine(0).stats().lineage_restarts == 1);
+}
+
+TEST_CASE("A restarted node's first exchange: no data re-sent, heartbeat caught up",
+          "[engine][restart]") {
+  HandNode a("a");
+  HandNode b("b");
+  a.Know(b.self);
+  b.Know(a.self);
+  a.Start();
+  b.Start();
+  for (int k = 0; k < 4; ++k) REQUIRE(a->Update("k" + std::to_string(k), "v").ok());
+  // A gossips for a while; B learns everything, heartbeat 10 included.
+  for (int s = 1; s <= 10; ++s) {
+    a->Tick(Timestamp(1s) * s);
+    b->Receive(Single(a.Out(), b.self), Timestamp(1s) * s);
+    a->Receive(Single(b.Out(), a.self), Timestamp(1s) * s);
+    for (const OutgoingMessage& ack : a.Out()) b->Receive(ack.message, Timestamp(1s) * s);
+  }
+  REQUIRE(b.Peer("a")->max_version_seen == Version(4));
+  REQUIRE(b->KnownHeartbeat("a") == Heartbeat(10));
+
+  // A restarts on the same storage.
+  a.engine.reset();
+  a.Start(12s, Generation(999));
+  CHECK(a->generation() == kGen);
+  CHECK(a->version() == Version(4));
+  CHECK(a->heartbeat() == Heartbeat(0));
+
+  a->Tick(13s);
+  const Message syn = Single(a.Out(), b.self);
+  CHECK(syn.digest[0] == Entry("a", 100, 1, 4));
+  b->Receive(syn, 13s);
+  const Message reply = Single(b.Out(), a.self);
+  // B needs nothing of A and tells A the heartbeat it saw last.
+  CHECK(reply.deltas.empty());
+  CHECK(reply.digest == std::vector{Entry("a", 100, 10, 4)});
+  a->Receive(reply, 13s);
+  CHECK(a.Out().empty());
+  CHECK(a->heartbeat() > Heartbeat(10));
+
+  // From then on, B sees A's heartbeat rise again.
+  a->Tick(14s);
+  b->Receive(Single(a.Out(), b.self), 14s);
+  CHECK(b->KnownHeartbeat("a") > Heartbeat(10));
+  CHECK(b->stats().deltas_applied == 4);  // only the first life's four keys
+}
