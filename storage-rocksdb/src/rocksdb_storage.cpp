@@ -199,12 +199,11 @@ struct RocksDbStorage::Impl {
     db.reset();
   }
 
-  Status OpenDb() {
+  rocksdb::Status OpenDb() {
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
-    if (!s.ok()) return FromRocks(s, path, "cannot open the database");
-    db.reset(raw);
-    return Status::Ok();
+    if (s.ok()) db.reset(raw);
+    return s;
   }
 
   Status CheckFormat();
@@ -407,8 +406,10 @@ Status RocksDbStorage::Impl::Recover() {
     db->Close();  // reports the earlier error again; nothing to do about it
     db.reset();
   }
-  Status opened = OpenDb();
-  if (!opened.ok()) return opened;
+  rocksdb::Status opened = OpenDb();
+  if (!opened.ok()) {
+    return FromRocks(opened, path, "cannot reopen the database after a failed write");
+  }
 
   std::vector<std::string> ids;
   if (rewrite_all) {
@@ -481,17 +482,23 @@ Status RocksDbStorage::Open(const std::string& path, const RocksDbStorageOptions
   auto impl = std::make_unique<Impl>(path, options);
   impl->db_options = MakeDbOptions(options, MakeLogger(path, options));
   impl->db_options.create_if_missing = state != DirState::kDatabase;
-  Status opened = impl->OpenDb();
+  const rocksdb::Status opened = impl->OpenDb();
   if (!opened.ok()) {
-    // RocksDB refuses an existing database whose configuration differs from
-    // ours (other column families, another comparator): a foreign database.
-    if (state == DirState::kDatabase && opened.code() == StatusCode::kInvalidArgument) {
+    if (state == DirState::kDatabase && opened.IsInvalidArgument()) {
+      // RocksDB refuses an existing database whose configuration differs
+      // from ours (other column families, another comparator).
       return Fail(StatusCode::kCorruption, path,
                   "a RocksDB database this storage cannot open as its own; not a "
                   "gossipmonger database (" +
-                      opened.message() + ")");
+                      opened.ToString() + ")");
     }
-    return opened;
+    if (state == DirState::kDatabase && opened.IsPathNotFound() && !IsLockConflict(opened)) {
+      // CURRENT names a MANIFEST (or the MANIFEST a file) that is not there.
+      return Fail(StatusCode::kCorruption, path,
+                  "the database is damaged: a file it refers to is missing (" +
+                      opened.ToString() + ")");
+    }
+    return FromRocks(opened, path, "cannot open the database");
   }
   impl->db_options.create_if_missing = false;  // a reopen after a failure
   Status checked = impl->CheckFormat();
