@@ -358,3 +358,67 @@ TEST_CASE("Phi is known for peers only", "[engine][liveness]") {
   a->Tick(1s);
   CHECK(a->KnownHeartbeat("a") == a->heartbeat());
 }
+
+namespace {
+
+// A node that knows five peers and hears rising heartbeats of all of them
+// every round for 30 s, with liveness checks between rounds as the runtime
+// makes them; then its loop stalls for 30 s. Returns the node, its peers'
+// heartbeat and the time the stall ends.
+struct StalledNode {
+  HandNode node{"a"};
+  std::uint64_t heartbeat = 0;
+  Timestamp resume;
+};
+
+void RunUntilStall(StalledNode& s) {
+  const std::vector<std::string> peers{"b", "c", "d", "e", "f"};
+  for (const std::string& id : peers) s.node.Know(Endpoint(id));
+  s.node.Start(0s);
+  Timestamp now = 0s;
+  for (int round = 1; round <= 30; ++round) {
+    now = Timestamp(1s) * round;
+    s.node->Tick(now);
+    ++s.heartbeat;
+    std::vector<std::pair<std::string, std::uint64_t>> heartbeats;
+    for (const std::string& id : peers) heartbeats.emplace_back(id, s.heartbeat);
+    s.node->Receive(
+        SynWith(peers[static_cast<std::size_t>(round) % peers.size()], heartbeats),
+        now + 100ms);
+    for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
+      s.node->CheckLiveness(now + Timestamp(1s) * k / Engine::kLivenessChecksPerRound);
+    }
+    s.node.Out();
+    REQUIRE(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
+  }
+  s.resume = now + 30s;
+}
+
+}  // namespace
+
+TEST_CASE("A stall ended by a round convicts nobody", "[engine][liveness]") {
+  StalledNode s;
+  RunUntilStall(s);
+  s.node->Tick(s.resume);
+  s.node->CheckLiveness(s.resume + 250ms);
+  s.node.Out();
+  CHECK(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
+  CHECK(s.node->stats().local_pauses == 1);
+}
+
+// BUG: the local-pause guard lives only in Engine::Tick. The runtime
+// (Gossipmonger::ScheduleRound) fires kLivenessChecksPerRound timer steps per
+// interval, and after a stall the first step to run is a CheckLiveness in 3
+// cases out of 4; CheckLiveness does not look at the time since the last
+// call, so it convicts every peer for silence that was our own. (SimCluster
+// hides this: it always resumes a stalled node with its Tick.)
+TEST_CASE("A stall ended by a liveness check convicts nobody",
+          "[engine][liveness][!mayfail]") {
+  StalledNode s;
+  RunUntilStall(s);
+  s.node->CheckLiveness(s.resume);  // the runtime's first timer step after the stall
+  s.node->Tick(s.resume + 250ms);
+  s.node.Out();
+  const auto convicted = EventsOf<PeerDeadEvent>(s.node.Events());
+  CHECK(convicted.size() == 0);
+}
