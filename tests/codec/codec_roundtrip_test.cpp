@@ -290,3 +290,33 @@ TEST_CASE("any single field in its widest form decodes, not canonical", "[codec]
 
 }  // namespace
 }  // namespace gossipmonger
+
+namespace gossipmonger {
+namespace {
+
+TEST_CASE("the worked example of docs/PROTOCOL.md", "[codec][doc]") {
+  Message m;
+  m.kind = MessageKind::kDigestReply;
+  m.sender = {"b", "10.0.0.2:7946"};
+  m.digest = {{"a", Generation(1700000000), Heartbeat(300), Version(2)},
+              {"c", Generation(0), Heartbeat(0), Version(0)}};
+  m.deltas = {{"b", Generation(1700000100), "", {{"color", std::string("red\0", 4), Version(5)}}}};
+  const std::string expected = codec_test::Bytes(
+      {0x97, 0xa2, 0x67, 0x6d, 0x01, 0x02, 0xa4, 0x70, 0x72, 0x6f, 0x64, 0xa1, 0x62, 0xad, 0x31,
+       0x30, 0x2e, 0x30, 0x2e, 0x30, 0x2e, 0x32, 0x3a, 0x37, 0x39, 0x34, 0x36, 0x93, 0x00, 0x92,
+       0x94, 0xa1, 0x61, 0xce, 0x65, 0x53, 0xf1, 0x00, 0xcd, 0x01, 0x2c, 0x02, 0x94, 0xa1, 0x63,
+       0x00, 0x00, 0x00, 0x91, 0x94, 0xa1, 0x62, 0xce, 0x65, 0x53, 0xf1, 0x64, 0xa0, 0x91, 0x93,
+       0xa5, 0x63, 0x6f, 0x6c, 0x6f, 0x72, 0xc4, 0x04, 0x72, 0x65, 0x64, 0x00, 0x05});
+  std::string bytes;
+  codec::Encode("prod", m, bytes);
+  REQUIRE(bytes == expected);
+  REQUIRE(bytes.size() == 73);
+  REQUIRE(wire_size::Envelope("prod", m.sender, m.kind) == 27);
+  REQUIRE(wire_size::Body(m) == 46);
+  codec::Decoded decoded;
+  REQUIRE(codec::Decode(bytes, codec::DecodeLimits(), &decoded).ok());
+  REQUIRE(decoded.message == m);
+}
+
+}  // namespace
+}  // namespace gossipmonger
