@@ -1,6 +1,7 @@
 #include "gossipmonger/tcp_transport.h"
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <cstring>
 #include <deque>
@@ -145,7 +146,11 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Report(StatusCode code, std::string text) {
-    if (on_error) on_error(Status::Error(code, "tcp transport: " + std::move(text)));
+    // A copy: the handler may replace the handlers (a runtime destroyed
+    // from inside it) while it runs.
+    if (ErrorHandler handler = on_error) {
+      handler(Status::Error(code, "tcp transport: " + std::move(text)));
+    }
   }
 
   // --- listening ---------------------------------------------------------
@@ -362,7 +367,7 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     ++stats.frames_received;
-    if (on_message) on_message(std::move(decoded.message));
+    if (MessageHandler handler = on_message) handler(std::move(decoded.message));
   }
 
   void CloseInbound(const std::shared_ptr<Inbound>& in) {
@@ -386,6 +391,9 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
     Frame frame{message.kind, std::string(kPrefixBytes, '\0')};
     codec::Encode(options.cluster, message, frame.bytes);
     const std::size_t length = frame.bytes.size() - kPrefixBytes;
+    // The codec's contract, on which MaxBodyBytes() rests.
+    assert(length == wire_size::Envelope(options.cluster, message.sender, message.kind) +
+                         wire_size::Body(message));
     if (length > options.max_frame_bytes) {
       ++stats.dropped_unsendable;
       Report(StatusCode::kLimitExceeded,

@@ -1,6 +1,7 @@
 #include "gossipmonger/udp_transport.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 #include <vector>
 
@@ -61,7 +62,11 @@ struct UdpTransport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Report(StatusCode code, std::string text) {
-    if (on_error) on_error(Status::Error(code, "udp transport: " + std::move(text)));
+    // A copy: the handler may replace the handlers (a runtime destroyed
+    // from inside it) while it runs.
+    if (ErrorHandler handler = on_error) {
+      handler(Status::Error(code, "udp transport: " + std::move(text)));
+    }
   }
 
   Status Listen() {
@@ -164,7 +169,7 @@ struct UdpTransport::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     ++stats.datagrams_received;
-    if (on_message) on_message(std::move(decoded.message));
+    if (MessageHandler handler = on_message) handler(std::move(decoded.message));
   }
 
   void Send(const PeerEndpoint& remote, const Message& message) {
@@ -174,6 +179,9 @@ struct UdpTransport::Impl : std::enable_shared_from_this<Impl> {
     }
     auto datagram = std::make_shared<std::string>();
     codec::Encode(options.cluster, message, *datagram);
+    // The codec's contract, on which MaxBodyBytes() rests.
+    assert(datagram->size() == wire_size::Envelope(options.cluster, message.sender, message.kind) +
+                                   wire_size::Body(message));
     if (datagram->size() > options.max_datagram_bytes) {
       ++stats.dropped_oversized;
       Report(StatusCode::kLimitExceeded,

@@ -35,7 +35,8 @@
 // Threading: all work happens on the io_context, which must be run by one
 // thread (as the Gossipmonger runtime requires). Send, MaxBodyBytes,
 // Listen, Close and stats must be called on that thread (or while the
-// io_context is not running). The handlers are called on it.
+// io_context is not running). The handlers are called on it; they may call
+// Send, Close or SetHandlers, but must not destroy the transport.
 //
 // Ownership and lifetime: the io_context must outlive the transport. The
 // transport owns its sockets and timers; destroying it closes them at once,

@@ -29,8 +29,9 @@
 //
 // Threading, ownership and lifetime: as TcpTransport. All work happens on
 // the io_context, run by one thread; every call is made on that thread;
-// the io_context must outlive the transport; destroying the transport
-// closes its sockets at once.
+// handlers may call Send, Close or SetHandlers but must not destroy the
+// transport; the io_context must outlive the transport; destroying the
+// transport closes its sockets at once.
 #pragma once
 
 #include <cstddef>
