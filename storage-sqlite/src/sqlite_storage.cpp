@@ -110,6 +110,13 @@ std::string Quote(std::string_view text) {
   return quoted;
 }
 
+// A set of peer ids that can be searched with a string_view.
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+};
+using IdSet = std::unordered_set<std::string, IdHash, std::equal_to<>>;
+
 }  // namespace
 
 struct SqliteStorage::Impl {
@@ -130,9 +137,9 @@ struct SqliteStorage::Impl {
   std::size_t batch_bytes = 0;
   // Peers written in the open transaction: if it rolls back, they become
   // unsynced.
-  std::unordered_set<std::string> touched;
+  IdSet touched;
   // Peers whose rows on disk are behind memory; rewritten whole by Flush.
-  std::unordered_set<std::string> unsynced;
+  IdSet unsynced;
 
   // --- errors ----------------------------------------------------------------
   Status Error(int rc, std::string_view what) const {
@@ -161,9 +168,16 @@ struct SqliteStorage::Impl {
 
   // Runs a statement that returns no row, then resets it (which also lets go
   // of the buffers bound with SQLITE_STATIC).
-  Status Run(sqlite3_stmt* statement, std::string_view what) {
+  // The message is built only on failure: this runs once per row written.
+  Status Run(sqlite3_stmt* statement, const char* what, std::string_view peer_id = {}) {
     const int rc = sqlite3_step(statement);
-    Status status = rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : Error(rc, what);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+      sqlite3_reset(statement);
+      return Status::Ok();
+    }
+    std::string context = what;
+    if (!peer_id.empty()) context += " of peer " + Quote(peer_id);
+    Status status = Error(rc, context);
     sqlite3_reset(statement);
     return status;
   }
@@ -225,6 +239,20 @@ struct SqliteStorage::Impl {
 
   Status CommitTransaction() {
     if (!in_transaction) return Status::Ok();
+    if (options.durability == SqliteDurability::kBatched) {
+      // PutDeltas in a batch leaves max_version_seen to the commit: one
+      // UPDATE per peer and transaction instead of one per call. The
+      // transaction is atomic, so the file never shows the data without it.
+      for (const std::string& id : touched) {
+        const PeerRecord* peer = table.Get(id);
+        if (peer == nullptr) continue;
+        Status status = WriteMaxVersion(id, peer->max_version_seen);
+        if (!status.ok()) {
+          AbortTransaction();
+          return status;
+        }
+      }
+    }
     Status status = Run(commit.get(), "COMMIT");
     if (!status.ok()) {
       AbortTransaction();
@@ -244,12 +272,12 @@ struct SqliteStorage::Impl {
     sqlite3_bind_int64(s, 4, ToSql(peer.max_version_seen.value()));
     sqlite3_bind_int(s, 5, peer.live ? 1 : 0);
     batch_bytes += peer.id.size() + peer.address.size() + 24;
-    return Run(s, "writing peer " + Quote(peer.id));
+    return Run(s, "writing the row", peer.id);
   }
 
   Status DeletePeerData(std::string_view id) {
     BindBytes(delete_peer_data.get(), 1, id);
-    return Run(delete_peer_data.get(), "dropping the data of peer " + Quote(id));
+    return Run(delete_peer_data.get(), "dropping the data", id);
   }
 
   Status WriteData(std::string_view id, std::string_view key, std::string_view value,
@@ -275,7 +303,7 @@ struct SqliteStorage::Impl {
     BindBytes(s, 1, id);
     sqlite3_bind_int64(s, 2, ToSql(max_version_seen.value()));
     batch_bytes += id.size() + 16;
-    return Run(s, "writing max_version_seen of peer " + Quote(id));
+    return Run(s, "writing max_version_seen", id);
   }
 
   // Rewrites a peer whole from memory: its row, then all its data.
@@ -296,7 +324,7 @@ struct SqliteStorage::Impl {
   template <typename Persist>
   Status WriteThrough(std::string_view id, Persist&& persist) {
     if (!unsynced.empty()) {
-      auto it = unsynced.find(std::string(id));
+      auto it = unsynced.find(id);
       if (it != unsynced.end()) {
         return Status::Error(StatusCode::kIOError,
                              "sqlite " + Quote(path) + ": peer " + Quote(id) +
@@ -309,7 +337,7 @@ struct SqliteStorage::Impl {
       unsynced.emplace(id);
       return status;
     }
-    if (touched.find(std::string(id)) == touched.end()) touched.emplace(id);
+    if (touched.find(id) == touched.end()) touched.emplace(id);
     status = persist();
     if (!status.ok()) {
       AbortTransaction();
@@ -612,28 +640,48 @@ Status SqliteStorage::Impl::Load() {
     }
   }
 
-  // Data rows arrive in primary-key order, so grouped by peer.
+  // Data rows arrive in primary-key order, so grouped by peer. A group's
+  // bytes go to one arena; its rows are sorted by version (PeerTable takes
+  // ascending versions) and handed over in chunks of reused KeyDeltas, so
+  // that loading allocates little beyond what the PeerTable keeps.
   Statement data;
   Status status = Prepare("SELECT peer, key, value, version FROM data", &data);
   if (!status.ok()) return corrupt("unreadable data table: " + status.message());
+  struct Row {
+    std::uint64_t version;
+    std::size_t offset;
+    std::size_t key_size;
+    std::size_t value_size;
+  };
+  std::string arena;
+  std::vector<Row> rows;
+  std::vector<KeyDelta> chunk(kLoadChunk);
   std::string current;
-  std::vector<KeyDelta> group;
-  std::unordered_set<std::string> seen;
+  bool have_current = false;
+  IdSet seen;
   auto apply_group = [&]() -> Status {
-    if (group.empty()) return Status::Ok();
-    if (!seen.insert(current).second) return corrupt("data rows of peer " + Quote(current) + " out of order");
-    std::sort(group.begin(), group.end(),
-              [](const KeyDelta& a, const KeyDelta& b) { return a.version < b.version; });
-    for (std::size_t begin = 0; begin < group.size(); begin += kLoadChunk) {
-      const std::size_t end = std::min(group.size(), begin + kLoadChunk);
-      std::span<const KeyDelta> chunk(group.data() + begin, end - begin);
-      Status put = table.PutDeltas(current, chunk, chunk.back().version);
-      if (!put.ok()) {
-        return corrupt("data of peer " + Quote(current) + " is inconsistent (" + put.message() +
-                       ")");
+    if (rows.empty()) return Status::Ok();
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.version < b.version; });
+    std::size_t filled = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Row& row = rows[i];
+      KeyDelta& delta = chunk[filled++];
+      delta.key.assign(arena, row.offset, row.key_size);
+      delta.value.assign(arena, row.offset + row.key_size, row.value_size);
+      delta.version = Version(row.version);
+      if (filled == chunk.size() || i + 1 == rows.size()) {
+        std::span<const KeyDelta> batch(chunk.data(), filled);
+        Status put = table.PutDeltas(current, batch, batch.back().version);
+        if (!put.ok()) {
+          return corrupt("data of peer " + Quote(current) + " is inconsistent (" +
+                         put.message() + ")");
+        }
+        filled = 0;
       }
     }
-    group.clear();
+    rows.clear();
+    arena.clear();
     return Status::Ok();
   };
   for (;;) {
@@ -644,19 +692,29 @@ Status SqliteStorage::Impl::Load() {
     if (!IsBytes(s, 0) || !IsBytes(s, 1) || !IsBytes(s, 2) || !IsInteger(s, 3)) {
       return corrupt("a data row has values of the wrong type");
     }
-    const int id_size = sqlite3_column_bytes(s, 0);
-    const char* id = static_cast<const char*>(sqlite3_column_blob(s, 0));
-    std::string_view peer_id(id == nullptr ? "" : id, static_cast<std::size_t>(id_size));
-    if (peer_id != current) {
+    auto bytes = [s](int column) {
+      const int size = sqlite3_column_bytes(s, column);
+      const void* blob = sqlite3_column_blob(s, column);
+      return size <= 0 || blob == nullptr
+                 ? std::string_view()
+                 : std::string_view(static_cast<const char*>(blob), static_cast<std::size_t>(size));
+    };
+    const std::string_view peer_id = bytes(0);
+    if (!have_current || peer_id != current) {
       Status applied = apply_group();
       if (!applied.ok()) return applied;
       current.assign(peer_id);
-      if (table.Get(current) == nullptr) {
-        return corrupt("data rows for unknown peer " + Quote(current));
+      have_current = true;
+      if (table.Get(current) == nullptr) return corrupt("data rows for unknown peer " + Quote(current));
+      if (!seen.insert(current).second) {
+        return corrupt("data rows of peer " + Quote(current) + " out of key order");
       }
     }
-    group.push_back(KeyDelta{ColumnBytes(s, 1), ColumnBytes(s, 2),
-                             Version(FromSql(sqlite3_column_int64(s, 3)))});
+    const std::string_view key = bytes(1);
+    const std::string_view value = bytes(2);
+    rows.push_back(Row{FromSql(sqlite3_column_int64(s, 3)), arena.size(), key.size(), value.size()});
+    arena.append(key);
+    arena.append(value);
   }
   status = apply_group();
   if (!status.ok()) return status;
@@ -744,7 +802,11 @@ Status SqliteStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> d
       written = impl_->WriteData(id, delta.key, delta.value, delta.version);
       if (!written.ok()) return written;
     }
-    return impl_->WriteMaxVersion(id, max_version_seen);
+    // kBatched writes max_version_seen once per transaction, at commit.
+    if (impl_->options.durability == SqliteDurability::kSynchronous) {
+      written = impl_->WriteMaxVersion(id, max_version_seen);
+    }
+    return written;
   });
 }
 
