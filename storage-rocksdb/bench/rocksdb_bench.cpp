@@ -16,6 +16,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -122,6 +123,15 @@ void Check(const rocksdb::Status& status, const char* what) {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// CPU time of the whole process (every thread, RocksDB's included), user +
+// system: on a shared machine wall time also counts waiting for a core.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -266,7 +276,16 @@ void BenchWrites(const Config& config) {
 
 // --- 2. reopen ---------------------------------------------------------------------
 
-double Reopen(const Config& config, std::size_t peers, double* write_seconds, double* warm_seconds) {
+struct ReopenTimes {
+  double write = 0;        // writing the keys (wall)
+  double first_wall = 0;   // the first Open after the writer closed
+  double first_cpu = 0;
+  double second_wall = 0;  // an Open right after that one
+  double second_cpu = 0;
+};
+
+ReopenTimes Reopen(const Config& config, std::size_t peers) {
+  ReopenTimes times;
   const std::string path = FreshPath(config, "reopen");
   const std::uint64_t per_peer = config.reopen_keys / peers;
   const std::string value(config.value_bytes, 'v');
@@ -287,15 +306,15 @@ double Reopen(const Config& config, std::size_t peers, double* write_seconds, do
       }
     }
     Check(storage->Flush(), "flush");
-    *write_seconds = Seconds(Clock::now() - start);
+    times.write = Seconds(Clock::now() - start);
   }
-  // The first Open after the writer closed: what a restarted node pays.
-  double seconds = 0;
   for (int open = 0; open < 2; ++open) {
+    const double cpu_start = CpuSeconds();
     const auto start = Clock::now();
     std::unique_ptr<RocksDbStorage> storage;
     Check(RocksDbStorage::Open(path, {}, &storage), "reopen");
-    const double elapsed = Seconds(Clock::now() - start);
+    const double wall = Seconds(Clock::now() - start);
+    const double cpu = CpuSeconds() - cpu_start;
     std::size_t keys = 0;
     storage->ForEachPeer([&](const gossipmonger::PeerRecord& peer) { keys += peer.data.size(); });
     if (keys != per_peer * peers) {
@@ -303,37 +322,34 @@ double Reopen(const Config& config, std::size_t peers, double* write_seconds, do
                    static_cast<unsigned long long>(per_peer * peers));
       std::exit(1);
     }
-    if (open == 0) {
-      seconds = elapsed;
-    } else {
-      *warm_seconds = elapsed;
-    }
+    (open == 0 ? times.first_wall : times.second_wall) = wall;
+    (open == 0 ? times.first_cpu : times.second_cpu) = cpu;
   }
   fs::remove_all(path);
-  return seconds;
+  return times;
 }
 
 void BenchReopen(const Config& config) {
   for (std::size_t peers : {std::size_t{1}, std::size_t{1000}}) {
-    std::vector<double> first;
-    std::vector<double> second;
-    std::vector<double> writes;
+    std::vector<double> first_wall, first_cpu, second_wall, second_cpu, writes;
     for (int run = 0; run < config.runs; ++run) {
-      double write_seconds = 0;
-      double warm_seconds = 0;
-      first.push_back(Reopen(config, peers, &write_seconds, &warm_seconds));
-      second.push_back(warm_seconds);
-      writes.push_back(write_seconds);
-      std::printf("  reopen %llu keys in %zu peer(s), run %d: first open %.3f s, second %.3f s "
-                  "(written in %.2f s)\n",
+      const ReopenTimes t = Reopen(config, peers);
+      first_wall.push_back(t.first_wall);
+      first_cpu.push_back(t.first_cpu);
+      second_wall.push_back(t.second_wall);
+      second_cpu.push_back(t.second_cpu);
+      writes.push_back(t.write);
+      std::printf("  reopen %llu keys in %zu peer(s), run %d: first open %.3f s (cpu %.3f s), "
+                  "second %.3f s (cpu %.3f s); written in %.2f s\n",
                   static_cast<unsigned long long>(config.reopen_keys), peers, run + 1,
-                  first.back(), second.back(), write_seconds);
+                  t.first_wall, t.first_cpu, t.second_wall, t.second_cpu, t.write);
       std::fflush(stdout);
     }
-    std::printf("reopen median, %llu keys in %zu peer(s): first open %.3f s, second %.3f s "
-                "(goal < 2 s); written at %.0f keys/s\n",
-                static_cast<unsigned long long>(config.reopen_keys), peers, Median(first),
-                Median(second), static_cast<double>(config.reopen_keys) / Median(writes));
+    std::printf("reopen median, %llu keys in %zu peer(s): first open %.3f s (cpu %.3f s), "
+                "second %.3f s (cpu %.3f s) (goal < 2 s); written at %.0f keys/s\n",
+                static_cast<unsigned long long>(config.reopen_keys), peers, Median(first_wall),
+                Median(first_cpu), Median(second_wall), Median(second_cpu),
+                static_cast<double>(config.reopen_keys) / Median(writes));
     std::fflush(stdout);
   }
 }

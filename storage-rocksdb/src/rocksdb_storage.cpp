@@ -172,8 +172,6 @@ rocksdb::Options MakeDbOptions(const RocksDbStorageOptions& options,
   // Hand every write to the operating system before Write returns, so that
   // kBatched survives kill -9; Flush() adds the fsync.
   db.manual_wal_flush = false;
-  // Flush memtables at close so that the next Open need not replay the log.
-  db.avoid_flush_during_shutdown = false;
   return db;
 }
 
@@ -194,7 +192,15 @@ struct RocksDbStorage::Impl {
     if (!db) return;
     // After a failed write RocksDB's log writer must not be used again (it
     // asserts in builds with assertions); memory was the truth then anyway.
-    if (!failed && batched() && wal_dirty) db->FlushWAL(/*sync=*/true);
+    if (!failed) {
+      if (batched() && wal_dirty) db->FlushWAL(/*sync=*/true);
+      // Move the memtable into a table file now, on the way down, rather
+      // than have the next Open replay the write-ahead log (the difference
+      // is about a second per million keys written since the last flush).
+      rocksdb::FlushOptions flush;
+      flush.wait = true;
+      db->Flush(flush);
+    }
     db->Close();
     db.reset();
   }
@@ -329,24 +335,63 @@ Status RocksDbStorage::Impl::CheckFormat() {
 // peer's data is collected until the next header and then put into the
 // table in version order (PeerTable checks that versions are distinct and no
 // higher than the header's max_version_seen: any other state is corruption).
+//
+// Cost, for a million keys: the data of a peer is gathered into one arena
+// (a memcpy per record) with a small index that is sorted by version, and
+// handed to PeerTable in chunks, so that the strings of one chunk are freed
+// and their memory reused by the next while still in cache, instead of a
+// million scattered strings freed at the end.
 Status RocksDbStorage::Impl::Load() {
   rocksdb::ReadOptions read;
   read.fill_cache = false;
   read.readahead_size = 4u << 20;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
 
+  struct Entry {
+    std::uint64_t version;
+    std::size_t key_offset;  // into `arena`; the value follows the key
+    std::size_t key_size;
+    std::size_t value_size;
+  };
+  constexpr std::size_t kChunk = 4096;
+
   bool have_peer = false;
   std::string prefix;  // of the current peer, with no tag
   std::string id;
   Version max_version_seen;
-  std::vector<KeyDelta> data;
+  std::string arena;
+  std::vector<Entry> entries;
+  std::vector<KeyDelta> chunk;
 
   auto finish_peer = [&]() -> Status {
     if (!have_peer) return Status::Ok();
-    std::sort(data.begin(), data.end(),
-              [](const KeyDelta& a, const KeyDelta& b) { return a.version < b.version; });
-    Status put = table.PutDeltas(id, data, max_version_seen);
-    data.clear();
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.version < b.version; });
+    // Size the peer's map once instead of rehashing it ~20 times on the way
+    // to a million keys (a third of the cost of loading a large peer).
+    // PeerTable has no reserve call; the record is our own table's,
+    // reserve() changes nothing observable, and no pointer into the map is
+    // held here. TODO(core): use PeerTable::Reserve (or a bulk Restore) once
+    // core offers one.
+    const_cast<PeerRecord*>(table.Get(id))->data.reserve(entries.size());
+    Status put;
+    std::size_t next = 0;
+    do {
+      chunk.clear();
+      for (; next < entries.size() && chunk.size() < kChunk; ++next) {
+        const Entry& e = entries[next];
+        chunk.push_back(KeyDelta{arena.substr(e.key_offset, e.key_size),
+                                 arena.substr(e.key_offset + e.key_size, e.value_size),
+                                 Version(e.version)});
+      }
+      // Each chunk continues the previous one; the last one sets the
+      // header's max_version_seen.
+      const Version chunk_max =
+          next < entries.size() ? chunk.back().version : max_version_seen;
+      put = table.PutDeltas(id, chunk, chunk_max);
+    } while (put.ok() && next < entries.size());
+    entries.clear();
+    arena.clear();
     if (!put.ok()) {
       return Fail(StatusCode::kCorruption, path,
                   "the records of peer '" + fmt::Printable(id) +
@@ -365,8 +410,10 @@ Status RocksDbStorage::Impl::Load() {
         return Fail(StatusCode::kCorruption, path,
                     "malformed data record '" + fmt::Printable(key) + "'");
       }
-      data.push_back(KeyDelta{std::string(key.substr(prefix.size() + 1)),
-                              std::string(decoded->value), Version(decoded->version)});
+      const std::string_view data_key = key.substr(prefix.size() + 1);
+      entries.push_back({decoded->version, arena.size(), data_key.size(), decoded->value.size()});
+      arena.append(data_key);
+      arena.append(decoded->value);
       continue;
     }
     if (key == fmt::kFormatKey) continue;
