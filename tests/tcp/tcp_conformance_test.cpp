@@ -6,7 +6,7 @@ using gossipmonger::tcp_test::TcpTraits;
 
 GOSSIPMONGER_TRANSPORT_CONFORMANCE(TcpTraits, "tcp")
 
-TEST_CASE("tcp cluster: 5 nodes converge, convict a stopped node and see it return",
+TEST_CASE("cluster: 5 nodes converge, convict a stopped node and see it return",
           "[cluster][tcp]") {
   gossipmonger::conformance::ClusterScenario<TcpTraits>();
 }

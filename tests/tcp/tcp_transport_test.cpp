@@ -57,7 +57,7 @@ std::string Encoded(const Message& m, const std::string& cluster = "gossipmonger
 
 }  // namespace
 
-TEST_CASE("tcp: a frame cut short by the peer closing is reported, the rest goes on") {
+TEST_CASE("a frame cut short by the peer closing is reported, the rest goes on") {
   asio::io_context io;
   auto receiver = Listen(io);
   Inbox inbox;
@@ -78,7 +78,7 @@ TEST_CASE("tcp: a frame cut short by the peer closing is reported, the rest goes
   CHECK(inbox.messages[0] == Digest(2));
 }
 
-TEST_CASE("tcp: an absurd length prefix closes the connection at once") {
+TEST_CASE("an absurd length prefix closes the connection at once") {
   asio::io_context io;
   auto receiver = Listen(io);
   Inbox inbox;
@@ -102,7 +102,7 @@ TEST_CASE("tcp: an absurd length prefix closes the connection at once") {
   CHECK(strict->stats().oversized_frames == 1);
 }
 
-TEST_CASE("tcp: garbage, wrong magic and wrong version are reported and close the connection") {
+TEST_CASE("garbage, wrong magic and wrong version are reported and close the connection") {
   asio::io_context io;
   auto receiver = Listen(io);
   Inbox inbox;
@@ -133,7 +133,7 @@ TEST_CASE("tcp: garbage, wrong magic and wrong version are reported and close th
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
 }
 
-TEST_CASE("tcp: a message of another cluster is dropped and reported, the connection stays") {
+TEST_CASE("a message of another cluster is dropped and reported, the connection stays") {
   asio::io_context io;
   auto receiver = Listen(io);
   Inbox inbox;
@@ -156,7 +156,7 @@ TEST_CASE("tcp: a message of another cluster is dropped and reported, the connec
   CHECK(inbox.messages.size() == 1);
 }
 
-TEST_CASE("tcp: silent and trickling connections are cut after the read timeout") {
+TEST_CASE("silent and trickling connections are cut after the read timeout") {
   asio::io_context io;
   TcpTransportOptions options;
   options.read_timeout = 300ms;
@@ -193,7 +193,7 @@ TEST_CASE("tcp: silent and trickling connections are cut after the read timeout"
   CHECK(inbox.errors.size() == 2);
 }
 
-TEST_CASE("tcp: connections idle for idle_timeout are closed, both ways") {
+TEST_CASE("connections idle for idle_timeout are closed, both ways") {
   asio::io_context io;
   TcpTransportOptions options;
   options.read_timeout = 200ms;
@@ -222,17 +222,17 @@ TEST_CASE("tcp: connections idle for idle_timeout are closed, both ways") {
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 3; }, 5s));
 }
 
-TEST_CASE("tcp: idle connections are accepted up to max_inbound_connections") {
+TEST_CASE("idle connections are accepted up to max_inbound_connections") {
   asio::io_context io;
   TcpTransportOptions options;
-  options.max_inbound_connections = 20;
+  options.max_inbound_connections = 64;
   options.read_timeout = 20s;
   auto receiver = Listen(io, options);
   Inbox inbox;
   inbox.Attach(*receiver);
   std::vector<std::unique_ptr<RawClient>> clients;
-  for (int i = 0; i < 20; ++i) clients.push_back(std::make_unique<RawClient>(receiver->local_port()));
-  REQUIRE(RunUntil(io, [&] { return receiver->stats().inbound_connections == 20; }, 5s));
+  for (int i = 0; i < 64; ++i) clients.push_back(std::make_unique<RawClient>(receiver->local_port()));
+  REQUIRE(RunUntil(io, [&] { return receiver->stats().inbound_connections == 64; }, 5s));
   RawClient extra(receiver->local_port());
   REQUIRE(RunUntil(io, [&] { return extra.PeerClosed(); }, 5s));
   CHECK(receiver->stats().connections_rejected == 1);
@@ -241,14 +241,14 @@ TEST_CASE("tcp: idle connections are accepted up to max_inbound_connections") {
   for (auto& client : clients) CHECK_FALSE(client->PeerClosed());
   // A slot freed is a slot taken.
   clients.pop_back();
-  REQUIRE(RunUntil(io, [&] { return receiver->stats().inbound_connections == 19; }, 5s));
+  REQUIRE(RunUntil(io, [&] { return receiver->stats().inbound_connections == 63; }, 5s));
   RawClient next(receiver->local_port());
   next.Write(Frame(Encoded(Digest(1))));
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
   CHECK(receiver->stats().connections_rejected == 1);
 }
 
-TEST_CASE("tcp: the sender reconnects after the remote restarts, with backoff meanwhile") {
+TEST_CASE("the sender reconnects after the remote restarts, with backoff meanwhile") {
   asio::io_context io;
   TcpTransportOptions options;
   options.reconnect_backoff_initial = 50ms;
@@ -287,7 +287,7 @@ TEST_CASE("tcp: the sender reconnects after the remote restarts, with backoff me
   CHECK(sender->stats().connections_opened == 2);
 }
 
-TEST_CASE("tcp: a full send queue replaces stale digests, then drops the oldest") {
+TEST_CASE("a full send queue replaces stale digests, then drops the oldest") {
   asio::io_context io;
   std::uint16_t port = 0;
   {
@@ -324,7 +324,7 @@ TEST_CASE("tcp: a full send queue replaces stale digests, then drops the oldest"
   CHECK(inbox.messages[3] == Deltas("d3"));
 }
 
-TEST_CASE("tcp: host names are resolved for listening and sending") {
+TEST_CASE("host names are resolved for listening and sending") {
   asio::io_context io;
   Status status;
   auto receiver = TcpTraits::Listening(io, "localhost", &status);
@@ -338,7 +338,7 @@ TEST_CASE("tcp: host names are resolved for listening and sending") {
   CHECK(inbox.messages[0] == Digest(9));
 }
 
-TEST_CASE("tcp: options and counters") {
+TEST_CASE("options and counters") {
   asio::io_context io;
   TcpTransportOptions options;
   options.listen_port = 0;
@@ -360,4 +360,60 @@ TEST_CASE("tcp: options and counters") {
   CHECK(second.Listen().code() == StatusCode::kIOError);
   transport.Close();
   CHECK(transport.Listen().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a connect that hangs is abandoned after connect_timeout") {
+  asio::io_context io;
+  // A listener that never accepts, with a backlog of one: once a connection
+  // fills its queue, the kernel drops further SYNs and connects hang.
+  asio::io_context raw_io;
+  asio::ip::tcp::acceptor stuck(raw_io, asio::ip::tcp::v4());
+  stuck.bind({asio::ip::make_address("127.0.0.1"), 0});
+  stuck.listen(0);
+  const std::uint16_t port = stuck.local_endpoint().port();
+  RawClient occupant(port);
+  TcpTransportOptions options;
+  options.connect_timeout = 300ms;
+  options.reconnect_backoff_initial = 10s;  // one attempt in this test
+  auto sender = Listen(io, options);
+  Inbox sent_box;
+  sent_box.Attach(*sender);
+  const auto start = std::chrono::steady_clock::now();
+  sender->Send({"stuck", AddressOf("127.0.0.1", port)}, Digest(1));
+  REQUIRE(RunUntil(io, [&] { return sender->stats().connect_failures == 1; }, 5s));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(elapsed >= 250ms);
+  CHECK(elapsed < 3s);
+  REQUIRE(sent_box.errors.size() == 1);
+  CHECK(sent_box.errors[0].code() == StatusCode::kUnavailable);
+  CHECK(sent_box.errors[0].message().find("timed out") != std::string::npos);
+  CHECK(sender->stats().outbound_connections == 0);
+}
+
+TEST_CASE("a peer that stops reading is cut after write_timeout") {
+  asio::io_context io;
+  // Accepts, never reads: once both sides' socket buffers are full, the
+  // sender's write stalls.
+  asio::io_context raw_io;
+  asio::ip::tcp::acceptor deaf(raw_io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::uint16_t port = deaf.local_endpoint().port();
+  TcpTransportOptions options;
+  options.write_timeout = 300ms;
+  options.send_queue_messages = 8;
+  options.reconnect_backoff_initial = 10s;
+  auto sender = Listen(io, options);
+  Inbox sent_box;
+  sent_box.Attach(*sender);
+  const PeerEndpoint to{"deaf", AddressOf("127.0.0.1", port)};
+  Message big = Deltas(std::string(sender->MaxBodyBytes() - 200, 'x'));
+  for (int i = 0; i < 64; ++i) sender->Send(to, big);  // ~64 MiB, far over any buffer
+  asio::ip::tcp::socket accepted(raw_io);
+  REQUIRE(RunUntil(io, [&] { return sender->stats().outbound_connections == 1; }, 5s));
+  deaf.accept(accepted);
+  REQUIRE(RunUntil(io, [&] { return sender->stats().write_timeouts == 1; }, 5s));
+  CHECK(sender->stats().outbound_connections == 0);
+  CHECK(sender->stats().dropped_on_error >= 1);
+  CHECK(sender->stats().dropped_queue_full >= 1);
+  REQUIRE_FALSE(sent_box.errors.empty());
+  CHECK(sent_box.errors[0].message().find("write stalled") != std::string::npos);
 }

@@ -6,7 +6,7 @@ using gossipmonger::udp_test::UdpTraits;
 
 GOSSIPMONGER_TRANSPORT_CONFORMANCE(UdpTraits, "udp")
 
-TEST_CASE("udp cluster: 5 nodes converge, convict a stopped node and see it return",
+TEST_CASE("cluster: 5 nodes converge, convict a stopped node and see it return",
           "[cluster][udp]") {
   gossipmonger::conformance::ClusterScenario<UdpTraits>();
 }

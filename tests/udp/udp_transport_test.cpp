@@ -79,7 +79,7 @@ class RawReceiver {
 
 }  // namespace
 
-TEST_CASE("udp: a runtime's datagrams never exceed max_datagram_bytes") {
+TEST_CASE("a runtime's datagrams never exceed max_datagram_bytes") {
   asio::io_context io;
   RawReceiver raw;
   const std::string raw_address = AddressOf("127.0.0.1", raw.port());
@@ -142,7 +142,7 @@ TEST_CASE("udp: a runtime's datagrams never exceed max_datagram_bytes") {
   for (const Status& s : errors) CHECK(s.ToString().find("max_datagram") == std::string::npos);
 }
 
-TEST_CASE("udp: oversized, garbage and foreign datagrams are counted; the loop goes on") {
+TEST_CASE("oversized, garbage and foreign datagrams are counted and the loop goes on") {
   asio::io_context io;
   auto receiver = Listen(io);
   Inbox inbox;
@@ -172,7 +172,7 @@ TEST_CASE("udp: oversized, garbage and foreign datagrams are counted; the loop g
   CHECK(receiver->stats().receive_errors == 0);
 }
 
-TEST_CASE("udp: a message over the datagram size is dropped and reported by the sender") {
+TEST_CASE("a message over the datagram size is dropped and reported by the sender") {
   asio::io_context io;
   UdpTransportOptions options;
   options.max_datagram_bytes = 600;
@@ -198,7 +198,7 @@ TEST_CASE("udp: a message over the datagram size is dropped and reported by the 
   CHECK(sent_box.errors[0].code() == StatusCode::kLimitExceeded);
 }
 
-TEST_CASE("udp: options, budget and host names") {
+TEST_CASE("options, budget and host names") {
   asio::io_context io;
   UdpTransportOptions options;
   options.listen_port = 0;

@@ -83,6 +83,7 @@ struct Outbound {
         resolver(io),
         timer(io),
         idle_timer(io),
+        write_timer(io),
         backoff(backoff_) {}
 
   std::string address;
@@ -93,9 +94,11 @@ struct Outbound {
   tcp::resolver resolver;
   asio::steady_timer timer;       // connect timeout, then backoff
   asio::steady_timer idle_timer;  // while connected
+  asio::steady_timer write_timer;  // while a write is in progress
   std::deque<Frame> queue;        // waiting, not yet handed to the socket
   std::vector<Frame> inflight;    // being written
   bool writing = false;
+  std::uint64_t writes = 0;  // writes started, to tell the write timer's one
   bool removed = false;  // erased from the transport's map
   std::chrono::milliseconds backoff;
   Clock::time_point connected_at;
@@ -554,6 +557,17 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
     for (const Frame& frame : out->inflight) buffers.push_back(asio::buffer(frame.bytes));
     out->writing = true;
     const std::uint64_t epoch = out->epoch;
+    const std::uint64_t write = ++out->writes;
+    out->write_timer.expires_after(options.write_timeout);
+    out->write_timer.async_wait([self = shared_from_this(), out, epoch, write](std::error_code e) {
+      if (e || self->closed || !Current(*out, epoch) || !out->writing || out->writes != write) {
+        return;
+      }
+      ++self->stats.write_timeouts;
+      self->Disconnect(out, "write stalled for " +
+                                std::to_string(self->options.write_timeout.count()) +
+                                " ms (the remote does not read)");
+    });
     asio::async_write(out->socket, buffers,
                       [self = shared_from_this(), out, epoch](std::error_code error,
                                                               std::size_t n) {
@@ -580,6 +594,7 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
     out->socket.close(ignored);
     out->timer.cancel();
     out->idle_timer.cancel();
+    out->write_timer.cancel();
     ++out->epoch;
     ++stats.connections_closed;
     --stats.outbound_connections;
@@ -648,6 +663,7 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
       out->resolver.cancel();
       out->timer.cancel();
       out->idle_timer.cancel();
+      out->write_timer.cancel();
       out->removed = true;
       out->queue.clear();
       out->inflight.clear();

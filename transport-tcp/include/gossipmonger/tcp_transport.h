@@ -106,6 +106,11 @@ struct TcpTransportOptions {
   // is cut instead of holding a slot forever.
   std::chrono::milliseconds read_timeout{10'000};
 
+  // A write to a remote must complete within this: a peer that stops
+  // reading (its buffers and ours full) is cut, the messages being written
+  // are lost and the next message reconnects.
+  std::chrono::milliseconds write_timeout{10'000};
+
   // Accepted connections beyond this are closed at once (and reported).
   std::size_t max_inbound_connections = 1024;
 
@@ -126,6 +131,7 @@ struct TcpTransportStats {
   std::uint64_t truncated_frames = 0;   // the peer closed in the middle of a frame
   std::uint64_t read_timeouts = 0;      // closed for a frame not completed in time
   std::uint64_t idle_closes = 0;        // closed after idle_timeout (either way)
+  std::uint64_t write_timeouts = 0;     // outgoing closed: a write stalled
   std::uint64_t dropped_queue_full = 0;  // oldest queued message dropped
   std::uint64_t digests_replaced = 0;    // a queued kDigest superseded by a newer one
   std::uint64_t dropped_unsendable = 0;  // bad address, oversized, or closed transport
