@@ -3,8 +3,8 @@
 // Besides "no crash, no sanitizer report, no unbounded allocation", every
 // input checks these properties:
 //  - a failure is a ProtocolError, LimitExceeded or NotSupported Status;
-//  - what decodes re-encodes at exactly wire_size's size, and decodes
-//    again, canonical, to the same message;
+//  - a canonical input is exactly wire_size's size; what decodes re-encodes
+//    at that size and decodes again, canonical, to the same message;
 //  - canonical input re-encodes to exactly the input bytes; non-canonical
 //    input (wider msgpack forms) re-encodes to fewer bytes;
 //  - tighter limits never accept what the default limits refuse, and when
@@ -72,11 +72,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Fail("unexpected status under tight limits", tight_status);
   }
 
-  std::string again;
-  codec::Encode(decoded.cluster, decoded.message, again);
+  // wire_size against bytes the codec did not write: a canonical input is
+  // exactly as long as wire_size says.
   const std::size_t expected =
       wire_size::Envelope(decoded.cluster, decoded.message.sender, decoded.message.kind) +
       wire_size::Body(decoded.message);
+  if (decoded.canonical && input.size() != expected) Fail("wire_size differs from the input");
+  if (!decoded.canonical && input.size() <= expected) Fail("non-canonical input not larger");
+  // Encode sizes its output with wire_size and asserts that it wrote exactly
+  // that much (assertions are on in this build).
+  std::string again;
+  codec::Encode(decoded.cluster, decoded.message, again);
   if (again.size() != expected) Fail("encoded size differs from wire_size");
   if (decoded.canonical && again != input) Fail("canonical input does not re-encode to itself");
   if (!decoded.canonical && again.size() >= input.size()) {
