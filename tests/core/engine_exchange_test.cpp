@@ -285,8 +285,10 @@ TEST_CASE("The initiator sends a peer the responder asks for", "[engine][exchang
   a.Start();
   b.Start();
 
+  // A's tick picks B or C at random; the SYN it would send B is its digest.
   a->Tick(1s);
-  b->Receive(Single(a.Out(), b.self), 1s);
+  a.Out();
+  b->Receive(MakeMessage(MessageKind::kDigest, a.self, a->FullDigest()), 1s);
   const Message reply = Single(b.Out(), a.self);
   // Generation 0: "I do not know this peer, send me all of it".
   CHECK(reply.digest == std::vector{Entry("c", 0, 0, 0)});

@@ -422,3 +422,85 @@ TEST_CASE("A stall ended by a liveness check convicts nobody",
   const auto convicted = EventsOf<PeerDeadEvent>(s.node.Events());
   CHECK(convicted.size() == 0);
 }
+
+TEST_CASE("CheckLiveness convicts between rounds", "[engine][liveness]") {
+  // Ticks every second, with liveness checks in between: the conviction
+  // lands at the first check (round or not) where phi exceeds DEAD_PEER_PHI.
+  HandNode a("a");
+  a.Know(Endpoint("b"));
+  a.Start(0s);
+  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  std::optional<Timestamp> convicted;
+  for (int i = 1; i <= 400 && !convicted; ++i) {
+    const Timestamp now = step * i;
+    const double phi = a->Phi("b", now).value();
+    if (i % Engine::kLivenessChecksPerRound == 0) {
+      a->Tick(now);
+    } else {
+      a->CheckLiveness(now);
+    }
+    a.Out();
+    const bool dead = !EventsOf<PeerDeadEvent>(a.Events()).empty();
+    INFO("step " << i << ", phi " << phi);
+    CHECK(dead == (phi > a->options().dead_peer_phi));
+    if (dead) convicted = now;
+  }
+  REQUIRE(convicted.has_value());
+  // Checking between rounds is what it is for: here it was not a round.
+  CHECK(convicted->count() % Duration(1s).count() != 0);
+  CHECK_FALSE(a.Peer("b")->live);
+}
+
+namespace {
+
+// A node with `peer_count` peers hears regular news of all of them for a
+// minute, keeps ticking, then hears nothing at all for `blackout` (its
+// inbound link failed); returns whom it convicted during the blackout.
+std::set<std::string> ConvictedDuringBlackout(std::size_t peer_count, Duration blackout) {
+  std::vector<std::string> peers{"b", "c", "d", "e", "f", "g"};
+  peers.resize(peer_count);
+  HandNode a("a");
+  for (const std::string& id : peers) a.Know(Endpoint(id));
+  a.Start(0s);
+  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  std::set<std::string> convicted;
+  const int news_steps = 60 * Engine::kLivenessChecksPerRound;
+  const int total_steps = news_steps + static_cast<int>(blackout / step);
+  std::uint64_t heartbeat = 0;
+  for (int i = 1; i <= total_steps; ++i) {
+    const Timestamp now = step * i;
+    if (i % Engine::kLivenessChecksPerRound == 0) {
+      a->Tick(now);
+      if (i <= news_steps) {
+        ++heartbeat;
+        std::vector<std::pair<std::string, std::uint64_t>> heartbeats;
+        for (const std::string& id : peers) heartbeats.emplace_back(id, heartbeat);
+        a->Receive(SynWith(peers[heartbeat % peers.size()], heartbeats), now + 10ms);
+      }
+    } else {
+      a->CheckLiveness(now);
+    }
+    a.Out();
+    for (const auto& dead : EventsOf<PeerDeadEvent>(a.Events())) {
+      INFO("step " << i);
+      CHECK(i > news_steps);  // nobody while news flows
+      convicted.insert(dead.peer.id);
+    }
+  }
+  return convicted;
+}
+
+}  // namespace
+
+TEST_CASE("Losing all news for a moment convicts nobody; losing it for long convicts all",
+          "[engine][liveness]") {
+  // When every peer's news goes stale at once, the fault is more likely ours
+  // (our link, our loop): the engine forgives that up to a few intervals...
+  CHECK(ConvictedDuringBlackout(6, 7s).empty());
+  // ...but a node cut off for good still convicts everyone.
+  CHECK(ConvictedDuringBlackout(6, 60s).size() == 6);
+  // With a single peer, its silence and ours look the same: the same short
+  // blackout convicts it (which shows the allowance above is what saved the
+  // six).
+  CHECK(ConvictedDuringBlackout(1, 7s).size() == 1);
+}

@@ -328,6 +328,35 @@ TEST_CASE("A malformed message reaches the error callback", "[runtime]") {
   CHECK(reported);
   CHECK(cluster.node(0).engine().stats().messages_dropped == 1);
   CHECK(cluster.node(0).GetPeer("x") == nullptr);
+
+  // Well-formed deltas of a peer nobody introduced: the 'unknown peer' event.
+  std::vector<PeerId> unknown;
+  cluster.node(0).OnUnknownPeer([&](const PeerId& id) { unknown.push_back(id); });
+  Message orphan;
+  orphan.kind = MessageKind::kDeltas;
+  orphan.sender = {"rogue", "mem:rogue"};
+  orphan.deltas = {
+      PeerDeltas{"ghost", Generation(1), "", {KeyDelta{"k", "v", Version(1)}}}};
+  rogue.Send({"r0", "mem:r0"}, orphan);
+  CHECK(cluster.RunUntil([&] { return !unknown.empty(); }));
+  CHECK(unknown == std::vector<PeerId>{"ghost"});
+  CHECK(cluster.node(0).GetPeer("ghost") == nullptr);
+}
+
+TEST_CASE("The runtime gossips once per GOSSIP_INTERVAL", "[runtime]") {
+  Cluster cluster(Fast());
+  const auto start = std::chrono::steady_clock::now();
+  cluster.GossipAll();
+  cluster.node(0).Gossip();  // a second call does not start a second loop
+  cluster.RunFor(300ms);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const auto intervals = elapsed / std::chrono::milliseconds(20);
+  const std::uint64_t rounds = cluster.node(0).engine().stats().rounds;
+  INFO(rounds << " rounds in " << intervals << " intervals");
+  // One round now, then one per interval at most (timers are never early;
+  // they may be late on a loaded machine, hence the loose lower bound).
+  CHECK(rounds <= static_cast<std::uint64_t>(intervals) + 1);
+  CHECK(rounds >= 3);
 }
 
 TEST_CASE("The runtime refuses invalid options and invalid updates at once",
