@@ -504,3 +504,49 @@ TEST_CASE("Losing all news for a moment convicts nobody; losing it for long conv
   // six).
   CHECK(ConvictedDuringBlackout(1, 7s).size() == 1);
 }
+
+TEST_CASE("A partition convicts across it; healing brings everyone back",
+          "[engine][liveness]") {
+  sim::ClusterConfig config;
+  config.nodes = 8;
+  config.seed = 55;
+  SimCluster cluster(config);
+  cluster.RunFor(20s);
+  std::vector<std::string> left;
+  std::vector<std::string> right;
+  for (std::size_t i = 0; i < 8; ++i) {
+    (i < 4 ? left : right).push_back(SimCluster::AddressOf(i));
+  }
+  auto same_side = [](std::size_t x, std::size_t y) { return (x < 4) == (y < 4); };
+  cluster.faults().Partition({left, right});
+  REQUIRE(cluster.Update(0, "side", "left").ok());
+  REQUIRE(cluster.Update(7, "side", "right").ok());
+  cluster.RunFor(60s);
+  for (std::size_t i = 0; i < 8; ++i) {
+    for (std::size_t j = 0; j < 8; ++j) {
+      if (i == j) continue;
+      INFO("node " << i << " about node " << j);
+      CHECK(cluster.storage(i).Get(SimCluster::IdOf(j))->live == same_side(i, j));
+    }
+  }
+  CHECK(DataOf(cluster.storage(3), "n0").count("side") == 1);
+  CHECK(DataOf(cluster.storage(3), "n7").count("side") == 0);
+
+  // Dead peers are still tried now and then (dead / (live + 1)), which is how
+  // a healed partition is noticed.
+  cluster.faults().Heal();
+  const bool healed = cluster.RunUntil(
+      [&] {
+        for (std::size_t i = 0; i < 8; ++i) {
+          for (std::size_t j = 0; j < 8; ++j) {
+            if (i != j && !cluster.storage(i).Get(SimCluster::IdOf(j))->live)
+              return false;
+          }
+          if (i != 7 && DataOf(cluster.storage(i), "n7").count("side") == 0) return false;
+          if (i != 0 && DataOf(cluster.storage(i), "n0").count("side") == 0) return false;
+        }
+        return true;
+      },
+      cluster.now() + 60s);
+  CHECK(healed);
+}

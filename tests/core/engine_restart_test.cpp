@@ -237,3 +237,46 @@ TEST_CASE("A restarted node's first exchange: no data re-sent, heartbeat caught 
   CHECK(b->KnownHeartbeat("a") > Heartbeat(10));
   CHECK(b->stats().deltas_applied == 4);  // only the first life's four keys
 }
+
+TEST_CASE("A third party's digest carries a peer's new lineage", "[engine][restart]") {
+  // B holds C's old lineage; A's SYN lists C's new one. B adopts it (its old
+  // keys of C go), says it has nothing of it yet, and A's ACK fills it in.
+  HandNode a("a");
+  HandNode b("b");
+  for (HandNode* node : {&a, &b}) node->Know(Endpoint("c"), Generation(1));
+  b.KnowData("c", {Delta("old", "x", 1), Delta("older", "y", 2)});
+  a.Know(b.self);
+  b.Know(a.self);
+  a.Start();
+  b.Start();
+  // A learns C's new lineage (from C itself).
+  a->Receive(
+      MakeMessage(MessageKind::kDeltas, Endpoint("c"), {},
+                  {PeerDeltas{"c", Generation(2), "mem:c", {Delta("new", "z", 1)}}}),
+      1s);
+  REQUIRE(a.Peer("c")->generation == Generation(2));
+
+  b->Receive(MakeMessage(MessageKind::kDigest, a.self, a->FullDigest()), 2s);
+  const PeerRecord* c_at_b = b.Peer("c");
+  CHECK(c_at_b->generation == Generation(2));
+  CHECK(c_at_b->data.empty());
+  CHECK(c_at_b->max_version_seen == Version(0));
+  const Message reply = Single(b.Out(), a.self);
+  CHECK(reply.digest == std::vector{Entry("c", 2, 0, 0)});
+  CHECK(reply.deltas.empty());
+
+  a->Receive(reply, 2s);
+  const Message ack = Single(a.Out(), b.self);
+  CHECK(ack.deltas ==
+        std::vector{PeerDeltas{"c", Generation(2), "", {Delta("new", "z", 1)}}});
+  b->Receive(ack, 2s);
+  CHECK(b.Peer("c")->data.size() == 1);
+  CHECK(b.Peer("c")->data.at("new").value == "z");
+
+  // A stale digest that still lists the old lineage changes nothing.
+  b->Receive(MakeMessage(MessageKind::kDigest, Endpoint("d"),
+                         {Entry("d", 1, 1, 0), Entry("c", 1, 50, 2)}),
+             3s);
+  CHECK(b.Peer("c")->generation == Generation(2));
+  CHECK(b.Peer("c")->data.size() == 1);
+}
