@@ -130,6 +130,8 @@ struct Inbound {
 struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, TcpTransportOptions opts)
       : io(io_context), options(std::move(opts)), acceptor(io), accept_retry(io) {
+    // The length prefix has 32 bits.
+    options.max_frame_bytes = std::min<std::size_t>(options.max_frame_bytes, 0xffffffffu);
     options.send_queue_messages = std::max<std::size_t>(options.send_queue_messages, 1);
     options.reconnect_backoff_initial =
         std::max(options.reconnect_backoff_initial, std::chrono::milliseconds(1));

@@ -80,8 +80,10 @@ struct TcpTransportOptions {
   // Largest frame payload (the envelope, not counting the 4-byte length
   // prefix), in either direction. A received frame over it closes the
   // connection; a message that would encode larger is not sent (the engine
-  // never builds one: see MaxBodyBytes). 1 MiB holds the default
-  // Limits::max_value_bytes-sized value only barely; raise both together.
+  // never builds one: see MaxBodyBytes). At most 2^32 - 1 (the prefix).
+  // A value of the default Limits::max_value_bytes (1 MiB) does not fit the
+  // default frame with its envelope: Update refuses values that could never
+  // fit, so raise max_frame_bytes to carry values that large.
   std::size_t max_frame_bytes = 1 << 20;
 
   // Messages waiting per remote address (not counting those being written).
