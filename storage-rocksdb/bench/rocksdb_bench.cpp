@@ -169,8 +169,14 @@ struct Workload {
 
 // --- 1. write throughput -------------------------------------------------------
 
-double PluginWrite(const Config& config, const Workload& workload, RocksDbDurability mode,
-                   std::uint64_t updates) {
+// Updates per second of wall time and per second of process CPU time.
+struct Rate {
+  double wall = 0;
+  double cpu = 0;
+};
+
+Rate PluginWrite(const Config& config, const Workload& workload, RocksDbDurability mode,
+                 std::uint64_t updates) {
   const std::string path = FreshPath(config, "plugin");
   RocksDbStorageOptions options;
   options.durability = mode;
@@ -180,6 +186,7 @@ double PluginWrite(const Config& config, const Workload& workload, RocksDbDurabi
   Check(storage->Flush(), "flush");
   std::vector<KeyDelta> deltas;
   const std::uint64_t batches = updates / config.batch;
+  const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
   for (std::uint64_t b = 0; b < batches; ++b) {
     workload.Batch(b * config.batch, &deltas);
@@ -188,9 +195,11 @@ double PluginWrite(const Config& config, const Workload& workload, RocksDbDurabi
   }
   Check(storage->Flush(), "flush");
   const double seconds = Seconds(Clock::now() - start);
+  const double cpu = CpuSeconds() - cpu_start;
   storage.reset();
   fs::remove_all(path);
-  return static_cast<double>(batches * config.batch) / seconds;
+  const auto done = static_cast<double>(batches * config.batch);
+  return {done / seconds, done / cpu};
 }
 
 // RocksDB alone, configured as RocksDbStorage configures it.
@@ -204,8 +213,8 @@ rocksdb::Options RawOptions() {
   return options;
 }
 
-double RawWrite(const Config& config, const Workload& workload, RocksDbDurability mode,
-                std::uint64_t updates) {
+Rate RawWrite(const Config& config, const Workload& workload, RocksDbDurability mode,
+              std::uint64_t updates) {
   const std::string path = FreshPath(config, "raw");
   rocksdb::DB* raw = nullptr;
   Check(rocksdb::DB::Open(RawOptions(), path, &raw), "raw open");
@@ -219,6 +228,7 @@ double RawWrite(const Config& config, const Workload& workload, RocksDbDurabilit
   std::string key;
   std::string value;
   const std::uint64_t batches = updates / config.batch;
+  const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
   for (std::uint64_t b = 0; b < batches; ++b) {
     workload.Batch(b * config.batch, &deltas);
@@ -236,10 +246,12 @@ double RawWrite(const Config& config, const Workload& workload, RocksDbDurabilit
   }
   if (batched) Check(db->FlushWAL(true), "raw sync");
   const double seconds = Seconds(Clock::now() - start);
+  const double cpu = CpuSeconds() - cpu_start;
   Check(db->Close(), "raw close");
   db.reset();
   fs::remove_all(path);
-  return static_cast<double>(batches * config.batch) / seconds;
+  const auto done = static_cast<double>(batches * config.batch);
+  return {done / seconds, done / cpu};
 }
 
 void BenchWrites(const Config& config) {
@@ -247,12 +259,10 @@ void BenchWrites(const Config& config) {
   for (RocksDbDurability mode : {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
     const bool batched = mode == RocksDbDurability::kBatched;
     const std::uint64_t updates = batched ? config.updates : config.sync_updates;
-    std::vector<double> plugin;
-    std::vector<double> raw;
-    std::vector<double> ratios;
+    std::vector<double> plugin, raw, ratios, plugin_cpu, raw_cpu, cpu_ratios;
     for (int run = 0; run < config.runs; ++run) {
-      double p = 0;
-      double r = 0;
+      Rate p;
+      Rate r;
       if (run % 2 == 0) {
         p = PluginWrite(config, workload, mode, updates);
         r = RawWrite(config, workload, mode, updates);
@@ -260,16 +270,22 @@ void BenchWrites(const Config& config) {
         r = RawWrite(config, workload, mode, updates);
         p = PluginWrite(config, workload, mode, updates);
       }
-      plugin.push_back(p);
-      raw.push_back(r);
-      ratios.push_back(r / p);
-      std::printf("  %-12s run %d: plugin %10.0f updates/s, rocksdb %10.0f updates/s, ratio %.2f\n",
-                  batched ? "kBatched" : "kSynchronous", run + 1, p, r, r / p);
+      plugin.push_back(p.wall);
+      raw.push_back(r.wall);
+      ratios.push_back(r.wall / p.wall);
+      plugin_cpu.push_back(p.cpu);
+      raw_cpu.push_back(r.cpu);
+      cpu_ratios.push_back(r.cpu / p.cpu);
+      std::printf("  %-12s run %d: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2f"
+                  " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2f\n",
+                  batched ? "kBatched" : "kSynchronous", run + 1, p.wall, r.wall, r.wall / p.wall,
+                  p.cpu, r.cpu, r.cpu / p.cpu);
       std::fflush(stdout);
     }
-    std::printf("%-12s median: plugin %10.0f updates/s, rocksdb %10.0f updates/s, "
-                "ratio %.2fx (goal <= 1.5x)\n",
-                batched ? "kBatched" : "kSynchronous", Median(plugin), Median(raw), Median(ratios));
+    std::printf("%-12s median: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2fx"
+                " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2fx (goal <= 1.5x)\n",
+                batched ? "kBatched" : "kSynchronous", Median(plugin), Median(raw), Median(ratios),
+                Median(plugin_cpu), Median(raw_cpu), Median(cpu_ratios));
     std::fflush(stdout);
   }
 }

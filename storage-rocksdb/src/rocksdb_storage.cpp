@@ -93,7 +93,9 @@ Status Inspect(const std::string& path, bool create_if_missing, DirState* state)
     if (!create_if_missing) {
       return Fail(StatusCode::kIOError, path, "does not exist (create_if_missing is false)");
     }
-    fs::path parent = fs::path(path).parent_path();
+    fs::path target(path);
+    if (!target.has_filename()) target = target.parent_path();  // "a/db/"
+    fs::path parent = target.parent_path();
     if (parent.empty()) parent = ".";
     const fs::file_status parent_status = fs::status(parent, ec);
     if (!fs::exists(parent_status)) {

@@ -287,3 +287,12 @@ TEST_CASE("RocksDB: the diagnostic LOG is ours, or absent", "[rocksdb]") {
     CHECK(fs::file_size(path + "/LOG") < 64 * 1024);
   }
 }
+
+TEST_CASE("RocksDB: a path with a trailing slash names the same database", "[rocksdb]") {
+  ScratchDir dir;
+  {
+    auto storage = OpenOrFail(dir.Sub("db") + "/");
+    REQUIRE(storage->PutPeer({"a", "x", Generation(1), true}).ok());
+  }
+  CHECK(OpenOrFail(dir.Sub("db"))->Get("a") != nullptr);
+}
