@@ -70,6 +70,7 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
     valid = Status::Error(StatusCode::kInvalidArgument, "invalid local peer id");
   }
   if (!valid.ok()) throw std::invalid_argument(valid.ToString());
+  conviction_z_ = PhiAccrualDetector::NormalZForPhi(options_.dead_peer_phi);
   StartFromStorage(now, fresh_generation);
 }
 
@@ -89,25 +90,30 @@ void Engine::StartFromStorage(Timestamp now, Generation fresh_generation) {
   }
   storage_.ForEachPeer([&](const PeerRecord& peer) {
     if (peer.id == self_.id) return;
-    liveness_.emplace(peer.id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_)});
+    Liveness& liveness = LivenessOf(peer.id, now);
+    liveness.live = peer.live;
   });
 }
 
 // --- rounds -----------------------------------------------------------------
 
-void Engine::Tick(Timestamp now) {
+void Engine::NoticeLocalPause(Timestamp now) {
   const auto pause_limit = Duration(static_cast<Duration::rep>(
       static_cast<double>(std::chrono::duration_cast<Duration>(options_.gossip_interval)
                               .count()) *
       options_.local_pause_intervals));
+  if (last_step_ && now - *last_step_ > pause_limit) ForgivePause(now);
+  last_step_ = now;
+}
+
+void Engine::Tick(Timestamp now) {
+  NoticeLocalPause(now);
   // Our heartbeat keeps time: one per interval, missed rounds included, so
   // that peers' estimate of its age stays right after we stall.
   std::uint64_t rounds = 1;
-  if (last_tick_ && now - *last_tick_ > pause_limit) {
-    ForgivePause(now);
-    rounds = static_cast<std::uint64_t>((now - *last_tick_) /
-                                        std::chrono::duration_cast<Duration>(
-                                            options_.gossip_interval));
+  if (last_tick_) {
+    rounds = static_cast<std::uint64_t>(
+        (now - *last_tick_) / std::chrono::duration_cast<Duration>(options_.gossip_interval));
   }
   last_tick_ = now;
   ++stats_.rounds;
@@ -117,19 +123,21 @@ void Engine::Tick(Timestamp now) {
 }
 
 void Engine::ChooseGossipTargets() {
-  std::vector<PeerEndpoint> live;
-  std::vector<PeerEndpoint> dead;
-  storage_.ForEachPeer([&](const PeerRecord& peer) {
-    if (peer.id == self_.id) return;
-    (peer.live ? live : dead).push_back({peer.id, peer.address});
-  });
-  if (!live.empty()) SendDigest(RandomElement(live, rng_));
+  std::vector<const PeerId*> live;
+  std::vector<const PeerId*> dead;
+  live.reserve(liveness_.size());
+  for (const auto& [id, liveness] : liveness_) (liveness.live ? live : dead).push_back(&id);
+  auto send_to = [&](const PeerId& id) {
+    const PeerRecord* peer = storage_.Get(id);
+    if (peer != nullptr) SendDigest({peer->id, peer->address});
+  };
+  if (!live.empty()) send_to(*RandomElement(live, rng_));
   if (!dead.empty()) {
     // The seed's rule: a dead peer with probability dead / (live + 1), so
     // that a healed partition is noticed; always when nobody is live.
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     const double p = static_cast<double>(dead.size()) / static_cast<double>(live.size() + 1);
-    if (live.empty() || coin(rng_) < p) SendDigest(RandomElement(dead, rng_));
+    if (live.empty() || coin(rng_) < p) send_to(*RandomElement(dead, rng_));
   }
   if (live.size() < options_.minimum_live_peers) {
     std::vector<PeerEndpoint> seeds;
@@ -141,28 +149,27 @@ void Engine::ChooseGossipTargets() {
 }
 
 void Engine::CheckLiveness(Timestamp now) {
-  std::vector<std::pair<const PeerRecord*, const PhiAccrualDetector*>> watched;
+  NoticeLocalPause(now);
   std::vector<Duration> ages;
-  storage_.ForEachPeer([&](const PeerRecord& peer) {
-    if (peer.id == self_.id || !peer.live) return;
-    auto it = liveness_.find(peer.id);
-    if (it == liveness_.end()) return;
-    watched.push_back({&peer, &it->second.detector});
-    ages.push_back(it->second.detector.Age(now, options_));
-  });
-  const Duration starvation = ViewStarvation(ages);
-  std::vector<PeerHeader> convicted;
-  for (const auto& [peer, detector] : watched) {
-    // Judge each peer as if our own news were as fresh as usual: when all
-    // our knowledge is stale at once (our messages were lost, nobody called
-    // us, our loop was slow), that is our problem, not every peer's.
-    if (detector->Phi(now - starvation, options_) > options_.dead_peer_phi) {
-      convicted.push_back({peer->id, peer->address, peer->generation, false});
+  ages.reserve(liveness_.size());
+  for (const auto& [id, liveness] : liveness_) {
+    if (liveness.live) ages.push_back(liveness.detector.Age(now, options_));
+  }
+  // Judge each peer as if our own news were as fresh as usual: when all our
+  // knowledge is stale at once (our messages were lost, nobody called us,
+  // our loop was slow), that is our problem, not every peer's.
+  const Timestamp judged_at = now - ViewStarvation(ages);
+  std::vector<const PeerId*> convicted;
+  for (const auto& [id, liveness] : liveness_) {
+    if (liveness.live &&
+        liveness.detector.Age(judged_at, options_) >
+            liveness.detector.ConvictionAge(options_, conviction_z_)) {
+      convicted.push_back(&id);
     }
   }
-  for (const PeerHeader& header : convicted) {
-    Persist(storage_.PutPeer(header));
-    events_.push_back(PeerDeadEvent{{header.id, header.address}});
+  for (const PeerId* id : convicted) {
+    const PeerRecord* peer = storage_.Get(*id);
+    if (peer != nullptr) SetLive(*peer, liveness_.find(*id)->second, false);
   }
 }
 
@@ -313,21 +320,25 @@ void Engine::Receive(const Message& message, Timestamp now) {
     ++stats_.messages_dropped;
     return;
   }
-  AbsorbDigest(message, now);
+  const std::vector<Liveness*> listed = AbsorbDigest(message, now);
   ApplyDeltas(message, now);
-  if (message.kind == MessageKind::kDigest) ReplyToDigest(message);
+  if (message.kind == MessageKind::kDigest) ReplyToDigest(message, listed);
   if (message.kind == MessageKind::kDigestReply) AcknowledgeReply(message);
 }
 
-void Engine::AbsorbDigest(const Message& message, Timestamp now) {
-  for (const DigestEntry& entry : message.digest) {
-    if (entry.generation == Generation()) continue;  // a request, not news
+std::vector<Engine::Liveness*> Engine::AbsorbDigest(const Message& message, Timestamp now) {
+  ++digests_received_;
+  std::vector<Engine::Liveness*> listed(message.digest.size(), nullptr);
+  for (std::size_t i = 0; i < message.digest.size(); ++i) {
+    const DigestEntry& entry = message.digest[i];
     if (entry.id == self_.id) {
-      AbsorbOwnEntry(entry);
-    } else {
-      AbsorbPeerEntry(entry, message.sender, now);
+      if (entry.generation != Generation()) AbsorbOwnEntry(entry);
+      continue;
     }
+    listed[i] = AbsorbPeerEntry(entry, message.sender, now);
+    if (listed[i] != nullptr) listed[i]->listed_in = digests_received_;
   }
+  return listed;
 }
 
 void Engine::AbsorbOwnEntry(const DigestEntry& entry) {
@@ -374,23 +385,22 @@ void Engine::StartNewLineage(Generation above) {
                            std::to_string(generation_.value())));
 }
 
-void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sender,
-                             Timestamp now) {
+Engine::Liveness* Engine::AbsorbPeerEntry(const DigestEntry& entry,
+                                          const PeerEndpoint& sender, Timestamp now) {
   const PeerRecord* peer = storage_.Get(entry.id);
   const bool from_itself = entry.id == sender.id;
   if (peer == nullptr) {
     // Only the sender's own entry comes with an address; others arrive as
     // deltas with their address when we ask for them.
-    if (!from_itself) return;
-    if (AdmitPeer({sender.id, sender.address, entry.generation, true}, now)) {
-      Liveness& liveness = LivenessOf(entry.id, now);
-      liveness.heartbeat = entry.heartbeat;
-      liveness.detector.Restart(entry.heartbeat, now, options_);
-    }
-    return;
+    if (!from_itself || entry.generation == Generation()) return nullptr;
+    if (!AdmitPeer({sender.id, sender.address, entry.generation, true}, now)) return nullptr;
+    Liveness& liveness = LivenessOf(entry.id, now);
+    liveness.heartbeat = entry.heartbeat;
+    liveness.detector.Restart(entry.heartbeat, now, options_);
+    return &liveness;
   }
-  if (entry.generation < peer->generation) return;  // a stale lineage
   Liveness& liveness = LivenessOf(entry.id, now);
+  if (entry.generation < peer->generation) return &liveness;  // stale or a request
   if (entry.generation > peer->generation) {
     // The peer restarted empty: its old data means nothing any more.
     const bool was_dead = !peer->live;
@@ -399,8 +409,9 @@ void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sende
     Persist(storage_.PutPeer(header));
     liveness.heartbeat = entry.heartbeat;
     liveness.detector.Restart(entry.heartbeat, now, options_);
+    liveness.live = true;
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
-    return;
+    return &liveness;
   }
   if (from_itself && peer->address != sender.address) {
     Persist(storage_.PutPeer({entry.id, sender.address, peer->generation, peer->live}));
@@ -414,9 +425,10 @@ void Engine::AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sende
       // Back from the dead: the silence was the peer's absence, nothing to
       // learn about its cadence from.
       liveness.detector.Restart(entry.heartbeat, now, options_);
-      SetLive(*peer, true);
+      SetLive(*peer, liveness, true);
     }
   }
+  return &liveness;
 }
 
 bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
@@ -430,6 +442,7 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
   Persist(storage_.PutPeer(header));
   liveness_.insert_or_assign(header.id,
                              Liveness{Heartbeat(), PhiAccrualDetector(now, options_)});
+  liveness_.find(header.id)->second.live = header.live;
   events_.push_back(NewPeerEvent{{header.id, header.address}});
   return true;
 }
@@ -442,8 +455,9 @@ Engine::Liveness& Engine::LivenessOf(const PeerId& id, Timestamp now) {
   return it->second;
 }
 
-void Engine::SetLive(const PeerRecord& peer, bool live) {
+void Engine::SetLive(const PeerRecord& peer, Liveness& liveness, bool live) {
   PeerHeader header{peer.id, peer.address, peer.generation, live};
+  liveness.live = live;
   Persist(storage_.PutPeer(header));
   if (live) {
     events_.push_back(PeerLiveEvent{{header.id, header.address}});
@@ -481,6 +495,7 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
     Liveness& liveness = LivenessOf(group.id, now);
     liveness.heartbeat = Heartbeat();
     liveness.detector.Restart(Heartbeat(), now, options_);
+    liveness.live = true;
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
   } else if (!group.address.empty() && group.address != peer->address) {
     Persist(storage_.PutPeer({group.id, group.address, peer->generation, peer->live}));
@@ -513,20 +528,24 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
 
 // --- answering --------------------------------------------------------------
 
-void Engine::ReplyToDigest(const Message& syn) {
+void Engine::ReplyToDigest(const Message& syn, const std::vector<Liveness*>& listed) {
   Message reply = NewMessage(MessageKind::kDigestReply);
   std::vector<DeltaNeed> needs;
-  std::unordered_map<std::string_view, const DigestEntry*> listed;
-  listed.reserve(syn.digest.size());
-  for (const DigestEntry& theirs : syn.digest) {
-    listed.emplace(theirs.id, &theirs);
-    const PeerRecord* peer = storage_.Get(theirs.id);
+  bool lists_us = false;
+  for (std::size_t i = 0; i < syn.digest.size(); ++i) {
+    const DigestEntry& theirs = syn.digest[i];
+    const bool about_us = theirs.id == self_.id;
+    lists_us = lists_us || about_us;
+    const PeerRecord* peer = about_us || listed[i] != nullptr ? storage_.Get(theirs.id) : nullptr;
     if (peer == nullptr) {
       // Ask for it; they will send it with its address.
       if (theirs.generation != Generation()) reply.digest.push_back({theirs.id, {}, {}, {}});
       continue;
     }
-    const DigestEntry mine = EntryOf(*peer);
+    const DigestEntry mine = about_us ? OwnEntry()
+                                      : DigestEntry{peer->id, peer->generation,
+                                                    listed[i]->heartbeat,
+                                                    peer->max_version_seen};
     if (mine.generation > theirs.generation) {
       reply.digest.push_back(mine);
       needs.push_back({peer, Version(), true});
@@ -543,11 +562,15 @@ void Engine::ReplyToDigest(const Message& syn) {
   }
   if (!syn.digest_is_partial) {
     // Peers missing from their digest: they have never heard of them.
-    storage_.ForEachPeer([&](const PeerRecord& peer) {
-      if (listed.count(peer.id) != 0) return;
-      reply.digest.push_back(EntryOf(peer));
-      needs.push_back({&peer, Version(), true});
-    });
+    auto offer = [&](const PeerRecord* peer) {
+      if (peer == nullptr) return;
+      reply.digest.push_back(EntryOf(*peer));
+      needs.push_back({peer, Version(), true});
+    };
+    if (!lists_us) offer(storage_.Get(self_.id));
+    for (const auto& [id, liveness] : liveness_) {
+      if (liveness.listed_in != digests_received_) offer(storage_.Get(id));
+    }
   }
   // The digest may take at most half the budget when deltas are due.
   const std::size_t digest_budget = needs.empty() ? BodyBudget() : BodyBudget() / 2;

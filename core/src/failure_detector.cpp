@@ -85,6 +85,34 @@ double PhiAccrualDetector::Phi(Timestamp now, const Options& options) const {
   return -std::log10(p_later);
 }
 
+double PhiAccrualDetector::NormalZForPhi(double phi) {
+  // -log10(erfc(z/√2)/2) increases with z: bisect.
+  double low = -10;
+  double high = 40;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = (low + high) / 2;
+    const double p_later = 0.5 * std::erfc(mid / std::sqrt(2.0));
+    const double phi_mid = p_later <= 0 ? std::numeric_limits<double>::infinity()
+                                        : -std::log10(p_later);
+    (phi_mid < phi ? low : high) = mid;
+  }
+  return (low + high) / 2;
+}
+
+Duration PhiAccrualDetector::ConvictionAge(const Options& options, double normal_z) const {
+  const double mean = std::max<double>(mean_ms_, 1.0);
+  double age_ms;
+  if (options.failure_model == FailureModel::kExponential) {
+    age_ms = options.dead_peer_phi * mean / std::log10(std::exp(1.0));
+  } else {
+    const double min_sd = static_cast<double>(options.min_std_dev.count());
+    const double sd =
+        std::max({std::sqrt(std::max<double>(variance_ms2_, 0.0)), min_sd, 1.0});
+    age_ms = mean + normal_z * sd;
+  }
+  return Duration(static_cast<Duration::rep>(age_ms * 1000.0));
+}
+
 void PhiAccrualDetector::Restart(Heartbeat heartbeat, Timestamp now, const Options& options) {
   heartbeat_ = heartbeat;
   base_ = now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());

@@ -36,8 +36,8 @@ Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options opti
 
 Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
                            Storage& storage, Transport& transport,
-                           std::unique_ptr<Storage> owned_storage,
-                           std::unique_ptr<Transport> owned_transport)
+                           std::unique_ptr<Storage>&& owned_storage,
+                           std::unique_ptr<Transport>&& owned_transport)
     : io_(io),
       owned_storage_(std::move(owned_storage)),
       owned_transport_(std::move(owned_transport)),

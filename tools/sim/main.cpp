@@ -37,6 +37,7 @@ const char kUsage[] =
     "  --max-deltas N       MAX_DELTAS_PER_GOSSIP (default 5)\n"
     "  --failure-model normal|exponential  (default normal)\n"
     "  --min-std-ms MS      floor of the normal model's deviation (default 500)\n"
+    "  --max-intervals N    MAX_INTERVALS, the detector's window (default 100)\n"
     "  --max-body-bytes N   the transport's message budget (default 65536)\n"
     "  --warmup-s S         simulated seconds before the crash (detect) or the\n"
     "                       measurement (steady) (default 60; detect: 120)\n"
@@ -108,6 +109,9 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
       config.exponential = value == "exponential";
     } else if (flag == "--min-std-ms") {
       config.min_std_ms = ParseNumber(flag, value);
+    } else if (flag == "--max-intervals") {
+      config.max_intervals = static_cast<std::size_t>(ParseNumber(flag, value));
+      if (config.max_intervals < 1) Fail("--max-intervals must be at least 1");
     } else if (flag == "--max-body-bytes") {
       config.max_body_bytes = static_cast<std::size_t>(ParseNumber(flag, value));
     } else if (flag == "--warmup-s") {

@@ -30,6 +30,7 @@ ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed
   options.dead_peer_phi = config.phi;
   options.max_deltas_per_gossip = config.max_deltas;
   options.failure_model = config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
+  options.max_intervals = config.max_intervals;
   options.min_std_dev = std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
   return cluster;
 }

@@ -21,6 +21,7 @@ struct ScenarioConfig {
   std::size_t max_deltas = 5;
   bool exponential = false;
   double min_std_ms = 500;
+  std::size_t max_intervals = 100;
   std::size_t max_body_bytes = 64 * 1024;
   double warmup_s = 60;
   double measure_s = 60;

@@ -110,9 +110,21 @@ class Engine {
   std::optional<Duration> HeartbeatAge(std::string_view peer_id, Timestamp now) const;
 
  private:
+  // What the engine keeps of a peer beside its PeerRecord.
   struct Liveness {
     Heartbeat heartbeat;
     PhiAccrualDetector detector;
+    // Mirrors PeerRecord::live (the engine is the only writer of it), so
+    // that rounds and liveness checks need not walk the storage.
+    bool live = true;
+    // The number of the last digest that listed this peer (ReplyToDigest).
+    std::uint64_t listed_in = 0;
+  };
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>{}(s);
+    }
   };
   // A peer the receiver of a message lacks deltas of.
   struct DeltaNeed {
@@ -123,13 +135,16 @@ class Engine {
 
   void StartFromStorage(Timestamp now, Generation fresh_generation);
   Status ValidateMessage(const Message& message) const;
-  void AbsorbDigest(const Message& message, Timestamp now);
+  // Returns, for each digest entry, the liveness of the peer it names after
+  // absorbing it (nullptr for ourselves and for peers we do not know).
+  std::vector<Liveness*> AbsorbDigest(const Message& message, Timestamp now);
   void AbsorbOwnEntry(const DigestEntry& entry);
-  void AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sender,
-                       Timestamp now);
+  // Returns the peer's liveness after absorbing, or nullptr if it is unknown.
+  Liveness* AbsorbPeerEntry(const DigestEntry& entry, const PeerEndpoint& sender,
+                            Timestamp now);
   void ApplyDeltas(const Message& message, Timestamp now);
   void ApplyPeerDeltas(const PeerDeltas& group, Timestamp now);
-  void ReplyToDigest(const Message& digest);
+  void ReplyToDigest(const Message& digest, const std::vector<Liveness*>& listed);
   void AcknowledgeReply(const Message& reply);
 
   // Fills `out.deltas` from `needs` within MAX_DELTAS_PER_GOSSIP and the byte
@@ -141,12 +156,15 @@ class Engine {
   // How much staler than usual our news of everyone is right now; reorders
   // `ages`.
   Duration ViewStarvation(std::vector<Duration>& ages);
+  // A local pause is a gap longer than local_pause_intervals between two
+  // steps (Tick or CheckLiveness); the silence it caused is forgiven.
+  void NoticeLocalPause(Timestamp now);
   void ForgivePause(Timestamp now);
   void StartNewLineage(Generation above);
 
   // Creates or re-lineages a peer; returns false (and reports) if refused.
   bool AdmitPeer(const PeerHeader& header, Timestamp now);
-  void SetLive(const PeerRecord& peer, bool live);
+  void SetLive(const PeerRecord& peer, Liveness& liveness, bool live);
   // The liveness of a stored peer; created if missing, so that a storage
   // filled behind the engine's back cannot make it throw.
   Liveness& LivenessOf(const PeerId& id, Timestamp now);
@@ -165,8 +183,14 @@ class Engine {
   Version version_;
   Heartbeat heartbeat_;
   std::optional<Timestamp> last_tick_;
+  std::optional<Timestamp> last_step_;
   std::optional<double> typical_view_age_ms_;
-  std::unordered_map<PeerId, Liveness> liveness_;
+  // Every stored peer but ourselves has an entry (StartFromStorage,
+  // AdmitPeer, LivenessOf).
+  std::unordered_map<PeerId, Liveness, IdHash, std::equal_to<>> liveness_;
+  std::uint64_t digests_received_ = 0;
+  // The normal model's z at which phi equals DEAD_PEER_PHI.
+  double conviction_z_ = 0;
   std::mt19937_64 rng_;
   std::vector<OutgoingMessage> outbox_;
   std::vector<Event> events_;

@@ -44,6 +44,13 @@ class PhiAccrualDetector {
   // or when a peer starts a new generation.
   void Restart(Heartbeat heartbeat, Timestamp now, const Options& options);
 
+  // The age above which phi exceeds the threshold whose normal-model z is
+  // `normal_z` (NormalZForPhi): comparing ages is much cheaper than
+  // computing phi for every peer several times per round.
+  Duration ConvictionAge(const Options& options, double normal_z) const;
+  // z such that -log10(P(Z > z)) = phi for a standard normal Z.
+  static double NormalZForPhi(double phi);
+
   // How old our freshest knowledge of the peer is at `now`.
   Duration Age(Timestamp now, const Options& options) const;
   double mean_age_ms() const { return mean_ms_; }

@@ -97,8 +97,8 @@ class Gossipmonger {
 
  private:
   Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
-               Transport& transport, std::unique_ptr<Storage> owned_storage,
-               std::unique_ptr<Transport> owned_transport);
+               Transport& transport, std::unique_ptr<Storage>&& owned_storage,
+               std::unique_ptr<Transport>&& owned_transport);
 
   Timestamp Now() const;
   void RunOnExecutor(std::function<void()> work);
