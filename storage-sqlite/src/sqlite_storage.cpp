@@ -213,6 +213,7 @@ struct SqliteStorage::Impl {
   Status OpenConnection();
   Status CheckOrCreateSchema();
   Status Configure();
+  Status TakeWriteLock();
   Status PrepareWriteStatements();
   Status Load();
 
@@ -565,10 +566,15 @@ Status SqliteStorage::Impl::Configure() {
     status = QueryInt(sql.c_str(), &applied);
     if (!status.ok()) return status;
   }
-  // An immediate write: it proves the file, its directory (for the WAL) and
-  // the disk are writable now rather than at the first gossip round, and in
-  // EXCLUSIVE locking mode it leaves the connection holding the exclusive
-  // lock until it closes.
+  return Status::Ok();
+}
+
+// An immediate write, after the file has loaded cleanly (a damaged file is
+// not written to): it proves the file, its directory (for the WAL) and the
+// disk are writable now rather than at the first gossip round, and in
+// EXCLUSIVE locking mode it leaves the connection holding the exclusive lock
+// until it closes.
+Status SqliteStorage::Impl::TakeWriteLock() {
   return Exec("BEGIN IMMEDIATE; UPDATE meta SET value = value + 1 WHERE key = 'opened'; COMMIT",
               "taking the exclusive lock");
 }
@@ -744,6 +750,7 @@ Status SqliteStorage::Open(const std::string& path, const SqliteStorageOptions& 
   if (status.ok()) status = impl->CheckOrCreateSchema();
   if (status.ok()) status = impl->Configure();
   if (status.ok()) status = impl->Load();
+  if (status.ok()) status = impl->TakeWriteLock();
   if (status.ok()) status = impl->PrepareWriteStatements();
   if (!status.ok()) return status;  // `impl` closes the connection
   out->reset(new SqliteStorage(std::move(impl)));

@@ -125,9 +125,10 @@ class SqliteStorage final : public Storage {
   static constexpr std::int32_t kSchemaVersion = 1;
 
   // Opens (or creates) the database at `path` and loads it. On success
-  // `*out` holds the storage; on failure `*out` is reset and nothing on disk
-  // has been changed (except that a new, empty file may have been created
-  // and initialized when none existed).
+  // `*out` holds the storage; on failure `*out` is reset. A file that is not
+  // a gossipmonger database, or is of a newer schema, is never modified; one
+  // of ours that fails to load is at most switched to WAL mode. (A missing
+  // or empty file is created and initialized.)
   static Status Open(const std::string& path, const SqliteStorageOptions& options,
                      std::unique_ptr<SqliteStorage>* out);
 
