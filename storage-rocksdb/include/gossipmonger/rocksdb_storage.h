@@ -35,7 +35,10 @@
 // Ownership: the object owns the database handle and holds RocksDB's LOCK
 // file of `path` for its lifetime; a second Open of the same path (from this
 // process or another) fails with kBusy until it is destroyed. The destructor
-// makes batched writes durable (as Flush() does) and closes the database.
+// makes batched writes durable (as Flush() does), moves RocksDB's memtable
+// into a table file (so the next Open replays no log) and closes the
+// database; changes made after a failed write and never recovered by a
+// Flush() exist only in memory and are lost with it.
 //
 // Threading: like every Storage, one object is used from one thread at a time
 // (the engine's executor); it is not thread-safe. RocksDB runs background
