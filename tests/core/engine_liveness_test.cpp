@@ -406,14 +406,12 @@ TEST_CASE("A stall ended by a round convicts nobody", "[engine][liveness]") {
   CHECK(s.node->stats().local_pauses == 1);
 }
 
-// BUG: the local-pause guard lives only in Engine::Tick. The runtime
-// (Gossipmonger::ScheduleRound) fires kLivenessChecksPerRound timer steps per
+// Regression: the runtime fires kLivenessChecksPerRound timer steps per
 // interval, and after a stall the first step to run is a CheckLiveness in 3
-// cases out of 4; CheckLiveness does not look at the time since the last
-// call, so it convicts every peer for silence that was our own. (SimCluster
-// hides this: it always resumes a stalled node with its Tick.)
-TEST_CASE("A stall ended by a liveness check convicts nobody",
-          "[engine][liveness][!mayfail]") {
+// cases out of 4. The pause guard once lived only in Tick, so that check
+// convicted every peer for silence that was our own. (SimCluster cannot show
+// this: it always resumes a stalled node with its Tick.)
+TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][liveness]") {
   StalledNode s;
   RunUntilStall(s);
   s.node->CheckLiveness(s.resume);  // the runtime's first timer step after the stall
@@ -421,6 +419,7 @@ TEST_CASE("A stall ended by a liveness check convicts nobody",
   s.node.Out();
   const auto convicted = EventsOf<PeerDeadEvent>(s.node.Events());
   CHECK(convicted.size() == 0);
+  CHECK(s.node->stats().local_pauses == 1);
 }
 
 TEST_CASE("CheckLiveness convicts between rounds", "[engine][liveness]") {

@@ -419,16 +419,12 @@ bool ExitsCleanlyInChild(const std::function<bool()>& body) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// BUG: Gossipmonger's owning constructor delegates with
-// `*storage, *transport, std::move(storage), std::move(transport)` into
-// by-value unique_ptr parameters. The order in which arguments are evaluated
-// is unspecified; GCC initializes the unique_ptr parameters first (moving
-// from `storage` and `transport`), then dereferences the now-null pointers,
-// so the node is built on a null Storage& and Transport& and crashes
-// (SIGSEGV) on its first use of the transport. Clang evaluates left to right
-// and happens to work.
-TEST_CASE("A runtime owning its storage and transport works the same",
-          "[runtime][!mayfail]") {
+// Regression: the owning constructor once delegated with `*storage,
+// *transport, std::move(storage), std::move(transport)` into by-value
+// unique_ptr parameters; GCC initialized those first and then dereferenced
+// the moved-from (null) pointers, and the node crashed on its first use of
+// the transport. Run in a child so that such a crash fails only this test.
+TEST_CASE("A runtime owning its storage and transport works the same", "[runtime]") {
   const bool works = ExitsCleanlyInChild([] {
     asio::io_context io;
     MemoryNetwork network(io, 5);
