@@ -20,6 +20,7 @@
 //          [--keys N] [--batch N] [--value-bytes N] [--sync-updates N]
 //          [--reopen-keys N]
 #include <sqlite3.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +67,31 @@ void Check(const Status& status, const char* what) {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// CPU time of the process (user + system), which the other processes of a
+// busy machine disturb much less than wall time.
+double CpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+// Updates per second of wall time and per second of CPU time.
+struct Rate {
+  double wall = 0;
+  double cpu = 0;
+};
+
+// Measures the loop `body` of `updates` updates.
+template <typename Body>
+Rate Measure(std::uint64_t updates, Body&& body) {
+  const auto start = Clock::now();
+  const double cpu_start = CpuSeconds();
+  body();
+  const double cpu = CpuSeconds() - cpu_start;
+  const double wall = Seconds(Clock::now() - start);
+  return Rate{static_cast<double>(updates) / wall, static_cast<double>(updates) / cpu};
+}
+
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
@@ -87,7 +113,7 @@ std::string FreshPath(const Config& c, const char* name) {
 }
 
 // Updates per second through SqliteStorage.
-double PluginRate(const Config& c, SqliteDurability durability, std::uint64_t updates) {
+Rate PluginRate(const Config& c, SqliteDurability durability, std::uint64_t updates) {
   const std::string path = FreshPath(c, "plugin.db");
   SqliteStorageOptions options;
   options.durability = durability;
@@ -99,17 +125,17 @@ double PluginRate(const Config& c, SqliteDurability durability, std::uint64_t up
   std::vector<KeyDelta> deltas;
   deltas.reserve(updates);
   for (std::uint64_t v = 1; v <= updates; ++v) deltas.push_back({KeyOf(v, c), ValueOf(v, c), Version(v)});
-  const auto start = Clock::now();
-  for (std::uint64_t v = 1; v <= updates; ++v) {
-    Check(storage->PutDeltas("self", std::span<const KeyDelta>(&deltas[v - 1], 1), Version(v)),
-          "PutDeltas");
-    if (v % c.batch == 0) Check(storage->Flush(), "Flush");
-  }
-  Check(storage->Flush(), "Flush");
-  const double seconds = Seconds(Clock::now() - start);
+  const Rate rate = Measure(updates, [&] {
+    for (std::uint64_t v = 1; v <= updates; ++v) {
+      Check(storage->PutDeltas("self", std::span<const KeyDelta>(&deltas[v - 1], 1), Version(v)),
+            "PutDeltas");
+      if (v % c.batch == 0) Check(storage->Flush(), "Flush");
+    }
+    Check(storage->Flush(), "Flush");
+  });
   storage.reset();
   Check(SqliteStorage::Destroy(path), "destroy");
-  return static_cast<double>(updates) / seconds;
+  return rate;
 }
 
 void Exec(sqlite3* db, const char* sql) {
@@ -137,7 +163,7 @@ void Step(sqlite3* db, sqlite3_stmt* statement) {
 // Updates per second of a plain SQLite loop writing the same records into
 // the same schema with the same pragmas, `per_commit` records per
 // transaction.
-double RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
+Rate RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
                bool write_max_version) {
   const std::string path = FreshPath(c, "raw.db");
   sqlite3* db = nullptr;
@@ -162,7 +188,7 @@ double RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
   records.reserve(updates);
   for (std::uint64_t v = 1; v <= updates; ++v) records.emplace_back(KeyOf(v, c), ValueOf(v, c));
   const std::string self = "self";
-  const auto start = Clock::now();
+  const Rate rate = Measure(updates, [&] {
   for (std::uint64_t v = 1; v <= updates; ++v) {
     if ((v - 1) % per_commit == 0) Step(db, begin);
     const auto& [key, value] = records[v - 1];
@@ -178,11 +204,11 @@ double RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
     }
     if (v % per_commit == 0 || v == updates) Step(db, commit);
   }
-  const double seconds = Seconds(Clock::now() - start);
+  });
   for (sqlite3_stmt* s : {upsert, max_version, begin, commit}) sqlite3_finalize(s);
   sqlite3_close(db);
   Check(SqliteStorage::Destroy(path), "destroy");
-  return static_cast<double>(updates) / seconds;
+  return rate;
 }
 
 // Builds a database of `keys` keys (10 peers) once; returns its path.
@@ -209,10 +235,12 @@ std::string BuildReopenDatabase(const Config& c) {
   return path;
 }
 
-double ReopenSeconds(const std::string& path, std::size_t* keys) {
+double ReopenSeconds(const std::string& path, std::size_t* keys, double* cpu_seconds) {
   const auto start = Clock::now();
+  const double cpu_start = CpuSeconds();
   std::unique_ptr<SqliteStorage> storage;
   Check(SqliteStorage::Open(path, {}, &storage), "reopen");
+  *cpu_seconds = CpuSeconds() - cpu_start;
   const double seconds = Seconds(Clock::now() - start);
   *keys = 0;
   storage->ForEachPeer([&](const gossipmonger::PeerRecord& peer) { *keys += peer.data.size(); });
@@ -261,33 +289,59 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(c.batch),
               static_cast<unsigned long long>(c.sync_updates));
 
-  std::vector<double> plugin, raw, raw_max, plugin_sync, raw_sync, overhead, overhead_sync;
-  for (int run = 0; run < c.runs; ++run) {
-    // Interleaved, so that drift of the machine hits both sides alike.
-    plugin.push_back(PluginRate(c, SqliteDurability::kBatched, c.updates));
-    raw.push_back(RawRate(c, c.updates, c.batch, false));
-    raw_max.push_back(RawRate(c, c.updates, c.batch, true));
-    overhead.push_back(raw.back() / plugin.back());
-    if (c.sync_updates > 0) {
-      plugin_sync.push_back(PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates));
-      raw_sync.push_back(RawRate(c, c.sync_updates, 1, true));
-      overhead_sync.push_back(raw_sync.back() / plugin_sync.back());
+  // Per mode, the rates of every run; "overhead" pairs each plugin run with
+  // the raw run next to it.
+  struct Series {
+    std::vector<double> wall, cpu;
+    void Add(const Rate& r) {
+      wall.push_back(r.wall);
+      cpu.push_back(r.cpu);
     }
-    std::printf("run %d: plugin batched %.0f/s, raw batched %.0f/s (raw + max %.0f/s)", run + 1,
-                plugin.back(), raw.back(), raw_max.back());
+  };
+  Series plugin, raw, raw_max, plugin_sync, raw_sync;
+  std::vector<double> overhead_wall, overhead_cpu, overhead_sync_wall, overhead_sync_cpu;
+  for (int run = 0; run < c.runs; ++run) {
+    // Interleaved, and in alternating order, so that drift of a busy
+    // machine hits both sides alike.
+    const bool plugin_first = run % 2 == 0;
+    Rate p, r;
+    if (plugin_first) p = PluginRate(c, SqliteDurability::kBatched, c.updates);
+    r = RawRate(c, c.updates, c.batch, false);
+    if (!plugin_first) p = PluginRate(c, SqliteDurability::kBatched, c.updates);
+    plugin.Add(p);
+    raw.Add(r);
+    raw_max.Add(RawRate(c, c.updates, c.batch, true));
+    overhead_wall.push_back(r.wall / p.wall);
+    overhead_cpu.push_back(r.cpu / p.cpu);
+    std::printf("run %d: batched plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s), raw + max %.0f/s",
+                run + 1, p.wall, p.cpu, r.wall, r.cpu, raw_max.wall.back());
     if (c.sync_updates > 0) {
-      std::printf(", plugin sync %.0f/s, raw sync %.0f/s", plugin_sync.back(), raw_sync.back());
+      Rate ps, rs;
+      if (plugin_first) ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
+      rs = RawRate(c, c.sync_updates, 1, true);
+      if (!plugin_first) ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
+      plugin_sync.Add(ps);
+      raw_sync.Add(rs);
+      overhead_sync_wall.push_back(rs.wall / ps.wall);
+      overhead_sync_cpu.push_back(rs.cpu / ps.cpu);
+      std::printf("; sync plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s)", ps.wall, ps.cpu,
+                  rs.wall, rs.cpu);
     }
     std::printf("\n");
     std::fflush(stdout);
   }
-  std::printf("\nmedian of %d runs (updates/s):\n", c.runs);
-  std::printf("  batched      plugin %10.0f   raw %10.0f   overhead %.2f   (raw + max %.0f)\n",
-              Median(plugin), Median(raw), Median(overhead), Median(raw_max));
+  std::printf("\nmedians of %d runs, updates/s (overhead = raw / plugin, 1.00 = none):\n", c.runs);
+  std::printf("  batched      wall: plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
+              Median(plugin.wall), Median(raw.wall), Median(overhead_wall), Median(raw_max.wall));
+  std::printf("               cpu:  plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
+              Median(plugin.cpu), Median(raw.cpu), Median(overhead_cpu), Median(raw_max.cpu));
   if (c.sync_updates > 0) {
-    std::printf("  synchronous  plugin %10.0f   raw %10.0f   overhead %.2f\n", Median(plugin_sync),
-                Median(raw_sync), Median(overhead_sync));
-    std::printf("  batched / synchronous (plugin): %.0fx\n", Median(plugin) / Median(plugin_sync));
+    std::printf("  synchronous  wall: plugin %8.0f  raw %8.0f  overhead %.2f\n",
+                Median(plugin_sync.wall), Median(raw_sync.wall), Median(overhead_sync_wall));
+    std::printf("               cpu:  plugin %8.0f  raw %8.0f  overhead %.2f\n",
+                Median(plugin_sync.cpu), Median(raw_sync.cpu), Median(overhead_sync_cpu));
+    std::printf("  plugin batched / synchronous (wall): %.0fx\n",
+                Median(plugin.wall) / Median(plugin_sync.wall));
   }
 
   if (c.reopen_keys > 0) {
@@ -296,14 +350,18 @@ int main(int argc, char** argv) {
     const double build_seconds = Seconds(Clock::now() - build_start);
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
-    std::vector<double> reopen;
+    std::vector<double> reopen, reopen_cpu;
     std::size_t keys = 0;
-    for (int run = 0; run < c.runs; ++run) reopen.push_back(ReopenSeconds(path, &keys));
+    for (int run = 0; run < c.runs; ++run) {
+      double cpu = 0;
+      reopen.push_back(ReopenSeconds(path, &keys, &cpu));
+      reopen_cpu.push_back(cpu);
+    }
     std::printf("\nreopen: %zu keys in 10 peers, file %.1f MiB (built in %.1f s)\n", keys,
                 static_cast<double>(bytes) / (1 << 20), build_seconds);
-    std::printf("  Open median %.3f s (min %.3f, max %.3f) over %d runs\n", Median(reopen),
-                *std::min_element(reopen.begin(), reopen.end()),
-                *std::max_element(reopen.begin(), reopen.end()), c.runs);
+    std::printf("  Open median %.3f s wall (min %.3f, max %.3f), %.3f s cpu, over %d runs\n",
+                Median(reopen), *std::min_element(reopen.begin(), reopen.end()),
+                *std::max_element(reopen.begin(), reopen.end()), Median(reopen_cpu), c.runs);
     Check(SqliteStorage::Destroy(path), "destroy");
   }
   return 0;
