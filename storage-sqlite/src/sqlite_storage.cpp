@@ -345,6 +345,7 @@ struct SqliteStorage::Impl {
       return status;
     }
     if (options.durability == SqliteDurability::kSynchronous ||
+        (!options.synchronous_peer_id.empty() && id == options.synchronous_peer_id) ||
         (options.max_batch_bytes != 0 && batch_bytes > options.max_batch_bytes)) {
       return CommitTransaction();
     }

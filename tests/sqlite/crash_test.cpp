@@ -274,6 +274,37 @@ TEST_CASE("kBatched: kill -9 keeps what the last Flush committed, and nothing af
   CHECK(storage->Get("q") == nullptr);
 }
 
+TEST_CASE("kBatched with synchronous_peer_id: own updates survive kill -9, remote ones wait for Flush") {
+  ScratchDir dir;
+  const std::string path = dir.File("own.db");
+  SqliteStorageOptions options;
+  options.synchronous_peer_id = "self";
+  const int code = RunInChild([&] {
+    std::unique_ptr<SqliteStorage> storage;
+    if (!SqliteStorage::Open(path, options, &storage).ok()) return 1;
+    if (!storage->PutPeer({"remote", "r", Generation(1), true}).ok()) return 2;
+    if (!storage->PutDeltas("remote", std::vector<KeyDelta>{{"a", "1", Version(1)}}, Version(1)).ok()) return 3;
+    if (!storage->PutPeer({"self", "s", Generation(1), true}).ok()) return 4;
+    if (!storage->PutDeltas("self", std::vector<KeyDelta>{{"mine", "x", Version(1)}}, Version(1)).ok()) return 5;
+    // After the last own write: batched, lost with the process.
+    if (!storage->PutDeltas("remote", std::vector<KeyDelta>{{"b", "2", Version(2)}}, Version(2)).ok()) return 6;
+    ::raise(SIGKILL);
+    return 7;
+  });
+  REQUIRE(code == 128 + SIGKILL);
+  auto storage = OpenOrFail(path, options);
+  const PeerRecord* self = storage->Get("self");
+  REQUIRE(self != nullptr);
+  CHECK(self->max_version_seen == Version(1));
+  CHECK(self->data.at("mine").value == "x");
+  // The own write committed what was batched before it, not what followed.
+  const PeerRecord* remote = storage->Get("remote");
+  REQUIRE(remote != nullptr);
+  CHECK(remote->max_version_seen == Version(1));
+  CHECK(remote->data.count("a") == 1);
+  CHECK(remote->data.count("b") == 0);
+}
+
 TEST_CASE("crash test: kSynchronous writer killed with SIGKILL at random moments") {
   SqliteStorageOptions options;
   options.durability = SqliteDurability::kSynchronous;

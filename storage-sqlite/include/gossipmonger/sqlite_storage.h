@@ -85,6 +85,16 @@ struct SqliteStorageOptions {
   // Default: true.
   bool create_if_missing = true;
 
+  // kBatched only: writes to this peer are committed (with everything
+  // batched before them) before they return, as in kSynchronous. Set it to
+  // the node's own id: its own updates then survive any crash, while remote
+  // peers' writes, which gossip restores after a crash, stay batched. A lost
+  // own update is worse than a lost remote one: peers that already received
+  // it would ignore the different update that reuses its version after a
+  // restart. Empty: none.
+  // Default: "".
+  std::string synchronous_peer_id;
+
   // kBatched only: once the keys and values written in the open transaction
   // exceed this many bytes, the transaction is committed without waiting for
   // Flush, which bounds the memory SQLite holds for it and the work a crash
