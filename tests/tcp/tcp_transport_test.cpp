@@ -417,3 +417,40 @@ TEST_CASE("a peer that stops reading is cut after write_timeout") {
   REQUIRE_FALSE(sent_box.errors.empty());
   CHECK(sent_box.errors[0].message().find("write stalled") != std::string::npos);
 }
+
+TEST_CASE("a handler may close the transport; destroying it with work pending is safe") {
+  asio::io_context io;
+  auto receiver = Listen(io);
+  std::size_t delivered = 0;
+  receiver->SetHandlers(
+      [&](Message&&) {
+        ++delivered;
+        receiver->Close();  // from inside the handler, with more frames buffered
+      },
+      [](const Status&) {});
+  RawClient raw(receiver->local_port());
+  raw.Write(Frame(Encoded(Digest(1))) + Frame(Encoded(Digest(2))) + Frame(Encoded(Digest(3))));
+  REQUIRE(RunUntil(io, [&] { return delivered > 0; }, 5s));
+  RunFor(io, 50ms);
+  CHECK(delivered == 1);
+  CHECK(receiver->stats().inbound_connections == 0);
+
+  // Pending: an accept, a connection being read, a connect with its timer,
+  // a backoff timer. The io_context keeps running after the transports go.
+  auto listening = Listen(io);
+  RawClient idle(listening->local_port());
+  std::uint16_t closed_port = 0;
+  {
+    auto gone = Listen(io);
+    closed_port = gone->local_port();
+  }
+  auto sender = Listen(io);
+  sender->Send({"a", AddressOf("127.0.0.1", listening->local_port())}, Digest(1));
+  sender->Send({"b", AddressOf("127.0.0.1", closed_port)}, Digest(1));
+  sender->Send({"c", "localhost:" + std::to_string(closed_port)}, Digest(1));
+  RunFor(io, 20ms);
+  sender.reset();
+  listening.reset();
+  RunFor(io, 100ms);
+  CHECK(idle.PeerClosed());
+}

@@ -241,3 +241,28 @@ TEST_CASE("options, budget and host names") {
   transport.Close();
   CHECK(transport.Listen().code() == StatusCode::kInvalidArgument);
 }
+
+TEST_CASE("a handler may close the transport; destroying it with work pending is safe") {
+  asio::io_context io;
+  auto receiver = Listen(io);
+  std::size_t delivered = 0;
+  receiver->SetHandlers(
+      [&](Message&&) {
+        ++delivered;
+        receiver->Close();
+      },
+      [](const Status&) {});
+  for (std::uint64_t i = 0; i < 3; ++i) UdpTraits::SendRaw(receiver->local_port(), Encoded(Digest(i)));
+  REQUIRE(RunUntil(io, [&] { return delivered > 0; }, 5s));
+  RunFor(io, 50ms);
+  CHECK(delivered == 1);
+
+  auto sender = Listen(io);
+  RawReceiver raw;
+  for (int i = 0; i < 10; ++i) {
+    sender->Send({"r", AddressOf("127.0.0.1", raw.port())}, Digest(1));
+    sender->Send({"n", "localhost:" + std::to_string(raw.port())}, Digest(1));
+  }
+  sender.reset();  // sends and resolves still pending
+  RunFor(io, 100ms);
+}
