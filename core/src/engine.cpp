@@ -90,8 +90,7 @@ void Engine::StartFromStorage(Timestamp now, Generation fresh_generation) {
   }
   storage_.ForEachPeer([&](const PeerRecord& peer) {
     if (peer.id == self_.id) return;
-    Liveness& liveness = LivenessOf(peer.id, now);
-    liveness.live = peer.live;
+    Mirror(peer.id, now);
   });
 }
 
@@ -167,10 +166,7 @@ void Engine::CheckLiveness(Timestamp now) {
       convicted.push_back(&id);
     }
   }
-  for (const PeerId* id : convicted) {
-    const PeerRecord* peer = storage_.Get(*id);
-    if (peer != nullptr) SetLive(*peer, liveness_.find(*id)->second, false);
-  }
+  for (const PeerId* id : convicted) SetLive(*id, liveness_.find(*id)->second, false);
 }
 
 Duration Engine::ViewStarvation(std::vector<Duration>& ages) {
@@ -206,20 +202,15 @@ DigestEntry Engine::OwnEntry() const {
   return {self_.id, generation_, heartbeat_, version_};
 }
 
-DigestEntry Engine::EntryOf(const PeerRecord& peer) const {
-  if (peer.id == self_.id) return OwnEntry();
-  auto it = liveness_.find(peer.id);
-  Heartbeat heartbeat = it == liveness_.end() ? Heartbeat() : it->second.heartbeat;
-  return {peer.id, peer.generation, heartbeat, peer.max_version_seen};
+DigestEntry Engine::EntryOf(const PeerId& id, const Liveness& liveness) const {
+  return {id, liveness.generation, liveness.heartbeat, liveness.max_version_seen};
 }
 
 std::vector<DigestEntry> Engine::FullDigest() const {
   std::vector<DigestEntry> digest;
-  digest.reserve(storage_.PeerCount() + 1);
+  digest.reserve(liveness_.size() + 1);
   digest.push_back(OwnEntry());
-  storage_.ForEachPeer([&](const PeerRecord& peer) {
-    if (peer.id != self_.id) digest.push_back(EntryOf(peer));
-  });
+  for (const auto& [id, liveness] : liveness_) digest.push_back(EntryOf(id, liveness));
   return digest;
 }
 
@@ -387,45 +378,49 @@ void Engine::StartNewLineage(Generation above) {
 
 Engine::Liveness* Engine::AbsorbPeerEntry(const DigestEntry& entry,
                                           const PeerEndpoint& sender, Timestamp now) {
-  const PeerRecord* peer = storage_.Get(entry.id);
   const bool from_itself = entry.id == sender.id;
-  if (peer == nullptr) {
+  auto it = liveness_.find(entry.id);
+  if (it == liveness_.end()) {
     // Only the sender's own entry comes with an address; others arrive as
     // deltas with their address when we ask for them.
     if (!from_itself || entry.generation == Generation()) return nullptr;
     if (!AdmitPeer({sender.id, sender.address, entry.generation, true}, now)) return nullptr;
-    Liveness& liveness = LivenessOf(entry.id, now);
+    Liveness& liveness = liveness_.find(entry.id)->second;
     liveness.heartbeat = entry.heartbeat;
     liveness.detector.Restart(entry.heartbeat, now, options_);
     return &liveness;
   }
-  Liveness& liveness = LivenessOf(entry.id, now);
-  if (entry.generation < peer->generation) return &liveness;  // stale or a request
-  if (entry.generation > peer->generation) {
+  Liveness& liveness = it->second;
+  if (entry.generation < liveness.generation) return &liveness;  // stale, or a request
+  if (entry.generation > liveness.generation) {
     // The peer restarted empty: its old data means nothing any more.
-    const bool was_dead = !peer->live;
+    const PeerRecord* peer = storage_.Get(entry.id);
+    if (peer == nullptr) return &liveness;
+    const bool was_dead = !liveness.live;
     PeerHeader header{entry.id, from_itself ? sender.address : peer->address,
                       entry.generation, true};
     Persist(storage_.PutPeer(header));
+    Mirror(entry.id, now);
     liveness.heartbeat = entry.heartbeat;
     liveness.detector.Restart(entry.heartbeat, now, options_);
-    liveness.live = true;
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
     return &liveness;
   }
-  if (from_itself && peer->address != sender.address) {
-    Persist(storage_.PutPeer({entry.id, sender.address, peer->generation, peer->live}));
-    peer = storage_.Get(entry.id);
+  if (from_itself) {
+    const PeerRecord* peer = storage_.Get(entry.id);
+    if (peer != nullptr && peer->address != sender.address) {
+      Persist(storage_.PutPeer({entry.id, sender.address, peer->generation, peer->live}));
+    }
   }
   if (entry.heartbeat > liveness.heartbeat) {
     liveness.heartbeat = entry.heartbeat;
-    if (peer->live) {
+    if (liveness.live) {
       liveness.detector.RecordHeartbeat(entry.heartbeat, now, options_);
     } else {
       // Back from the dead: the silence was the peer's absence, nothing to
       // learn about its cadence from.
       liveness.detector.Restart(entry.heartbeat, now, options_);
-      SetLive(*peer, liveness, true);
+      SetLive(entry.id, liveness, true);
     }
   }
   return &liveness;
@@ -441,8 +436,8 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
   }
   Persist(storage_.PutPeer(header));
   liveness_.insert_or_assign(header.id,
-                             Liveness{Heartbeat(), PhiAccrualDetector(now, options_)});
-  liveness_.find(header.id)->second.live = header.live;
+                             Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}});
+  Mirror(header.id, now);
   events_.push_back(NewPeerEvent{{header.id, header.address}});
   return true;
 }
@@ -450,15 +445,27 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
 Engine::Liveness& Engine::LivenessOf(const PeerId& id, Timestamp now) {
   auto it = liveness_.find(id);
   if (it == liveness_.end()) {
-    it = liveness_.emplace(id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_)}).first;
+    it = liveness_.emplace(id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}}).first;
   }
   return it->second;
 }
 
-void Engine::SetLive(const PeerRecord& peer, Liveness& liveness, bool live) {
-  PeerHeader header{peer.id, peer.address, peer.generation, live};
-  liveness.live = live;
+Engine::Liveness& Engine::Mirror(const PeerId& id, Timestamp now) {
+  Liveness& liveness = LivenessOf(id, now);
+  if (const PeerRecord* peer = storage_.Get(id)) {
+    liveness.generation = peer->generation;
+    liveness.max_version_seen = peer->max_version_seen;
+    liveness.live = peer->live;
+  }
+  return liveness;
+}
+
+void Engine::SetLive(const PeerId& id, Liveness& liveness, bool live) {
+  const PeerRecord* peer = storage_.Get(id);
+  if (peer == nullptr) return;
+  PeerHeader header{peer->id, peer->address, peer->generation, live};
   Persist(storage_.PutPeer(header));
+  liveness.live = live;
   if (live) {
     events_.push_back(PeerLiveEvent{{header.id, header.address}});
   } else {
@@ -492,10 +499,9 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
     PeerHeader header{group.id, group.address.empty() ? peer->address : group.address,
                       group.generation, true};
     Persist(storage_.PutPeer(header));
-    Liveness& liveness = LivenessOf(group.id, now);
+    Liveness& liveness = Mirror(group.id, now);
     liveness.heartbeat = Heartbeat();
     liveness.detector.Restart(Heartbeat(), now, options_);
-    liveness.live = true;
     if (was_dead) events_.push_back(PeerLiveEvent{{header.id, header.address}});
   } else if (!group.address.empty() && group.address != peer->address) {
     Persist(storage_.PutPeer({group.id, group.address, peer->generation, peer->live}));
@@ -520,6 +526,7 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
     return;
   }
   Persist(storage_.PutDeltas(group.id, fresh, fresh.back().version));
+  Mirror(group.id, now);
   stats_.deltas_applied += fresh.size();
   for (const KeyDelta& delta : fresh) {
     events_.push_back(UpdateEvent{group.id, delta.key, delta.value, delta.version});
@@ -531,24 +538,25 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
 void Engine::ReplyToDigest(const Message& syn, const std::vector<Liveness*>& listed) {
   Message reply = NewMessage(MessageKind::kDigestReply);
   std::vector<DeltaNeed> needs;
+  auto need = [&](const PeerId& id, Version from_version_excluded, bool send_address) {
+    if (const PeerRecord* peer = storage_.Get(id)) {
+      needs.push_back({peer, from_version_excluded, send_address});
+    }
+  };
   bool lists_us = false;
   for (std::size_t i = 0; i < syn.digest.size(); ++i) {
     const DigestEntry& theirs = syn.digest[i];
     const bool about_us = theirs.id == self_.id;
     lists_us = lists_us || about_us;
-    const PeerRecord* peer = about_us || listed[i] != nullptr ? storage_.Get(theirs.id) : nullptr;
-    if (peer == nullptr) {
+    if (!about_us && listed[i] == nullptr) {
       // Ask for it; they will send it with its address.
       if (theirs.generation != Generation()) reply.digest.push_back({theirs.id, {}, {}, {}});
       continue;
     }
-    const DigestEntry mine = about_us ? OwnEntry()
-                                      : DigestEntry{peer->id, peer->generation,
-                                                    listed[i]->heartbeat,
-                                                    peer->max_version_seen};
+    const DigestEntry mine = about_us ? OwnEntry() : EntryOf(theirs.id, *listed[i]);
     if (mine.generation > theirs.generation) {
       reply.digest.push_back(mine);
-      needs.push_back({peer, Version(), true});
+      need(theirs.id, Version(), true);
       continue;
     }
     if (mine.generation < theirs.generation) continue;  // we could not adopt it
@@ -556,20 +564,18 @@ void Engine::ReplyToDigest(const Message& syn, const std::vector<Liveness*>& lis
     if (mine.heartbeat > theirs.heartbeat || mine.max_version < theirs.max_version) {
       reply.digest.push_back(mine);
     }
-    if (theirs.max_version < mine.max_version) {
-      needs.push_back({peer, theirs.max_version, false});
-    }
+    if (theirs.max_version < mine.max_version) need(theirs.id, theirs.max_version, false);
   }
   if (!syn.digest_is_partial) {
     // Peers missing from their digest: they have never heard of them.
-    auto offer = [&](const PeerRecord* peer) {
-      if (peer == nullptr) return;
-      reply.digest.push_back(EntryOf(*peer));
-      needs.push_back({peer, Version(), true});
-    };
-    if (!lists_us) offer(storage_.Get(self_.id));
+    if (!lists_us) {
+      reply.digest.push_back(OwnEntry());
+      need(self_.id, Version(), true);
+    }
     for (const auto& [id, liveness] : liveness_) {
-      if (liveness.listed_in != digests_received_) offer(storage_.Get(id));
+      if (liveness.listed_in == digests_received_) continue;
+      reply.digest.push_back(EntryOf(id, liveness));
+      need(id, Version(), true);
     }
   }
   // The digest may take at most half the budget when deltas are due.

@@ -114,8 +114,12 @@ class Engine {
   struct Liveness {
     Heartbeat heartbeat;
     PhiAccrualDetector detector;
-    // Mirrors PeerRecord::live (the engine is the only writer of it), so
-    // that rounds and liveness checks need not walk the storage.
+    // Mirror of the PeerRecord's generation, max_version_seen and live,
+    // refreshed by Mirror() after every write to the peer (the engine is the
+    // storage's only writer), so that digests, rounds and liveness checks
+    // need not look the storage up.
+    Generation generation;
+    Version max_version_seen;
     bool live = true;
     // The number of the last digest that listed this peer (ReplyToDigest).
     std::uint64_t listed_in = 0;
@@ -164,14 +168,17 @@ class Engine {
 
   // Creates or re-lineages a peer; returns false (and reports) if refused.
   bool AdmitPeer(const PeerHeader& header, Timestamp now);
-  void SetLive(const PeerRecord& peer, Liveness& liveness, bool live);
+  void SetLive(const PeerId& id, Liveness& liveness, bool live);
   // The liveness of a stored peer; created if missing, so that a storage
   // filled behind the engine's back cannot make it throw.
   Liveness& LivenessOf(const PeerId& id, Timestamp now);
+  // Copies the stored generation, max_version_seen and live of a peer into
+  // its Liveness; call after every write to a remote peer.
+  Liveness& Mirror(const PeerId& id, Timestamp now);
+  DigestEntry EntryOf(const PeerId& id, const Liveness& liveness) const;
   void Report(Status status);
   void Persist(Status status);
   DigestEntry OwnEntry() const;
-  DigestEntry EntryOf(const PeerRecord& peer) const;
   Message NewMessage(MessageKind kind) const;
   std::size_t BodyBudget() const { return max_body_bytes_; }
 
