@@ -4,7 +4,6 @@
 // restarting wiped starts a lineage the others adopt, dropping the old keys.
 #include <catch2/catch.hpp>
 
-#if GOSSIPMONGER_HAVE_SIM
 
 #include <chrono>
 #include <string>
@@ -109,4 +108,3 @@ TEST_CASE("SQLite: a cluster restarts nodes from their database files", "[cluste
   }
 }
 
-#endif  // GOSSIPMONGER_HAVE_SIM
