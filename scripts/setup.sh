@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  cmake make g++ clang pkg-config
+  cmake make g++ clang libclang-rt-14-dev pkg-config
   libasio-dev catch2 libbenchmark-dev
   libsqlite3-dev librocksdb-dev libmsgpack-cxx-dev
 )

@@ -2,8 +2,14 @@
 # The README's test command: installs what is missing, builds with
 # -Wall -Wextra -Werror and runs every test with CTest.
 set -euo pipefail
+# pipefail makes a fuzzer crash fail the run even though its output is piped.
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
+# The codec's decoder under libFuzzer (clang) for a bounded time; a crash
+# fails the run. FUZZ_TIME=0 skips it.
+if [[ "${FUZZ_TIME:-60}" != 0 ]]; then
+  FUZZ_TIME=${FUZZ_TIME:-60} "$root/scripts/fuzz.sh" 2>&1 | tail -n 12
+fi
 cd "${BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j"$(nproc)" --timeout 600
