@@ -130,7 +130,21 @@ void Engine::ChooseGossipTargets() {
     const PeerRecord* peer = storage_.Get(id);
     if (peer != nullptr) SendDigest({peer->id, peer->address});
   };
-  if (!live.empty()) send_to(*RandomElement(live, rng_));
+  if (!live.empty()) {
+    // If last round's exchange got no reply (lost, or the peer is slow or
+    // gone), call one more peer: a node whose messages are being lost would
+    // otherwise let its heartbeat go stale everywhere and be convicted.
+    const bool retry = awaiting_reply_;
+    awaiting_reply_ = true;
+    const PeerId* first = RandomElement(live, rng_);
+    send_to(*first);
+    if (retry && live.size() > 1) {
+      const PeerId* second = first;
+      while (second == first) second = RandomElement(live, rng_);
+      send_to(*second);
+      ++stats_.retries;
+    }
+  }
   if (!dead.empty()) {
     // The seed's rule: a dead peer with probability dead / (live + 1), so
     // that a healed partition is noticed; always when nobody is live.
@@ -314,7 +328,10 @@ void Engine::Receive(const Message& message, Timestamp now) {
   const std::vector<Liveness*> listed = AbsorbDigest(message, now);
   ApplyDeltas(message, now);
   if (message.kind == MessageKind::kDigest) ReplyToDigest(message, listed);
-  if (message.kind == MessageKind::kDigestReply) AcknowledgeReply(message);
+  if (message.kind == MessageKind::kDigestReply) {
+    awaiting_reply_ = false;
+    AcknowledgeReply(message);
+  }
 }
 
 std::vector<Engine::Liveness*> Engine::AbsorbDigest(const Message& message, Timestamp now) {

@@ -23,13 +23,20 @@ struct Targets {
 };
 
 // Ticks `node` `rounds` times and counts the digests it sends per target.
-Targets CountTargets(HandNode& node, int rounds) {
+// Unless `replies` is false, each round's first target answers (with an
+// empty reply), so that no round is retried.
+Targets CountTargets(HandNode& node, int rounds, bool replies = true) {
   Targets targets;
   for (int r = 0; r < rounds; ++r) {
     node->Tick(0s);
-    for (const OutgoingMessage& out : node.Out()) {
+    const auto outbox = node.Out();
+    for (const OutgoingMessage& out : outbox) {
       REQUIRE(out.message.kind == MessageKind::kDigest);
       ++targets.by_id[out.to.id];
+    }
+    if (replies && !outbox.empty()) {
+      node->Receive(MakeMessage(MessageKind::kDigestReply, outbox[0].to, {}), 0s);
+      node.Out();
     }
     ++targets.rounds;
   }
@@ -60,6 +67,28 @@ TEST_CASE("Each round goes to one random live peer", "[engine][targets]") {
     CHECK(t.by_id.at(id) > 150);  // 200 expected: roughly uniform
     CHECK(t.by_id.at(id) < 250);
   }
+}
+
+TEST_CASE("A round whose digest got no reply is followed by one to two live peers",
+          "[engine][targets]") {
+  HandNode a("a");
+  const std::vector<std::string> live{"b", "c", "d"};
+  for (const std::string& id : live) a.Know(Endpoint(id));
+  a.Start();
+  // Nobody answers: the first round sends one digest, every later round two,
+  // to distinct peers.
+  for (int round = 0; round < 50; ++round) {
+    a->Tick(0s);
+    const auto outbox = a.Out();
+    REQUIRE(outbox.size() == (round == 0 ? 1u : 2u));
+    if (outbox.size() == 2) CHECK(outbox[0].to != outbox[1].to);
+  }
+  CHECK(a->stats().retries == 49);
+  // One reply, and the next round is back to one peer.
+  a->Receive(MakeMessage(MessageKind::kDigestReply, Endpoint("b"), {}), 0s);
+  a.Out();
+  a->Tick(0s);
+  CHECK(a.Out().size() == 1);
 }
 
 TEST_CASE("A dead peer is also tried, with probability dead / (live + 1)",

@@ -64,8 +64,8 @@ RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
     const auto* update = std::get_if<UpdateEvent>(&event);
     if (update != nullptr && update->peer == owner_id && update->key == "probe") ++informed;
   });
-  // A few rounds so heartbeats flow, then the update at a random moment.
-  cluster.RunFor(5 * interval);
+  // Two rounds so heartbeats flow, then the update at a random moment.
+  cluster.RunFor(2 * interval);
   cluster.RunFor(Duration(std::uniform_int_distribution<Duration::rep>(
       0, interval.count() - 1)(rng)));
   const Timestamp start = cluster.now();

@@ -43,6 +43,7 @@ struct EngineStats {
   std::uint64_t deltas_ignored = 0;  // already known or of a stale lineage
   std::uint64_t local_pauses = 0;
   std::uint64_t lineage_restarts = 0;  // this node had to take a new generation
+  std::uint64_t retries = 0;  // extra digests sent because a round got no reply
 };
 
 class Engine {
@@ -192,6 +193,8 @@ class Engine {
   std::optional<Timestamp> last_tick_;
   std::optional<Timestamp> last_step_;
   std::optional<double> typical_view_age_ms_;
+  // A digest went to a live peer and no reply has come back since.
+  bool awaiting_reply_ = false;
   // Every stored peer but ourselves has an entry (StartFromStorage,
   // AdmitPeer, LivenessOf).
   std::unordered_map<PeerId, Liveness, IdHash, std::equal_to<>> liveness_;
