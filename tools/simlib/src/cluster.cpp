@@ -104,6 +104,7 @@ void SimCluster::Stall(std::size_t node, Timestamp until) { nodes_[node].stalled
 void SimCluster::Flush(std::size_t node) {
   Node& n = nodes_[node];
   for (OutgoingMessage& out : n.engine->TakeOutbox()) {
+    if (config_.on_send) config_.on_send(node, out);
     const std::size_t bytes = wire_size::Body(out.message) +
                               wire_size::Envelope(config_.cluster_name, out.message.sender, out.message.kind);
     auto copies = faults_.Route(AddressOf(node), out.to.address, bytes);

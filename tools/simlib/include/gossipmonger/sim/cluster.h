@@ -36,6 +36,9 @@ struct ClusterConfig {
   // that lost its state); otherwise reopen what the node persisted. Unset:
   // MemoryStorage, whose object survives a Restart that keeps storage.
   std::function<std::unique_ptr<Storage>(std::size_t node, bool wipe)> make_storage;
+  // Optional: sees every message a node sends, before the network routes it
+  // (so lost messages are seen too). For tests that count bytes per message.
+  std::function<void(std::size_t from, const OutgoingMessage& message)> on_send;
 };
 
 class SimCluster {
