@@ -312,7 +312,17 @@ UdpTransport::~UdpTransport() {
   impl_->Close();
 }
 
-Status UdpTransport::Listen() { return impl_->Listen(); }
+Status UdpTransport::Listen() {
+  // A name our own decoder would refuse would make every node of the
+  // cluster drop every message of every other.
+  if (impl_->options.cluster.size() > impl_->options.decode_limits.max_cluster_bytes) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "cluster name longer than decode_limits.max_cluster_bytes (" +
+                             std::to_string(impl_->options.decode_limits.max_cluster_bytes) +
+                             " bytes)");
+  }
+  return impl_->Listen();
+}
 
 std::uint16_t UdpTransport::local_port() const {
   return impl_->socket.is_open() ? impl_->local.port() : 0;
