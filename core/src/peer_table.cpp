@@ -35,6 +35,27 @@ Status PeerTable::PutPeer(const PeerHeader& header, PutPeerResult* result) {
   return Status::Ok();
 }
 
+Status PeerTable::Restore(PeerRecord&& record) {
+  if (record.id.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "peer id is empty");
+  }
+  if (peers_.find(record.id) != peers_.end()) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "peer '" + record.id + "' is already present");
+  }
+  for (const auto& [key, value] : record.data) {
+    if (value.version > record.max_version_seen) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "a value's version " + std::to_string(value.version.value()) +
+                               " exceeds max_version_seen " +
+                               std::to_string(record.max_version_seen.value()));
+    }
+  }
+  std::string id = record.id;
+  peers_.emplace(std::move(id), std::move(record));
+  return Status::Ok();
+}
+
 Status PeerTable::CheckDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                               Version max_version_seen) const {
   const PeerRecord* peer = Get(id);

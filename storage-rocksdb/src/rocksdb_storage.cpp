@@ -334,15 +334,14 @@ Status RocksDbStorage::Impl::CheckFormat() {
 }
 
 // One forward scan. Records of a peer are contiguous, its header first, so a
-// peer's data is collected until the next header and then put into the
-// table in version order (PeerTable checks that versions are distinct and no
-// higher than the header's max_version_seen: any other state is corruption).
+// peer's data is collected until the next header and then handed to the
+// table whole (PeerTable::Restore checks that no version exceeds the
+// header's max_version_seen; we check that versions are distinct: any other
+// state is corruption).
 //
 // Cost, for a million keys: the data of a peer is gathered into one arena
-// (a memcpy per record) with a small index that is sorted by version, and
-// handed to PeerTable in chunks, so that the strings of one chunk are freed
-// and their memory reused by the next while still in cache, instead of a
-// million scattered strings freed at the end.
+// (a memcpy per record) with a small index that is sorted by version (the
+// distinctness check), then moved into the peer's map, reserved once.
 Status RocksDbStorage::Impl::Load() {
   rocksdb::ReadOptions read;
   read.fill_cache = false;
@@ -355,50 +354,42 @@ Status RocksDbStorage::Impl::Load() {
     std::size_t key_size;
     std::size_t value_size;
   };
-  constexpr std::size_t kChunk = 4096;
 
   bool have_peer = false;
   std::string prefix;  // of the current peer, with no tag
   std::string id;
-  Version max_version_seen;
   std::string arena;
   std::vector<Entry> entries;
-  std::vector<KeyDelta> chunk;
+
+  PeerRecord record;  // the current peer, handed to the table whole
 
   auto finish_peer = [&]() -> Status {
     if (!have_peer) return Status::Ok();
+    auto inconsistent = [&](const std::string& why) {
+      return Fail(StatusCode::kCorruption, path,
+                  "the records of peer '" + fmt::Printable(id) + "' are inconsistent: " + why);
+    };
+    // Versions of one peer are distinct (each change takes the next one).
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.version < b.version; });
-    // Size the peer's map once instead of rehashing it ~20 times on the way
-    // to a million keys (a third of the cost of loading a large peer).
-    // PeerTable has no reserve call; the record is our own table's,
-    // reserve() changes nothing observable, and no pointer into the map is
-    // held here. TODO(core): use PeerTable::Reserve (or a bulk Restore) once
-    // core offers one.
-    const_cast<PeerRecord*>(table.Get(id))->data.reserve(entries.size());
-    Status put;
-    std::size_t next = 0;
-    do {
-      chunk.clear();
-      for (; next < entries.size() && chunk.size() < kChunk; ++next) {
-        const Entry& e = entries[next];
-        chunk.push_back(KeyDelta{arena.substr(e.key_offset, e.key_size),
-                                 arena.substr(e.key_offset + e.key_size, e.value_size),
-                                 Version(e.version)});
+    for (std::size_t i = 1; i < entries.size(); ++i) {
+      if (entries[i].version == entries[i - 1].version) {
+        return inconsistent("two keys have version " + std::to_string(entries[i].version));
       }
-      // Each chunk continues the previous one; the last one sets the
-      // header's max_version_seen.
-      const Version chunk_max =
-          next < entries.size() ? chunk.back().version : max_version_seen;
-      put = table.PutDeltas(id, chunk, chunk_max);
-    } while (put.ok() && next < entries.size());
+    }
+    // Sized once instead of rehashing ~20 times on the way to a million keys.
+    record.data.reserve(entries.size());
+    for (const Entry& e : entries) {
+      record.data.emplace(arena.substr(e.key_offset, e.key_size),
+                          VersionedValue{arena.substr(e.key_offset + e.key_size, e.value_size),
+                                         Version(e.version)});
+    }
     entries.clear();
     arena.clear();
-    if (!put.ok()) {
-      return Fail(StatusCode::kCorruption, path,
-                  "the records of peer '" + fmt::Printable(id) +
-                      "' are inconsistent: " + put.message());
-    }
+    // Checks that no version exceeds the header's max_version_seen.
+    Status restored = table.Restore(std::move(record));
+    record = PeerRecord();
+    if (!restored.ok()) return inconsistent(restored.message());
     return Status::Ok();
   };
 
@@ -436,15 +427,17 @@ Status RocksDbStorage::Impl::Load() {
       return Fail(StatusCode::kCorruption, path,
                   "malformed header of peer '" + fmt::Printable(parsed->id) + "'");
     }
-    Status put = table.PutPeer(
-        {parsed->id, std::string(header->address), Generation(header->generation), header->live});
-    if (!put.ok()) {
-      return Fail(StatusCode::kCorruption, path, "peer header: " + put.message());
+    if (parsed->id.empty()) {
+      return Fail(StatusCode::kCorruption, path, "peer header: peer id is empty");
     }
     have_peer = true;
     prefix.assign(key.substr(0, parsed->prefix_size));
     id = parsed->id;
-    max_version_seen = Version(header->max_version_seen);
+    record.id = parsed->id;
+    record.address = std::string(header->address);
+    record.generation = Generation(header->generation);
+    record.max_version_seen = Version(header->max_version_seen);
+    record.live = header->live;
   }
   if (!it->status().ok()) return FromRocks(it->status(), path, "cannot read the database");
   return finish_peer();

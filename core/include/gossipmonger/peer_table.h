@@ -38,6 +38,17 @@ class PeerTable {
   // persistent backend can refuse a batch before writing it.
   Status CheckDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                      Version max_version_seen) const;
+  // Bulk load for a persistent backend's Open: takes a whole peer at once
+  // instead of PutPeer plus PutDeltas in version order. Checks that the id is
+  // non-empty and not already present and that no value's version exceeds
+  // `record.max_version_seen` (kInvalidArgument otherwise, and nothing
+  // changes; `record` is then left as it was). On success `record` is moved
+  // in. The gap-free prefix invariant (peer.h) cannot be checked from one
+  // record; the backend answers for it.
+  Status Restore(PeerRecord&& record);
+  // Makes room for `peers` peers in all, so that loading them does not
+  // rehash. Changes nothing observable.
+  void Reserve(std::size_t peers) { peers_.reserve(peers); }
   void Clear() { peers_.clear(); }
 
  private:
