@@ -31,6 +31,7 @@
 #include <string>
 #include <system_error>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -44,8 +45,6 @@ constexpr const char* kFormatName = "gossipmonger-storage";
 // Once a checkpoint has copied the WAL into the database, the WAL file is
 // truncated to at most this size.
 constexpr std::int64_t kJournalSizeLimit = 64ll << 20;
-// Deltas handed to PeerTable::PutDeltas per call while loading.
-constexpr std::size_t kLoadChunk = 1 << 16;
 
 std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 std::uint64_t FromSql(std::int64_t value) { return static_cast<std::uint64_t>(value); }
@@ -619,8 +618,9 @@ Status SqliteStorage::Impl::Load() {
     if (verdict != "ok") return corrupt("integrity_check: " + verdict);
   }
 
-  // Peers first (their max_version_seen is applied after their data).
-  std::vector<std::pair<std::string, Version>> max_versions;
+  // Peers first; each is handed to the table whole (PeerTable::Restore)
+  // once its data is read.
+  std::unordered_map<std::string, PeerRecord> loaded;
   {
     Statement peers;
     Status status =
@@ -635,22 +635,23 @@ Status SqliteStorage::Impl::Load() {
           !IsInteger(s, 4)) {
         return corrupt("a peers row has values of the wrong type");
       }
-      PeerHeader header;
-      header.id = ColumnBytes(s, 0);
-      header.address = ColumnBytes(s, 1);
-      header.generation = Generation(FromSql(sqlite3_column_int64(s, 2)));
-      header.live = sqlite3_column_int64(s, 4) != 0;
-      if (table.Get(header.id) != nullptr) return corrupt("peer " + Quote(header.id) + " twice");
-      Status put = table.PutPeer(header);
-      if (!put.ok()) return corrupt("invalid peer row: " + put.message());
-      max_versions.emplace_back(header.id, Version(FromSql(sqlite3_column_int64(s, 3))));
+      PeerRecord record;
+      record.id = ColumnBytes(s, 0);
+      record.address = ColumnBytes(s, 1);
+      record.generation = Generation(FromSql(sqlite3_column_int64(s, 2)));
+      record.max_version_seen = Version(FromSql(sqlite3_column_int64(s, 3)));
+      record.live = sqlite3_column_int64(s, 4) != 0;
+      if (record.id.empty()) return corrupt("invalid peer row: peer id is empty");
+      auto [slot, inserted] = loaded.try_emplace(record.id);
+      if (!inserted) return corrupt("peer " + Quote(record.id) + " twice");
+      slot->second = std::move(record);
     }
   }
 
   // Data rows arrive in primary-key order, so grouped by peer. A group's
-  // bytes go to one arena; its rows are sorted by version (PeerTable takes
-  // ascending versions) and handed over in chunks of reused KeyDeltas, so
-  // that loading allocates little beyond what the PeerTable keeps.
+  // bytes go to one arena with a small index, sorted by version to check
+  // that no two keys share one; then they are moved into the peer's map,
+  // reserved once.
   Statement data;
   Status status = Prepare("SELECT peer, key, value, version FROM data", &data);
   if (!status.ok()) return corrupt("unreadable data table: " + status.message());
@@ -662,30 +663,25 @@ Status SqliteStorage::Impl::Load() {
   };
   std::string arena;
   std::vector<Row> rows;
-  std::vector<KeyDelta> chunk(kLoadChunk);
   std::string current;
-  bool have_current = false;
+  PeerRecord* current_peer = nullptr;
   IdSet seen;
   auto apply_group = [&]() -> Status {
     if (rows.empty()) return Status::Ok();
     std::sort(rows.begin(), rows.end(),
               [](const Row& a, const Row& b) { return a.version < b.version; });
-    std::size_t filled = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const Row& row = rows[i];
-      KeyDelta& delta = chunk[filled++];
-      delta.key.assign(arena, row.offset, row.key_size);
-      delta.value.assign(arena, row.offset + row.key_size, row.value_size);
-      delta.version = Version(row.version);
-      if (filled == chunk.size() || i + 1 == rows.size()) {
-        std::span<const KeyDelta> batch(chunk.data(), filled);
-        Status put = table.PutDeltas(current, batch, batch.back().version);
-        if (!put.ok()) {
-          return corrupt("data of peer " + Quote(current) + " is inconsistent (" +
-                         put.message() + ")");
-        }
-        filled = 0;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      if (rows[i].version == rows[i - 1].version) {
+        return corrupt("data of peer " + Quote(current) + " is inconsistent (two keys have version " +
+                       std::to_string(rows[i].version) + ")");
       }
+    }
+    current_peer->data.reserve(rows.size());
+    for (const Row& row : rows) {
+      current_peer->data.emplace(
+          arena.substr(row.offset, row.key_size),
+          VersionedValue{arena.substr(row.offset + row.key_size, row.value_size),
+                         Version(row.version)});
     }
     rows.clear();
     arena.clear();
@@ -707,12 +703,13 @@ Status SqliteStorage::Impl::Load() {
                  : std::string_view(static_cast<const char*>(blob), static_cast<std::size_t>(size));
     };
     const std::string_view peer_id = bytes(0);
-    if (!have_current || peer_id != current) {
+    if (current_peer == nullptr || peer_id != current) {
       Status applied = apply_group();
       if (!applied.ok()) return applied;
       current.assign(peer_id);
-      have_current = true;
-      if (table.Get(current) == nullptr) return corrupt("data rows for unknown peer " + Quote(current));
+      auto found = loaded.find(current);
+      if (found == loaded.end()) return corrupt("data rows for unknown peer " + Quote(current));
+      current_peer = &found->second;
       if (!seen.insert(current).second) {
         return corrupt("data rows of peer " + Quote(current) + " out of key order");
       }
@@ -726,11 +723,13 @@ Status SqliteStorage::Impl::Load() {
   status = apply_group();
   if (!status.ok()) return status;
 
-  for (const auto& [id, max_version] : max_versions) {
-    Status put = table.PutDeltas(id, {}, max_version);
-    if (!put.ok()) {
-      return corrupt("peer " + Quote(id) + " has data above its max_version_seen " +
-                     std::to_string(max_version.value()));
+  table.Reserve(loaded.size());
+  for (auto& [id, record] : loaded) {
+    const std::string max_version = std::to_string(record.max_version_seen.value());
+    Status restored = table.Restore(std::move(record));
+    if (!restored.ok()) {
+      return corrupt("peer " + Quote(id) + " is inconsistent with its max_version_seen " +
+                     max_version + " (" + restored.message() + ")");
     }
   }
   return Status::Ok();
