@@ -1,0 +1,72 @@
+#include "command.h"
+
+#include <vector>
+
+namespace gossipmonger::node {
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// Cuts the next word off the front of `rest` (skipping leading blanks).
+// Afterwards `rest` starts right after the word (at its separator, if any).
+std::string_view NextWord(std::string_view& rest) {
+  std::size_t start = 0;
+  while (start < rest.size() && IsBlank(rest[start])) ++start;
+  std::size_t end = start;
+  while (end < rest.size() && !IsBlank(rest[end])) ++end;
+  const std::string_view word = rest.substr(start, end - start);
+  rest.remove_prefix(end);
+  return word;
+}
+
+bool OnlyBlanks(std::string_view rest) {
+  for (char c : rest) {
+    if (!IsBlank(c)) return false;
+  }
+  return true;
+}
+
+Command Error(std::string message) {
+  Command command;
+  command.kind = Command::Kind::kError;
+  command.error = std::move(message);
+  return command;
+}
+
+Command ParseSet(std::string_view rest) {
+  Command command;
+  command.kind = Command::Kind::kSet;
+  command.key = NextWord(rest);
+  if (command.key.empty() || rest.empty()) return Error("usage: set KEY VALUE");
+  command.value = rest.substr(1);  // after the single separator, verbatim
+  return command;
+}
+
+Command ParseGet(std::string_view rest) {
+  Command command;
+  command.kind = Command::Kind::kGet;
+  command.peer = NextWord(rest);
+  command.key = NextWord(rest);
+  if (command.key.empty() || !OnlyBlanks(rest)) return Error("usage: get PEER KEY");
+  return command;
+}
+
+}  // namespace
+
+Command ParseCommand(std::string_view line) {
+  std::string_view rest = line;
+  const std::string_view verb = NextWord(rest);
+  if (verb.empty()) return Command{};
+  if (verb == "set") return ParseSet(rest);
+  if (verb == "get") return ParseGet(rest);
+  if (verb == "peers" || verb == "quit") {
+    if (!OnlyBlanks(rest)) return Error("usage: " + std::string(verb));
+    Command command;
+    command.kind = verb == "peers" ? Command::Kind::kPeers : Command::Kind::kQuit;
+    return command;
+  }
+  return Error("unknown command '" + std::string(verb) +
+               "' (commands: set KEY VALUE, get PEER KEY, peers, quit)");
+}
+
+}  // namespace gossipmonger::node

@@ -1,0 +1,98 @@
+// gossipmonger-node: one gossip node as a process. Flags choose the
+// transport, storage and options (see --help and docs/node.md); commands
+// come on stdin, events leave on stdout as JSON lines; diagnostics go to
+// stderr. Exit codes: 0 after quit, EOF on stdin, SIGINT or SIGTERM; 1 if
+// the storage or transport cannot be opened; 2 for bad flags or options.
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gossipmonger/gossipmonger.h"
+#include "json_line.h"
+#include "node_app.h"
+#include "node_flags.h"
+#include "plugins.h"
+#include "stdin_reader.h"
+
+namespace {
+
+using namespace gossipmonger;
+using namespace gossipmonger::node;
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "gossipmonger-node: " << message << "\n";
+  return code;
+}
+
+// Runs the node until quit, EOF or a signal. The objects are declared in
+// dependency order, so they are destroyed in the reverse one: the reader
+// thread first, the io_context last.
+int Run(const NodeFlags& flags) {
+  asio::io_context io;
+  ListeningTransport transport;
+  if (Status s = MakeTransport(io, flags, &transport); !s.ok()) {
+    return Fail(1, "--listen: " + s.ToString());
+  }
+  std::unique_ptr<Storage> storage;
+  if (Status s = MakeStorage(flags, &storage); !s.ok()) {
+    return Fail(1, "--storage: " + s.ToString());
+  }
+  const std::string bound = FormatHostPort(flags.listen.host, transport.port);
+  const PeerEndpoint self{flags.id, flags.advertise.empty() ? bound : flags.advertise};
+  std::unique_ptr<Gossipmonger> gossipmonger;
+  try {
+    gossipmonger = std::make_unique<Gossipmonger>(io, self, flags.options, *storage,
+                                                  *transport.transport);
+  } catch (const std::invalid_argument& e) {
+    return Fail(2, e.what());
+  }
+  LineWriter writer(stdout);
+  NodeApp app(io, *gossipmonger, writer);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&app](const std::error_code& error, int) {
+    if (!error) app.Shutdown();
+  });
+  StdinReader reader(
+      STDIN_FILENO,
+      [&io, &app](std::string line) {
+        asio::post(io, [&app, line = std::move(line)] { app.Execute(line); });
+      },
+      [&io, &app] { asio::post(io, [&app] { app.Shutdown(); }); });
+  if (flags.read_stdin) reader.Start();
+
+  app.Start(bound);
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A closed stdout must not kill the node (it keeps gossiping).
+  std::signal(SIGPIPE, SIG_IGN);
+  const ParsedFlags parsed = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
+  switch (parsed.action) {
+    case ParsedFlags::Action::kHelp:
+      std::cout << kUsage;
+      return 0;
+    case ParsedFlags::Action::kVersion:
+      std::cout << "gossipmonger-node " << GOSSIPMONGER_NODE_VERSION << "\n";
+      return 0;
+    case ParsedFlags::Action::kError:
+      std::cerr << "gossipmonger-node: " << parsed.error << " (see --help)\n";
+      return 2;
+    case ParsedFlags::Action::kRun:
+      break;
+  }
+  return Run(parsed.flags);
+}

@@ -1,0 +1,207 @@
+#include "node_flags.h"
+
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <map>
+
+namespace gossipmonger::node {
+
+const char kUsage[] =
+    "usage: gossipmonger-node --id ID --listen HOST:PORT [options]\n"
+    "One gossipmonger node as a process. Commands on stdin (set KEY VALUE,\n"
+    "get PEER KEY, peers, quit), events on stdout as JSON lines.\n"
+    "  --id ID                   this node's peer id (required)\n"
+    "  --listen HOST:PORT        where to receive (required; port 0: any free port)\n"
+    "  --advertise HOST:PORT     address announced to peers (default: the listen one)\n"
+    "  --seed ID@HOST:PORT       a seed peer (repeatable)\n"
+    "  --transport tcp|udp       default tcp\n"
+    "  --storage memory|sqlite:PATH|rocksdb:PATH   default memory\n"
+    "  --cluster NAME            nodes of other clusters are ignored (default "
+    "gossipmonger)\n"
+    "  --gossip-interval-ms MS   time between gossip rounds (default 1000)\n"
+    "  --dead-peer-phi PHI       phi above which a peer is dead (default 8)\n"
+    "  --max-deltas N            most deltas per message (default 5)\n"
+    "  --min-live-peers N        below this many live peers also gossip to a seed "
+    "(default 1)\n"
+    "  --no-stdin                do not read commands; run until SIGINT/SIGTERM\n"
+    "  --help, --version\n";
+
+namespace {
+
+template <typename T>
+bool ParseInteger(const std::string& text, T& out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end && !text.empty();
+}
+
+bool ParsePositiveDouble(const std::string& text, double& out) {
+  try {
+    std::size_t used = 0;
+    out = std::stod(text, &used);
+    return used == text.size() && std::isfinite(out) && out > 0;
+  } catch (const std::logic_error&) {
+    return false;
+  }
+}
+
+// Applies one flag's value; returns an error (without the flag's name) or "".
+using Setter = std::function<std::string(NodeFlags&, const std::string&)>;
+
+std::string SetHostPort(HostPort& out, const std::string& value) {
+  auto parsed = ParseHostPort(value);
+  if (!parsed) return "expected HOST:PORT, got '" + value + "'";
+  out = *parsed;
+  return "";
+}
+
+std::string SetSeed(NodeFlags& flags, const std::string& value) {
+  const auto at = value.find('@');
+  if (at == std::string::npos || at == 0 || !ParseHostPort(value.substr(at + 1))) {
+    return "expected ID@HOST:PORT, got '" + value + "'";
+  }
+  flags.options.seeds.push_back({value.substr(0, at), value.substr(at + 1)});
+  return "";
+}
+
+std::string SetStorage(NodeFlags& flags, const std::string& value) {
+  const bool with_path = (value.rfind("sqlite:", 0) == 0 && value.size() > 7) ||
+                         (value.rfind("rocksdb:", 0) == 0 && value.size() > 8);
+  if (value != "memory" && !with_path) {
+    return "expected memory, sqlite:PATH or rocksdb:PATH, got '" + value + "'";
+  }
+  flags.storage = value;
+  return "";
+}
+
+template <typename T>
+Setter CountSetter(T min, std::function<void(NodeFlags&, T)> apply) {
+  return [min, apply](NodeFlags& flags, const std::string& value) -> std::string {
+    T n{};
+    if (!ParseInteger(value, n) || n < min) {
+      return "expected an integer >= " + std::to_string(min) + ", got '" + value + "'";
+    }
+    apply(flags, n);
+    return "";
+  };
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> setters = {
+      {"--id",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         f.id = v;
+         return "";
+       }},
+      {"--listen",
+       [](NodeFlags& f, const std::string& v) { return SetHostPort(f.listen, v); }},
+      {"--advertise",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (!ParseHostPort(v)) return "expected HOST:PORT, got '" + v + "'";
+         f.advertise = v;
+         return "";
+       }},
+      {"--seed", SetSeed},
+      {"--transport",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v != "tcp" && v != "udp") return "expected tcp or udp, got '" + v + "'";
+         f.transport = v;
+         return "";
+       }},
+      {"--storage", SetStorage},
+      {"--cluster",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         f.cluster = v;
+         return "";
+       }},
+      {"--gossip-interval-ms",
+       CountSetter<std::int64_t>(1,
+                                 [](NodeFlags& f, std::int64_t n) {
+                                   f.options.gossip_interval =
+                                       std::chrono::milliseconds(n);
+                                 })},
+      {"--dead-peer-phi",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (!ParsePositiveDouble(v, f.options.dead_peer_phi)) {
+           return "expected a positive number, got '" + v + "'";
+         }
+         return "";
+       }},
+      {"--max-deltas",
+       CountSetter<std::size_t>(
+           1, [](NodeFlags& f, std::size_t n) { f.options.max_deltas_per_gossip = n; })},
+      {"--min-live-peers",
+       CountSetter<std::size_t>(
+           0, [](NodeFlags& f, std::size_t n) { f.options.minimum_live_peers = n; })},
+  };
+  return setters;
+}
+
+ParsedFlags Error(std::string message) {
+  ParsedFlags result;
+  result.action = ParsedFlags::Action::kError;
+  result.error = std::move(message);
+  return result;
+}
+
+}  // namespace
+
+std::optional<HostPort> ParseHostPort(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return std::nullopt;  // a bare IPv6 literal: ambiguous, needs brackets
+  }
+  HostPort result{host, 0};
+  if (!ParseInteger(text.substr(colon + 1), result.port)) return std::nullopt;
+  return result;
+}
+
+std::string FormatHostPort(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+ParsedFlags ParseFlags(const std::vector<std::string>& args) {
+  ParsedFlags result;
+  bool have_listen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    if (flag == "--help" || flag == "-h") return {ParsedFlags::Action::kHelp, {}, ""};
+    if (flag == "--version") return {ParsedFlags::Action::kVersion, {}, ""};
+    if (flag == "--no-stdin") {
+      result.flags.read_stdin = false;
+      continue;
+    }
+    std::string value;
+    bool inline_value = false;
+    if (const auto eq = flag.find('=');
+        flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      inline_value = true;
+    }
+    const auto setter = Setters().find(flag);
+    if (setter == Setters().end()) return Error("unknown flag " + flag);
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return Error(flag + ": missing value");
+      value = args[++i];
+    }
+    if (std::string error = setter->second(result.flags, value); !error.empty()) {
+      return Error(flag + ": " + error);
+    }
+    have_listen = have_listen || flag == "--listen";
+  }
+  if (result.flags.id.empty()) return Error("--id: required");
+  if (!have_listen) return Error("--listen: required");
+  return result;
+}
+
+}  // namespace gossipmonger::node

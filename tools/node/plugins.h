@@ -1,0 +1,34 @@
+// Builds the storage and transport named on the command line. The library
+// picks plugins at link time; this program links every plugin that was
+// built (GOSSIPMONGER_NODE_HAVE_SQLITE / _ROCKSDB tell which storages) and
+// picks one at run time.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gossipmonger/status.h"
+#include "gossipmonger/storage.h"
+#include "gossipmonger/transport.h"
+#include "node_flags.h"
+
+namespace gossipmonger::node {
+
+// A transport that is already listening, and the port it bound.
+struct ListeningTransport {
+  std::unique_ptr<Transport> transport;
+  std::uint16_t port = 0;
+};
+
+// Creates the transport of `flags.transport` and calls Listen() on it.
+Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
+                     ListeningTransport* out);
+
+// Opens the storage of `flags.storage` (memory, sqlite:PATH, rocksdb:PATH).
+// SQLite commits the node's own writes synchronously (its own updates
+// survive kill -9); everything else is flushed once per gossip round.
+Status MakeStorage(const NodeFlags& flags, std::unique_ptr<Storage>* out);
+
+}  // namespace gossipmonger::node
