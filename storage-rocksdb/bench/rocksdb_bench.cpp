@@ -10,6 +10,9 @@
 // 2. The time to reopen a database of --reopen-keys keys (Open, which loads
 //    every record into memory), for one peer holding them all and for 1,000
 //    peers sharing them. The goal is < 2 s for 1 million keys.
+// 3. Event-loop stalls: p50 / p99 / max duration of single calls (a local
+//    update, the per-round Flush, a message's worth of remote deltas), in
+//    both durability modes (tools/benchlib/storage_stalls.h).
 //
 // Every figure is the median of --runs runs; every run uses a fresh
 // database under --dir (default: the system temp dir).
@@ -31,6 +34,7 @@
 
 #include "../src/record_format.h"
 #include "gossipmonger/rocksdb_storage.h"
+#include "storage_stalls.h"
 
 namespace {
 
@@ -290,6 +294,31 @@ void BenchWrites(const Config& config) {
   }
 }
 
+// --- event-loop stalls -----------------------------------------------------------------
+
+void BenchStalls(const Config& config) {
+  for (RocksDbDurability mode : {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
+    const bool batched = mode == RocksDbDurability::kBatched;
+    const std::string path = FreshPath(config, "stalls");
+    RocksDbStorageOptions options;
+    options.durability = mode;
+    std::unique_ptr<RocksDbStorage> storage;
+    Check(RocksDbStorage::Open(path, options, &storage), "open");
+    gossipmonger::bench::StallWorkload workload;
+    workload.value_bytes = config.value_bytes;
+    workload.distinct_keys = config.keyspace;
+    if (!batched) {
+      // Every synchronous update waits for the disk.
+      workload.local_updates = std::max<std::uint64_t>(config.sync_updates, 1);
+      workload.remote_messages = 50;
+    }
+    gossipmonger::bench::PrintStalls(batched ? "kBatched" : "kSynchronous",
+                                     gossipmonger::bench::MeasureStalls(*storage, workload));
+    storage.reset();
+    fs::remove_all(path);
+  }
+}
+
 // --- 2. reopen ---------------------------------------------------------------------
 
 struct ReopenTimes {
@@ -378,6 +407,7 @@ int main(int argc, char** argv) {
               "keyspace %zu, values %zu bytes\n",
               config.runs, config.batch, config.round, config.keyspace, config.value_bytes);
   if (config.write) BenchWrites(config);
+  if (config.write) BenchStalls(config);
   if (config.reopen) BenchReopen(config);
   return 0;
 }

@@ -12,6 +12,9 @@
 //   raw sync         the raw loop (row + max_version_seen), one transaction
 //                    per record
 //   reopen           SqliteStorage::Open of a database of --reopen-keys keys
+//   stalls           p50 / p99 / max duration of single calls (update,
+//                    round flush, a message's deltas), batched and
+//                    synchronous: how long the event loop is held
 // Each figure is the median of --runs runs (the modes are interleaved
 // within a run); "overhead" is raw / plugin updates per second (1.00 = none,
 // 1.50 = the plugin is 1.5x slower).
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "gossipmonger/sqlite_storage.h"
+#include "storage_stalls.h"
 
 namespace {
 
@@ -235,6 +239,30 @@ std::string BuildReopenDatabase(const Config& c) {
   return path;
 }
 
+// Event-loop stalls of SqliteStorage in one durability mode (see
+// tools/benchlib/storage_stalls.h); synchronous mode runs a smaller workload
+// since every update there waits for the disk.
+void PrintStalls(const Config& c, SqliteDurability durability) {
+  const bool batched = durability == SqliteDurability::kBatched;
+  const std::string path = FreshPath(c, "stalls.db");
+  SqliteStorageOptions options;
+  options.durability = durability;
+  std::unique_ptr<SqliteStorage> storage;
+  Check(SqliteStorage::Open(path, options, &storage), "open");
+  gossipmonger::bench::StallWorkload workload;
+  workload.value_bytes = c.value_bytes;
+  workload.distinct_keys = c.keys;
+  workload.updates_per_round = c.batch;
+  if (!batched) {
+    workload.local_updates = std::max<std::uint64_t>(c.sync_updates, 1);
+    workload.remote_messages = 50;
+  }
+  const auto profile = gossipmonger::bench::MeasureStalls(*storage, workload);
+  gossipmonger::bench::PrintStalls(batched ? "batched" : "synchronous", profile);
+  storage.reset();
+  Check(SqliteStorage::Destroy(path), "destroy");
+}
+
 double ReopenSeconds(const std::string& path, std::size_t* keys, double* cpu_seconds) {
   const auto start = Clock::now();
   const double cpu_start = CpuSeconds();
@@ -343,6 +371,10 @@ int main(int argc, char** argv) {
     std::printf("  plugin batched / synchronous (wall): %.0fx\n",
                 Median(plugin.wall) / Median(plugin_sync.wall));
   }
+
+  std::printf("\n");
+  PrintStalls(c, SqliteDurability::kBatched);
+  PrintStalls(c, SqliteDurability::kSynchronous);
 
   if (c.reopen_keys > 0) {
     const auto build_start = Clock::now();
