@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Packaging check (docs/packaging.md): builds and installs gossipmonger into
+# a fresh prefix, checks the installed headers, builds examples/ against
+# that prefix with find_package and runs the example. Also checks that
+# asking the package config for a component it does not have fails with a
+# message naming it. Exits non-zero on any failure.
+#
+# Its own build directory ($EXAMPLE_BUILD_DIR, default build-install/),
+# without tests and tools: only the installed libraries are built.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${EXAMPLE_BUILD_DIR:-$root/build-install}
+prefix=$build_dir/prefix
+
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DGOSSIPMONGER_WERROR=ON -DGOSSIPMONGER_BUILD_TESTS=OFF -DGOSSIPMONGER_BUILD_TOOLS=OFF \
+  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+rm -rf "$prefix"
+cmake --install "$build_dir" >/dev/null
+
+# Design rule: the public headers name no storage or codec library.
+if grep -rnE 'sqlite3\.h|rocksdb/|msgpack\.hpp|<msgpack' "$prefix/include/gossipmonger"; then
+  echo "example.sh: installed headers include SQLite/RocksDB/msgpack headers (above)" >&2
+  exit 1
+fi
+
+# The example, a standalone project, against the installed prefix only.
+example_dir=$build_dir/example
+rm -rf "$example_dir"
+cmake -S "$root/examples" -B "$example_dir" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
+cmake --build "$example_dir" -j"$(nproc)"
+timeout 30 "$example_dir/sqlite_udp_example"
+
+# A required component the installation lacks must fail find_package and say
+# which one and why.
+probe_dir=$build_dir/probe
+rm -rf "$probe_dir"
+mkdir -p "$probe_dir/src"
+cat >"$probe_dir/src/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.20)
+project(gossipmonger_probe LANGUAGES CXX)
+find_package(gossipmonger REQUIRED COMPONENTS udp nosuch)
+CMAKE
+if cmake -S "$probe_dir/src" -B "$probe_dir/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    >"$probe_dir/log" 2>&1; then
+  echo "example.sh: find_package(gossipmonger COMPONENTS nosuch) succeeded" >&2
+  exit 1
+fi
+if ! grep -q "component 'nosuch': unknown component" "$probe_dir/log"; then
+  echo "example.sh: find_package failed without naming the missing component:" >&2
+  cat "$probe_dir/log" >&2
+  exit 1
+fi
+echo "example.sh: installed package, example and component check OK"
