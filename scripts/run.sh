@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The README's run command: installs what is missing, builds, and starts the
-# local demo (a cluster of 5 in-process nodes printing the seed's events).
-# Arguments go to the demo; try --help.
+# local demo: 5 in-process nodes on loopback (TCP by default) setting random
+# keys, shown as a live table on a terminal or an event log otherwise.
+# Arguments go to the demo; try --help (e.g. --storage sqlite:/tmp/demo,
+# then run again to see the nodes resume).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
-"$root/scripts/build.sh" >/dev/null
+# Build progress goes to stderr so that the demo's stdout stays its own.
+echo "run.sh: building (the first build takes several minutes)..." >&2
+"$root/scripts/build.sh" >&2
 exec "${BUILD_DIR:-$root/build}/tools/gossipmonger-local-demo" "$@"
