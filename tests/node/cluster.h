@@ -1,0 +1,53 @@
+// Starting small clusters of gossipmonger-node processes on loopback for
+// the node tests. Ports are picked by the nodes (--listen 127.0.0.1:0) and
+// read back from their `listening` events.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/node_process.h"
+
+namespace gossipmonger::node_test {
+
+struct NodeConfig {
+  std::string transport = "tcp";
+  std::string storage = "memory";  // "memory" or "sqlite": a file per node in `dir`
+  std::string dir;                 // for sqlite
+  // Short rounds so that the tests finish quickly.
+  std::string gossip_interval_ms = "100";
+};
+
+// The flags of node `id` listening on `listen`, seeded by `seed` (an
+// "ID@HOST:PORT", or empty for none).
+std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& id,
+                                  const std::string& listen, const std::string& seed);
+
+// Where node `id` keeps its SQLite database.
+std::string SqlitePath(const NodeConfig& config, const std::string& id);
+
+// Nodes "node0".."node<n-1>"; node0 is everyone's seed. Returns once every
+// node has announced every other one (new_peer).
+class Cluster {
+ public:
+  Cluster(NodeConfig config, int size);
+
+  NodeProcess& node(int i) { return *nodes_[static_cast<std::size_t>(i)]; }
+  int size() const { return static_cast<int>(nodes_.size()); }
+  static std::string Id(int i) { return "node" + std::to_string(i); }
+  // Kills node i (if running) and starts it again on the same port and
+  // storage; waits for its `listening` event only.
+  void Restart(int i);
+  // Waits until node i has announced every other node as a new peer.
+  void WaitForMembership(int i);
+
+ private:
+  std::string Seed();
+
+  NodeConfig config_;
+  std::vector<std::uint16_t> ports_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+};
+
+}  // namespace gossipmonger::node_test

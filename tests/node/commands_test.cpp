@@ -1,0 +1,116 @@
+// One gossipmonger-node driven through stdin: commands, their answers,
+// unknown commands, JSON escaping, and the ways it stops cleanly.
+#include <catch2/catch.hpp>
+#include <csignal>
+
+#include "node/node_process.h"
+
+namespace gossipmonger::node_test {
+namespace {
+
+std::vector<std::string> LoneNode(const std::string& id) {
+  return {"--id", id, "--listen", "127.0.0.1:0", "--gossip-interval-ms", "100"};
+}
+
+}  // namespace
+
+TEST_CASE("an unknown command is an error event and the node goes on") {
+  NodeProcess node(LoneNode("solo"));
+  REQUIRE(node.WaitForEvent("listening"));
+
+  auto error = node.Request("frobnicate the widgets", "error");
+  REQUIRE(error);
+  CHECK(error->Str("message").find("frobnicate") != std::string::npos);
+  error = node.Request("set onlykey", "error");  // a set without a value
+  REQUIRE(error);
+  CHECK(error->Str("message").find("set KEY VALUE") != std::string::npos);
+  REQUIRE(node.Request("get solo", "error"));
+
+  node.Send("set greeting hello,  spaced \"world\" ");
+  auto value = node.Request("get solo greeting", "value");
+  REQUIRE(value);
+  CHECK(value->Bool("found") == true);
+  CHECK(value->Str("peer") == "solo");
+  CHECK(value->Str("key") == "greeting");
+  CHECK(value->Str("value") == "hello,  spaced \"world\" ");  // verbatim
+  CHECK(value->Uint("version") == 1u);
+
+  value = node.Request("get solo missing", "value");
+  REQUIRE(value);
+  CHECK(value->Bool("found") == false);
+  CHECK(value->Find("value") == nullptr);
+
+  auto peers = node.Request("peers", "peers");
+  REQUIRE(peers);
+  REQUIRE(peers->Find("peers") != nullptr);
+  CHECK(peers->Find("peers")->array().empty());  // alone; itself is not listed
+
+  node.Send("quit");
+  auto status = node.Wait();
+  REQUIRE(status);
+  CHECK(status->exited);
+  CHECK(status->code == 0);
+}
+
+TEST_CASE("values are escaped as valid JSON, bytes that are not UTF-8 as u00XX escapes") {
+  NodeProcess node(LoneNode("solo"));
+  REQUIRE(node.WaitForEvent("listening"));
+  // A quote, a backslash, a control character, valid UTF-8 (é, €) and two
+  // bytes that are not UTF-8 (a lone 0xFF, a truncated 0xE2 0x82).
+  const std::string value = "q\"b\\c\x01 \xC3\xA9\xE2\x82\xAC \xFF \xE2\x82";
+  node.Send("set k " + value);
+  auto answer = node.Request("get solo k", "value");  // Pump checked it parses
+  REQUIRE(answer);
+  // Decoded by a strict reader: \u00ff reads back as U+00FF (documented as
+  // lossy), everything else as sent.
+  CHECK(answer->Str("value") ==
+        "q\"b\\c\x01 \xC3\xA9\xE2\x82\xAC \xC3\xBF \xC3\xA2\xC2\x82");
+}
+
+TEST_CASE("the node stops cleanly at EOF on stdin and on SIGINT / SIGTERM") {
+  SECTION("EOF") {
+    NodeProcess node(LoneNode("solo"));
+    REQUIRE(node.WaitForEvent("listening"));
+    node.CloseStdin();
+    auto status = node.Wait();
+    REQUIRE(status);
+    CHECK(status->exited);
+    CHECK(status->code == 0);
+  }
+  SECTION("--no-stdin keeps running after EOF until SIGTERM") {
+    auto args = LoneNode("daemon");
+    args.push_back("--no-stdin");
+    NodeProcess node(args);
+    REQUIRE(node.WaitForEvent("listening"));
+    node.CloseStdin();
+    CHECK_FALSE(node.Wait(std::chrono::milliseconds(500)));  // still running
+    node.Signal(SIGTERM);
+    auto status = node.Wait();
+    REQUIRE(status);
+    CHECK(status->exited);
+    CHECK(status->code == 0);
+  }
+  SECTION("SIGINT") {
+    NodeProcess node(LoneNode("solo"));
+    REQUIRE(node.WaitForEvent("listening"));
+    node.Signal(SIGINT);
+    auto status = node.Wait();
+    REQUIRE(status);
+    CHECK(status->exited);
+    CHECK(status->code == 0);
+  }
+}
+
+TEST_CASE("a seed that is not up is no reason to exit") {
+  auto args = LoneNode("lonely");
+  args.insert(args.end(), {"--seed", "ghost@127.0.0.1:1"});
+  NodeProcess node(args);
+  REQUIRE(node.WaitForEvent("listening"));
+  REQUIRE(node.WaitForEvent("error"));  // cannot connect
+  node.Send("set still alive");
+  auto value = node.Request("get lonely still", "value");
+  REQUIRE(value);
+  CHECK(value->Str("value") == "alive");
+}
+
+}  // namespace gossipmonger::node_test

@@ -1,0 +1,100 @@
+// gossipmonger-node's command line: bad flags exit 2 with one line on
+// stderr naming the flag; --help and --version succeed.
+#include <catch2/catch.hpp>
+
+#include "node/node_process.h"
+
+namespace gossipmonger::node_test {
+namespace {
+
+struct BadFlags {
+  std::vector<std::string> args;
+  std::string flag;  // must be named in the message
+};
+
+}  // namespace
+
+TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
+  const std::vector<std::string> ok = {"--id", "a", "--listen", "127.0.0.1:0"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = ok;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::vector<BadFlags> cases = {
+      {with({"--bogus"}), "--bogus"},
+      {with({"--bogus=1"}), "--bogus"},
+      {{"--id", "a", "--listen", "nowhere"}, "--listen"},
+      {{"--id", "a", "--listen", "127.0.0.1:70000"}, "--listen"},
+      {{"--id", "a"}, "--listen"},
+      {{"--listen", "127.0.0.1:0"}, "--id"},
+      {with({"--transport", "sctp"}), "--transport"},
+      {with({"--storage", "floppy:/x"}), "--storage"},
+      {with({"--storage", "sqlite:"}), "--storage"},
+      {with({"--gossip-interval-ms", "0"}), "--gossip-interval-ms"},
+      {with({"--gossip-interval-ms", "fast"}), "--gossip-interval-ms"},
+      {with({"--dead-peer-phi", "-1"}), "--dead-peer-phi"},
+      {with({"--max-deltas", "x"}), "--max-deltas"},
+      {with({"--min-live-peers", "-1"}), "--min-live-peers"},
+      {with({"--seed", "127.0.0.1:9"}), "--seed"},
+      {with({"--advertise", "host"}), "--advertise"},
+      {with({"--cluster"}), "--cluster"},  // missing value
+  };
+  for (const BadFlags& c : cases) {
+    std::string command;
+    for (const auto& arg : c.args) command += arg + " ";
+    INFO("gossipmonger-node " << command);
+    NodeProcess node(c.args);
+    auto status = node.Wait();
+    REQUIRE(status.has_value());
+    CHECK(status->exited);
+    CHECK(status->code == 2);
+    CHECK(node.events().empty());  // nothing on stdout
+    const std::string error = node.Stderr();
+    INFO("stderr: " << error);
+    CHECK(error.find(c.flag) != std::string::npos);
+    CHECK(error.find('\n') == error.size() - 1);  // exactly one line
+  }
+}
+
+TEST_CASE("the help flag prints the usage and exits 0") {
+  NodeProcess node({"--help"}, /*json_stdout=*/false);
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->exited);
+  CHECK(status->code == 0);
+  CHECK(node.raw_stdout().find("usage: gossipmonger-node") == 0);
+  for (const char* flag :
+       {"--id", "--listen", "--advertise", "--seed", "--transport", "--storage",
+        "--gossip-interval-ms", "--dead-peer-phi", "--max-deltas", "--min-live-peers",
+        "--cluster", "--no-stdin", "--version"}) {
+    INFO(flag);
+    CHECK(node.raw_stdout().find(flag) != std::string::npos);
+  }
+  CHECK(node.Stderr().empty());
+}
+
+TEST_CASE("the version flag prints the project version and exits 0") {
+  NodeProcess node({"--version"}, /*json_stdout=*/false);
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->exited);
+  CHECK(status->code == 0);
+  CHECK(node.raw_stdout() ==
+        std::string("gossipmonger-node ") + GOSSIPMONGER_VERSION + "\n");
+}
+
+TEST_CASE("a storage that cannot be opened exits 1 with one line on stderr") {
+  NodeProcess node({"--id", "a", "--listen", "127.0.0.1:0", "--storage",
+                    "sqlite:/nonexistent-dir/for/sure/a.db"});
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->exited);
+  CHECK(status->code == 1);
+  const std::string error = node.Stderr();
+  INFO("stderr: " << error);
+  CHECK(error.find("--storage") != std::string::npos);
+  CHECK(error.find('\n') == error.size() - 1);
+}
+
+}  // namespace gossipmonger::node_test
