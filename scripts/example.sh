@@ -6,18 +6,26 @@
 # message naming it. Exits non-zero on any failure.
 #
 # Its own build directory ($EXAMPLE_BUILD_DIR, default build-install/),
-# without tests and tools: only the installed libraries are built.
+# without tests and tools: only the installed libraries are built. With
+# INSTALL_FROM=DIR it installs from that already built tree instead (the
+# test command does so with the main build, to save a second build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${EXAMPLE_BUILD_DIR:-$root/build-install}
 prefix=$build_dir/prefix
 
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-  -DGOSSIPMONGER_WERROR=ON -DGOSSIPMONGER_BUILD_TESTS=OFF -DGOSSIPMONGER_BUILD_TOOLS=OFF \
-  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
-rm -rf "$prefix"
-cmake --install "$build_dir" >/dev/null
+if [[ -n "${INSTALL_FROM:-}" ]]; then
+  mkdir -p "$build_dir"
+  rm -rf "$prefix"
+  cmake --install "$INSTALL_FROM" --prefix "$prefix" >/dev/null
+else
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+    -DGOSSIPMONGER_WERROR=ON -DGOSSIPMONGER_BUILD_TESTS=OFF -DGOSSIPMONGER_BUILD_TOOLS=OFF \
+    -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)"
+  rm -rf "$prefix"
+  cmake --install "$build_dir" >/dev/null
+fi
 
 # Design rule: the public headers name no storage or codec library.
 if grep -rnE 'sqlite3\.h|rocksdb/|msgpack\.hpp|<msgpack' "$prefix/include/gossipmonger"; then

@@ -6,10 +6,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
+build_dir=${BUILD_DIR:-$root/build}
+# The installed package: examples/ built against it with find_package.
+INSTALL_FROM="$build_dir" "$root/scripts/example.sh"
 # The codec's decoder under libFuzzer (clang) for a bounded time; a crash
 # fails the run. FUZZ_TIME=0 skips it.
 if [[ "${FUZZ_TIME:-60}" != 0 ]]; then
   FUZZ_TIME=${FUZZ_TIME:-60} "$root/scripts/fuzz.sh" 2>&1 | tail -n 12
 fi
-cd "${BUILD_DIR:-$root/build}"
+cd "$build_dir"
 ctest --output-on-failure -j"$(nproc)" --timeout 600
