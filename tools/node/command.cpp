@@ -59,10 +59,12 @@ Command ParseCommand(std::string_view line) {
   if (verb.empty()) return Command{};
   if (verb == "set") return ParseSet(rest);
   if (verb == "get") return ParseGet(rest);
-  if (verb == "peers" || verb == "quit") {
+  if (verb == "peers" || verb == "stats" || verb == "quit") {
     if (!OnlyBlanks(rest)) return Error("usage: " + std::string(verb));
     Command command;
-    command.kind = verb == "peers" ? Command::Kind::kPeers : Command::Kind::kQuit;
+    command.kind = verb == "peers"   ? Command::Kind::kPeers
+                   : verb == "stats" ? Command::Kind::kStats
+                                     : Command::Kind::kQuit;
     return command;
   }
   return Error("unknown command '" + std::string(verb) +

@@ -3,6 +3,7 @@
 //                   follows KEY, verbatim (spaces included; may be empty)
 //   get PEER KEY
 //   peers
+//   stats           transport counters (for gossipmonger-bench)
 //   quit
 // Words are separated by spaces or tabs; an empty (or blank) line is no
 // command at all.
@@ -14,7 +15,7 @@
 namespace gossipmonger::node {
 
 struct Command {
-  enum class Kind { kNone, kSet, kGet, kPeers, kQuit, kError };
+  enum class Kind { kNone, kSet, kGet, kPeers, kStats, kQuit, kError };
   Kind kind = Kind::kNone;
   std::string peer;   // kGet
   std::string key;    // kSet, kGet

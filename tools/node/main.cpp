@@ -56,7 +56,7 @@ int Run(const NodeFlags& flags) {
     return Fail(2, e.what());
   }
   LineWriter writer(stdout);
-  NodeApp app(io, *gossipmonger, writer);
+  NodeApp app(io, *gossipmonger, writer, transport.counters);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&app](const std::error_code& error, int) {

@@ -7,8 +7,9 @@
 
 namespace gossipmonger::node {
 
-NodeApp::NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer)
-    : io_(io), node_(node), writer_(writer) {
+NodeApp::NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer,
+                 const bench::TransportCounters* counters)
+    : io_(io), node_(node), writer_(writer), counters_(counters) {
   AttachEvents();
 }
 
@@ -49,6 +50,8 @@ void NodeApp::Execute(const std::string& line) {
       return Get(command.peer, command.key);
     case Command::Kind::kPeers:
       return Peers();
+    case Command::Kind::kStats:
+      return Stats();
     case Command::Kind::kQuit:
       return Shutdown();
     case Command::Kind::kError:
@@ -103,6 +106,16 @@ void NodeApp::Peers() {
   }
   array += ']';
   writer_.Write(JsonLine("peers").Raw("peers", array));
+}
+
+void NodeApp::Stats() {
+  if (counters_ == nullptr) return Error("stats: no transport counters");
+  writer_.Write(JsonLine("stats")
+                    .Uint("messages_sent", counters_->messages_sent)
+                    .Uint("bytes_sent", counters_->bytes_sent)
+                    .Uint("messages_received", counters_->messages_received)
+                    .Uint("bytes_received", counters_->bytes_received)
+                    .Uint("messages_lost", counters_->messages_lost));
 }
 
 void NodeApp::Error(const std::string& message) {

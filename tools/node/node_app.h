@@ -9,14 +9,17 @@
 #include <string>
 
 #include "gossipmonger/gossipmonger.h"
+#include "instrumented_transport.h"
 #include "json_line.h"
 
 namespace gossipmonger::node {
 
 class NodeApp {
  public:
-  // `node` and `writer` must outlive this object.
-  NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer);
+  // `node`, `writer` and `counters` (may be null: `stats` is then an
+  // error) must outlive this object.
+  NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer,
+          const bench::TransportCounters* counters = nullptr);
 
   // Prints the `listening` event and starts gossiping.
   void Start(const std::string& address);
@@ -30,11 +33,13 @@ class NodeApp {
   void Set(const std::string& key, const std::string& value);
   void Get(const std::string& peer, const std::string& key);
   void Peers();
+  void Stats();
   void Error(const std::string& message);
 
   asio::io_context& io_;
   Gossipmonger& node_;
   LineWriter& writer_;
+  const bench::TransportCounters* counters_;
   bool stopped_ = false;
 };
 

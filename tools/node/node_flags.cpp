@@ -133,6 +133,17 @@ const std::map<std::string, Setter>& Setters() {
       {"--max-deltas",
        CountSetter<std::size_t>(
            1, [](NodeFlags& f, std::size_t n) { f.options.max_deltas_per_gossip = n; })},
+      {"--inject-loss",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         double p = 0;
+         if (v != "0" && !ParsePositiveDouble(v, p)) p = -1;
+         if (p < 0 || p > 1) return "expected a probability in [0, 1], got '" + v + "'";
+         f.inject_loss = p;
+         return "";
+       }},
+      {"--inject-delay-ms",
+       CountSetter<std::int64_t>(
+           0, [](NodeFlags& f, std::int64_t n) { f.inject_delay_ms = n; })},
       {"--min-live-peers",
        CountSetter<std::size_t>(
            0, [](NodeFlags& f, std::size_t n) { f.options.minimum_live_peers = n; })},

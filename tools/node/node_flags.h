@@ -28,6 +28,10 @@ struct NodeFlags {
   std::string storage = "memory";  // memory | sqlite:PATH | rocksdb:PATH
   std::string cluster = "gossipmonger";
   bool read_stdin = true;
+  // Test knobs for gossipmonger-bench (docs/transport-comparison.md), not in
+  // --help: probability that a send is lost, and delay added to every send.
+  double inject_loss = 0;
+  std::int64_t inject_delay_ms = 0;
   Options options;  // seeds and the seed's options
 };
 

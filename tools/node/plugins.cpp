@@ -1,5 +1,8 @@
 #include "plugins.h"
 
+#include <functional>
+#include <type_traits>
+
 #include "gossipmonger/memory_storage.h"
 #include "gossipmonger/tcp_transport.h"
 #include "gossipmonger/udp_transport.h"
@@ -32,7 +35,18 @@ Status Listen(asio::io_context& io, const NodeFlags& flags, ListeningTransport* 
   auto transport = std::make_unique<T>(io, options);
   if (Status s = transport->Listen(); !s.ok()) return s;
   out->port = transport->local_port();
-  out->transport = std::move(transport);
+  bench::FaultOptions faults;
+  faults.loss = flags.inject_loss;
+  faults.delay = std::chrono::milliseconds(flags.inject_delay_ms);
+  faults.seed = std::hash<std::string>()(flags.id);
+  // A TCP frame has a 4-byte length prefix, and TCP resends what it loses.
+  const bool tcp = std::is_same_v<T, TcpTransport>;
+  faults.loss_mode = tcp ? bench::FaultOptions::LossMode::kRetransmit
+                         : bench::FaultOptions::LossMode::kDrop;
+  auto wrapped = std::make_unique<bench::InstrumentedTransport>(
+      io, std::move(transport), flags.cluster, tcp ? 4 : 0, faults);
+  out->counters = &wrapped->counters();
+  out->transport = std::move(wrapped);
   return Status::Ok();
 }
 

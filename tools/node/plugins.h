@@ -12,14 +12,18 @@
 #include "gossipmonger/status.h"
 #include "gossipmonger/storage.h"
 #include "gossipmonger/transport.h"
+#include "instrumented_transport.h"
 #include "node_flags.h"
 
 namespace gossipmonger::node {
 
-// A transport that is already listening, and the port it bound.
+// A transport that is already listening, and the port it bound. It is
+// wrapped in an InstrumentedTransport (counters for the `stats` command,
+// and the --inject-* faults); `counters` points into it.
 struct ListeningTransport {
   std::unique_ptr<Transport> transport;
   std::uint16_t port = 0;
+  const bench::TransportCounters* counters = nullptr;
 };
 
 // Creates the transport of `flags.transport` and calls Listen() on it.
