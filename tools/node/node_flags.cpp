@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -136,8 +137,12 @@ const std::map<std::string, Setter>& Setters() {
       {"--inject-loss",
        [](NodeFlags& f, const std::string& v) -> std::string {
          double p = 0;
-         if (v != "0" && !ParsePositiveDouble(v, p)) p = -1;
-         if (p < 0 || p > 1) return "expected a probability in [0, 1], got '" + v + "'";
+         char* end = nullptr;
+         const bool zero = !v.empty() && std::strtod(v.c_str(), &end) == 0 &&
+                           end == v.c_str() + v.size();
+         if (!zero && (!ParsePositiveDouble(v, p) || p > 1)) {
+           return "expected a probability in [0, 1], got '" + v + "'";
+         }
          f.inject_loss = p;
          return "";
        }},
