@@ -1,0 +1,50 @@
+// Command line of gossipmonger-bench. Parsing never exits or prints.
+//
+//   gossipmonger-bench [run] [options]       both transports on this host
+//   gossipmonger-bench nodes [options]       this host's share of a cluster
+//   gossipmonger-bench analyze LOG...        merge hosts' logs, print table
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gossipmonger::bench {
+
+struct Workload {
+  int nodes = 10;          // run: nodes per transport; nodes: on this host
+  double update_rate = 1;  // sets per node per second
+  int value_bytes = 100;
+  double duration_s = 30;  // of the update phase
+  double warmup_timeout_s = 60;
+  double drain_s = 10;  // after the last set, for updates to arrive
+  double loss = 0;      // injected per-send loss probability
+  int delay_ms = 0;     // injected per-send delay
+  int gossip_interval_ms = 1000;
+};
+
+struct BenchFlags {
+  enum class Mode { kRun, kNodes, kAnalyze, kHelp, kError };
+  Mode mode = Mode::kRun;
+  std::string error;
+  Workload workload;
+  std::vector<std::string> transports = {"tcp", "udp"};
+  std::string node_binary;  // empty: the built-in default
+  bool json = false;
+  std::string plot;  // PNG path
+  std::string log;   // record file (nodes: required)
+  // nodes mode
+  std::string listen_host = "127.0.0.1";
+  std::string advertise_host;  // empty: listen_host
+  int base_port = 0;           // node i listens on base_port + i (0: any)
+  std::string id_prefix = "n";
+  std::vector<std::string> seeds;  // ID@HOST:PORT
+  int cluster_size = 0;            // all hosts together (0: --nodes)
+  // analyze mode
+  std::vector<std::string> logs;
+};
+
+BenchFlags ParseBenchFlags(const std::vector<std::string>& args);
+
+extern const char kBenchUsage[];
+
+}  // namespace gossipmonger::bench

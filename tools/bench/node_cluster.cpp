@@ -1,0 +1,273 @@
+#include "node_cluster.h"
+
+#include <poll.h>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "json_fields.h"
+#include "node_process.h"
+
+namespace gossipmonger::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double NowMs() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return double(
+             std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count()) /
+         1000.0;
+}
+
+Clock::time_point After(double seconds) {
+  return Clock::now() + std::chrono::microseconds(static_cast<long long>(seconds * 1e6));
+}
+
+struct Counters {
+  std::uint64_t sent = 0, bytes_sent = 0, received = 0, bytes_received = 0, lost = 0;
+};
+
+struct LocalNode {
+  std::unique_ptr<NodeProcess> process;
+  std::string id;
+  std::string address;  // from `listening`
+  std::set<std::string> peers;
+  bool fresh_stats = false;
+  Counters stats;
+  bool exited = false;
+};
+
+class Driver {
+ public:
+  Driver(const ClusterPlan& plan, RunLog* log) : plan_(plan), log_(log) {}
+  bool Run(std::string* error);
+
+ private:
+  bool StartNode(int index, std::string* error);
+  std::vector<std::string> NodeArgs(int index) const;
+  // Reads events until `done` holds or `deadline` passes; `tick` runs
+  // between polls. True if `done` held.
+  bool PollUntil(Clock::time_point deadline, const std::function<bool()>& done,
+                 const std::function<void()>& tick = {});
+  void Handle(LocalNode& node, const std::string& line);
+  bool SnapshotStats(std::vector<Counters>& out, std::vector<double>& cpu);
+  void Updates();
+  bool AllDelivered() const;
+
+  const ClusterPlan& plan_;
+  RunLog* log_;
+  std::vector<LocalNode> nodes_;
+  bool measuring_ = false;
+  std::map<std::string, int> deliveries_;  // key -> local nodes that got it
+  std::uint64_t errors_ = 0;
+};
+
+std::vector<std::string> Driver::NodeArgs(int index) const {
+  const int port = plan_.base_port == 0 ? 0 : plan_.base_port + index;
+  const std::string host =
+      plan_.advertise_host.empty() ? plan_.listen_host : plan_.advertise_host;
+  const Workload& w = plan_.workload;
+  std::vector<std::string> args = {"--id",
+                                   nodes_[index].id,
+                                   "--listen",
+                                   plan_.listen_host + ":" + std::to_string(port),
+                                   "--transport",
+                                   plan_.transport,
+                                   "--gossip-interval-ms",
+                                   std::to_string(w.gossip_interval_ms),
+                                   "--inject-loss",
+                                   std::to_string(w.loss),
+                                   "--inject-delay-ms",
+                                   std::to_string(w.delay_ms),
+                                   "--cluster",
+                                   "gossipmonger-bench"};
+  if (port != 0)
+    args.insert(args.end(), {"--advertise", host + ":" + std::to_string(port)});
+  for (const std::string& seed : plan_.seeds) args.insert(args.end(), {"--seed", seed});
+  if (index > 0)
+    args.insert(args.end(), {"--seed", nodes_[0].id + "@" + nodes_[0].address});
+  return args;
+}
+
+bool Driver::StartNode(int index, std::string* error) {
+  nodes_[index].process = NodeProcess::Start(plan_.node_binary, NodeArgs(index), error);
+  if (!nodes_[index].process) return false;
+  const bool listening =
+      PollUntil(After(10), [&] { return !nodes_[index].address.empty(); });
+  if (!listening) *error = nodes_[index].id + " did not start (see its stderr above)";
+  return listening;
+}
+
+bool Driver::PollUntil(Clock::time_point deadline, const std::function<bool()>& done,
+                       const std::function<void()>& tick) {
+  std::vector<std::string> lines;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    if (tick) tick();
+    std::vector<pollfd> fds;
+    std::vector<LocalNode*> owners;
+    for (LocalNode& node : nodes_) {
+      if (!node.process || node.exited) continue;
+      fds.push_back({node.process->stdout_fd(), POLLIN, 0});
+      owners.push_back(&node);
+    }
+    poll(fds.data(), fds.size(), 5);  // short: the update schedule is ticked here
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      lines.clear();
+      if (!owners[i]->process->ReadLines(lines)) owners[i]->exited = true;
+      for (const std::string& line : lines) Handle(*owners[i], line);
+    }
+  }
+  return true;
+}
+
+void Driver::Handle(LocalNode& node, const std::string& line) {
+  const auto event = JsonString(line, "event");
+  if (!event) return;
+  if (*event == "listening") {
+    // The bound address (the advertised one if fixed ports were given).
+    const std::string host =
+        plan_.advertise_host.empty() ? plan_.listen_host : plan_.advertise_host;
+    const std::string bound = JsonString(line, "address").value_or("");
+    node.address = host + bound.substr(bound.rfind(':'));
+  } else if (*event == "new_peer") {
+    node.peers.insert(JsonString(line, "peer").value_or(""));
+  } else if (*event == "update" && measuring_) {
+    const std::string key = JsonString(line, "key").value_or("");
+    log_->updates.push_back({node.id, key, JsonNumber(line, "t_ms").value_or(0)});
+    ++deliveries_[key];
+  } else if (*event == "stats") {
+    node.stats = {
+        static_cast<std::uint64_t>(JsonNumber(line, "messages_sent").value_or(0)),
+        static_cast<std::uint64_t>(JsonNumber(line, "bytes_sent").value_or(0)),
+        static_cast<std::uint64_t>(JsonNumber(line, "messages_received").value_or(0)),
+        static_cast<std::uint64_t>(JsonNumber(line, "bytes_received").value_or(0)),
+        static_cast<std::uint64_t>(JsonNumber(line, "messages_lost").value_or(0))};
+    node.fresh_stats = true;
+  } else if (*event == "error") {
+    ++errors_;
+  }
+}
+
+bool Driver::SnapshotStats(std::vector<Counters>& out, std::vector<double>& cpu) {
+  for (LocalNode& node : nodes_) {
+    node.fresh_stats = false;
+    node.process->Send("stats");
+  }
+  const bool all = PollUntil(After(10), [&] {
+    for (const LocalNode& node : nodes_) {
+      if (!node.fresh_stats) return false;
+    }
+    return true;
+  });
+  out.clear();
+  cpu.clear();
+  for (const LocalNode& node : nodes_) {
+    out.push_back(node.stats);
+    cpu.push_back(ReadProcessUsage(node.process->pid()).cpu_s);
+  }
+  return all;
+}
+
+// Sets at a fixed rate, the nodes' turns evenly spread over each period.
+void Driver::Updates() {
+  const Workload& w = plan_.workload;
+  const auto n = static_cast<long long>(nodes_.size());
+  const long long per_node = std::llround(std::floor(w.duration_s * w.update_rate));
+  const double step_s = w.update_rate > 0 ? 1.0 / (w.update_rate * double(n)) : 0;
+  const auto start = Clock::now();
+  long long next = 0;
+  auto tick = [&] {
+    while (next < per_node * n &&
+           Clock::now() >= start + std::chrono::microseconds(static_cast<long long>(
+                                       double(next) * step_s * 1e6))) {
+      LocalNode& node = nodes_[next % n];
+      const std::string key = node.id + "/" + std::to_string(next / n);
+      const std::string value(static_cast<std::size_t>(w.value_bytes),
+                              static_cast<char>('a' + next % 26));
+      log_->sets.push_back({node.id, key, NowMs()});
+      node.process->Send("set " + key + " " + value);
+      ++next;
+    }
+  };
+  PollUntil(
+      After(w.duration_s + 1), [&] { return next >= per_node * n; }, tick);
+}
+
+bool Driver::AllDelivered() const {
+  const int expected = static_cast<int>(nodes_.size()) - 1;
+  for (const SetRecord& set : log_->sets) {
+    auto found = deliveries_.find(set.key);
+    if (found == deliveries_.end() || found->second < expected) return false;
+  }
+  return true;
+}
+
+bool Driver::Run(std::string* error) {
+  const Workload& w = plan_.workload;
+  log_->transport = plan_.transport;
+  nodes_.resize(static_cast<std::size_t>(w.nodes));
+  for (int i = 0; i < w.nodes; ++i) {
+    nodes_[i].id = plan_.id_prefix + std::to_string(i);
+    if (!StartNode(i, error)) return false;
+  }
+  std::cerr << "[" << plan_.transport << "] " << w.nodes
+            << " nodes started, warming up\n";
+  const auto expected = static_cast<std::size_t>(plan_.cluster_size - 1);
+  if (!PollUntil(After(w.warmup_timeout_s), [&] {
+        for (const LocalNode& node : nodes_) {
+          if (node.peers.size() < expected) return false;
+        }
+        return true;
+      })) {
+    *error = "the cluster did not form within --warmup-timeout";
+    return false;
+  }
+  std::vector<Counters> begin, end;
+  std::vector<double> cpu_begin, cpu_end;
+  SnapshotStats(begin, cpu_begin);
+  const auto window_start = Clock::now();
+  std::cerr << "[" << plan_.transport << "] cluster formed; " << w.duration_s
+            << " s of updates\n";
+  measuring_ = true;
+  Updates();
+  // A whole cluster on this host can stop waiting once everything arrived.
+  const bool all_local = plan_.cluster_size == w.nodes;
+  PollUntil(After(w.drain_s), [&] { return all_local && AllDelivered(); });
+  measuring_ = false;
+  SnapshotStats(end, cpu_end);
+  const double window_s =
+      std::chrono::duration<double>(Clock::now() - window_start).count();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    NodeRecord r;
+    r.node = nodes_[i].id;
+    r.window_s = window_s;
+    r.messages_sent = end[i].sent - begin[i].sent;
+    r.bytes_sent = end[i].bytes_sent - begin[i].bytes_sent;
+    r.messages_received = end[i].received - begin[i].received;
+    r.bytes_received = end[i].bytes_received - begin[i].bytes_received;
+    r.messages_lost = end[i].lost - begin[i].lost;
+    r.cpu_s = cpu_end[i] - cpu_begin[i];
+    r.peak_rss_kib = ReadProcessUsage(nodes_[i].process->pid()).peak_rss_kib;
+    log_->nodes.push_back(r);
+  }
+  for (LocalNode& node : nodes_) node.process->Send("quit");
+  nodes_.clear();  // waits for every node to exit
+  return true;
+}
+
+}  // namespace
+
+bool RunCluster(const ClusterPlan& plan, RunLog* log, std::string* error) {
+  Driver driver(plan, log);
+  return driver.Run(error);
+}
+
+}  // namespace gossipmonger::bench

@@ -1,0 +1,99 @@
+#include "records.h"
+
+#include <cstdio>
+
+#include "json_fields.h"
+
+namespace gossipmonger::bench {
+namespace {
+
+std::string Begin(std::string_view record, std::string_view transport,
+                  std::string_view node) {
+  std::string out = "{\"record\":";
+  AppendJsonQuoted(out, record);
+  out += ",\"transport\":";
+  AppendJsonQuoted(out, transport);
+  out += ",\"node\":";
+  AppendJsonQuoted(out, node);
+  return out;
+}
+
+std::string Number(std::string_view name, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, ",\"%.*s\":%.3f", static_cast<int>(name.size()),
+                name.data(), value);
+  return text;
+}
+
+std::string Count(std::string_view name, std::uint64_t value) {
+  return ",\"" + std::string(name) + "\":" + std::to_string(value);
+}
+
+RunLog& LogOf(std::vector<RunLog>& logs, const std::string& transport) {
+  for (RunLog& log : logs) {
+    if (log.transport == transport) return log;
+  }
+  logs.push_back(RunLog{transport, {}, {}, {}});
+  return logs.back();
+}
+
+std::uint64_t CountField(std::string_view line, std::string_view name) {
+  return static_cast<std::uint64_t>(JsonNumber(line, name).value_or(0));
+}
+
+}  // namespace
+
+std::string FormatRecord(std::string_view transport, const SetRecord& r) {
+  std::string out = Begin("set", transport, r.node) + ",\"key\":";
+  AppendJsonQuoted(out, r.key);
+  return out + Number("t_ms", r.t_ms) + "}";
+}
+
+std::string FormatRecord(std::string_view transport, const UpdateRecord& r) {
+  std::string out = Begin("update", transport, r.node) + ",\"key\":";
+  AppendJsonQuoted(out, r.key);
+  return out + Number("t_ms", r.t_ms) + "}";
+}
+
+std::string FormatRecord(std::string_view transport, const NodeRecord& r) {
+  return Begin("node", transport, r.node) + Number("window_s", r.window_s) +
+         Count("messages_sent", r.messages_sent) + Count("bytes_sent", r.bytes_sent) +
+         Count("messages_received", r.messages_received) +
+         Count("bytes_received", r.bytes_received) +
+         Count("messages_lost", r.messages_lost) + Number("cpu_s", r.cpu_s) +
+         Number("peak_rss_kib", r.peak_rss_kib) + "}";
+}
+
+bool ParseRecord(std::string_view line, std::vector<RunLog>& logs) {
+  const auto record = JsonString(line, "record");
+  const auto transport = JsonString(line, "transport");
+  const auto node = JsonString(line, "node");
+  if (!record || !transport || !node) return false;
+  if (*record == "set" || *record == "update") {
+    const auto key = JsonString(line, "key");
+    const auto t_ms = JsonNumber(line, "t_ms");
+    if (!key || !t_ms) return false;
+    RunLog& log = LogOf(logs, *transport);
+    if (*record == "set") {
+      log.sets.push_back({*node, *key, *t_ms});
+    } else {
+      log.updates.push_back({*node, *key, *t_ms});
+    }
+    return true;
+  }
+  if (*record != "node") return false;
+  NodeRecord r;
+  r.node = *node;
+  r.window_s = JsonNumber(line, "window_s").value_or(0);
+  r.messages_sent = CountField(line, "messages_sent");
+  r.bytes_sent = CountField(line, "bytes_sent");
+  r.messages_received = CountField(line, "messages_received");
+  r.bytes_received = CountField(line, "bytes_received");
+  r.messages_lost = CountField(line, "messages_lost");
+  r.cpu_s = JsonNumber(line, "cpu_s").value_or(0);
+  r.peak_rss_kib = JsonNumber(line, "peak_rss_kib").value_or(0);
+  LogOf(logs, *transport).nodes.push_back(r);
+  return true;
+}
+
+}  // namespace gossipmonger::bench

@@ -1,0 +1,57 @@
+// What one run of a cluster workload leaves: every `set` a driver issued,
+// every `update` a node reported, and each node's resource use over the
+// measurement window. The local comparison builds these in memory; across
+// hosts each host writes its own as JSON lines (`nodes --log`) and
+// `analyze` merges them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gossipmonger::bench {
+
+struct SetRecord {
+  std::string node;  // the node that set the key
+  std::string key;   // unique in a run
+  double t_ms = 0;   // system clock of the driver when it wrote the command
+};
+
+struct UpdateRecord {
+  std::string node;  // the node that reported the update
+  std::string key;
+  double t_ms = 0;  // the node's own t_ms
+};
+
+struct NodeRecord {
+  std::string node;
+  double window_s = 0;  // measurement window the counters below cover
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t messages_lost = 0;  // injected
+  double cpu_s = 0;                 // user + system over the window
+  double peak_rss_kib = 0;          // VmHWM at the end
+};
+
+struct RunLog {
+  std::string transport;
+  std::vector<SetRecord> sets;
+  std::vector<UpdateRecord> updates;
+  std::vector<NodeRecord> nodes;
+};
+
+// One JSON line per record, each tagged with the transport:
+//   {"record":"set","transport":"tcp","node":..,"key":..,"t_ms":..}
+std::string FormatRecord(std::string_view transport, const SetRecord& r);
+std::string FormatRecord(std::string_view transport, const UpdateRecord& r);
+std::string FormatRecord(std::string_view transport, const NodeRecord& r);
+
+// Adds one line to the log of its transport (created on first use). False
+// for a line that is not a record.
+bool ParseRecord(std::string_view line, std::vector<RunLog>& logs);
+
+}  // namespace gossipmonger::bench

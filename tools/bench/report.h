@@ -1,0 +1,27 @@
+// Output of gossipmonger-bench: the side-by-side table, the JSON object and
+// the gnuplot latency plot.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analysis.h"
+#include "bench_flags.h"
+
+namespace gossipmonger::bench {
+
+// One column per transport, one row per figure; with exactly two
+// transports a third column gives the second over the first.
+std::string RenderTable(const Workload& workload,
+                        const std::vector<TransportResult>& results);
+
+// {"workload":{...},"transports":{"tcp":{...},...}}
+std::string RenderJson(const Workload& workload,
+                       const std::vector<TransportResult>& results);
+
+// Writes the latency CDFs (to every node, and per delivery) of each transport
+// to `png` with gnuplot. Returns an error message, or "" on success.
+std::string Plot(const Workload& workload, const std::vector<TransportResult>& results,
+                 const std::string& png);
+
+}  // namespace gossipmonger::bench
