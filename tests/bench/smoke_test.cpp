@@ -1,0 +1,66 @@
+// The real program end to end: 3 nodes per transport, a few seconds of
+// updates, on loopback. Asserts what the table and the JSON must hold, not
+// how fast anything was.
+#include <sys/wait.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <string>
+
+#include "json_fields.h"
+
+namespace {
+
+// Runs `command`, returns its stdout; `status` gets the exit status.
+std::string Run(const std::string& command, int* status) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr)
+    output += buffer.data();
+  *status = pclose(pipe);
+  return output;
+}
+
+}  // namespace
+
+TEST_CASE("3 nodes over TCP and UDP: every update reaches every node") {
+  int status = 0;
+  const std::string json =
+      Run(std::string(GOSSIPMONGER_BENCH_BINARY) +
+              " --nodes 3 --duration 3 --update-rate 2"
+              " --gossip-interval-ms 100 --drain 5 --json 2>/dev/null",
+          &status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(json);
+  for (const char* transport : {"tcp", "udp"}) {
+    const auto start = json.find(std::string("\"") + transport + "\":{");
+    REQUIRE(start != std::string::npos);
+    const std::string object = json.substr(start + 6, json.find('}', start) - start - 5);
+    CHECK(gossipmonger::bench::JsonNumber(object, "updates") == 18);
+    CHECK(gossipmonger::bench::JsonNumber(object, "complete") == 18);
+    CHECK(gossipmonger::bench::JsonNumber(object, "messages_per_node_s") > 0);
+    CHECK(gossipmonger::bench::JsonNumber(object, "bytes_per_node_s") > 0);
+    CHECK(gossipmonger::bench::JsonNumber(object, "peak_rss_mib_max") > 0);
+  }
+}
+
+TEST_CASE("injected loss is counted and UDP loses messages, not updates") {
+  int status = 0;
+  const std::string json = Run(std::string(GOSSIPMONGER_BENCH_BINARY) +
+                                   " --nodes 3 --duration 3 --update-rate 2 --loss 0.2"
+                                   " --transports udp --gossip-interval-ms 100 --drain 10"
+                                   " --json 2>/dev/null",
+                               &status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(json);
+  const auto start = json.find("\"udp\":{");
+  REQUIRE(start != std::string::npos);
+  const std::string object = json.substr(start + 6);
+  CHECK(gossipmonger::bench::JsonNumber(object, "complete") == 18);
+  CHECK(gossipmonger::bench::JsonNumber(object, "lost_percent") > 0);
+}
