@@ -59,6 +59,8 @@ TEST_CASE("flags: modes, values and errors") {
   CHECK(run.workload.loss == 0.05);
   CHECK(run.transports == std::vector<std::string>{"udp"});
   CHECK(run.cluster_size == 4);
+  CHECK(run.workload.repeat == 1);
+  CHECK(ParseBenchFlags({"--repeat", "3"}).workload.repeat == 3);
 
   auto nodes = ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x.jsonl",
                                 "--seed", "a0@10.0.0.1:7000", "--cluster-size", "20"});
@@ -77,5 +79,7 @@ TEST_CASE("flags: modes, values and errors") {
   CHECK(ParseBenchFlags({"nodes", "--transport", "tcp"}).mode ==
         BenchFlags::Mode::kError);
   CHECK(ParseBenchFlags({"analyze"}).mode == BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--repeat", "2"})
+            .mode == BenchFlags::Mode::kError);
   CHECK(ParseBenchFlags({"frobnicate"}).mode == BenchFlags::Mode::kError);
 }

@@ -24,6 +24,8 @@ const char kBenchUsage[] =
     "  --delay-ms D             inject D ms of delay on every send [0]\n"
     "  --gossip-interval-ms MS  [1000]\n"
     "  --transports LIST        run: comma-separated, in order [tcp,udp]\n"
+    "  --repeat K               run: K runs per transport, interleaved; figures\n"
+    "                           pool every run's samples [1]\n"
     "  --transport T            nodes: this run's transport\n"
     "  --node-binary PATH       gossipmonger-node to start [the one built along]\n"
     "Output:\n"
@@ -92,6 +94,7 @@ const std::map<std::string, Setter>& Setters() {
       {"--delay-ms", [](F& f, S v) { f.workload.delay_ms = Integer(v, 0, 1000000); }},
       {"--gossip-interval-ms",
        [](F& f, S v) { f.workload.gossip_interval_ms = Integer(v, 1, 1000000); }},
+      {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
       {"--transports", [](F& f, S v) { f.transports = Transports(v); }},
       {"--transport",
        [](F& f, S v) {
@@ -130,6 +133,7 @@ BenchFlags Finish(BenchFlags flags) {
     if (flags.log.empty()) return Error("nodes: --log FILE is required");
     if (flags.transports.size() != 1)
       return Error("nodes: --transport tcp|udp is required");
+    if (flags.workload.repeat != 1) return Error("nodes: --repeat is for run only");
   }
   if (flags.mode == BenchFlags::Mode::kAnalyze && flags.logs.empty()) {
     return Error("analyze: at least one LOG file");

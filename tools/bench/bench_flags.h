@@ -20,6 +20,7 @@ struct Workload {
   double loss = 0;      // injected per-send loss probability
   int delay_ms = 0;     // injected per-send delay
   int gossip_interval_ms = 1000;
+  int repeat = 1;  // run: runs per transport, interleaved (tcp, udp, tcp, ...)
 };
 
 struct BenchFlags {

@@ -68,12 +68,19 @@ int Report(const BenchFlags& flags, const std::vector<RunLog>& logs) {
 }
 
 int RunNodes(const BenchFlags& flags, std::vector<RunLog>& logs) {
-  for (const std::string& transport : flags.transports) {
-    logs.emplace_back();
-    std::string error;
-    if (!RunCluster(PlanFor(flags, transport), &logs.back(), &error)) {
-      std::cerr << "gossipmonger-bench: " << transport << ": " << error << "\n";
-      return 1;
+  // Interleaved repeats: a machine whose load drifts penalises both alike.
+  logs.resize(flags.transports.size());
+  for (int run = 0; run < flags.workload.repeat; ++run) {
+    for (std::size_t t = 0; t < flags.transports.size(); ++t) {
+      ClusterPlan plan = PlanFor(flags, flags.transports[t]);
+      // Appended piecewise: GCC 12's -Wrestrict misfires on "r" + string.
+      if (flags.workload.repeat > 1)
+        plan.key_prefix.append("r").append(std::to_string(run)).append("/");
+      std::string error;
+      if (!RunCluster(plan, &logs[t], &error)) {
+        std::cerr << "gossipmonger-bench: " << plan.transport << ": " << error << "\n";
+        return 1;
+      }
     }
   }
   if (!flags.log.empty()) WriteLog(flags.log, logs);

@@ -189,7 +189,7 @@ void Driver::Updates() {
            Clock::now() >= start + std::chrono::microseconds(static_cast<long long>(
                                        double(next) * step_s * 1e6))) {
       LocalNode& node = nodes_[next % n];
-      const std::string key = node.id + "/" + std::to_string(next / n);
+      const std::string key = plan_.key_prefix + node.id + "/" + std::to_string(next / n);
       const std::string value(static_cast<std::size_t>(w.value_bytes),
                               static_cast<char>('a' + next % 26));
       log_->sets.push_back({node.id, key, NowMs()});

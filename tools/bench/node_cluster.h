@@ -23,9 +23,10 @@ struct ClusterPlan {
   int base_port = 0;           // 0: any free port
   std::string id_prefix = "n";
   std::vector<std::string> seeds;  // nodes of other hosts, ID@HOST:PORT
+  std::string key_prefix;          // keeps keys unique over repeated runs
 };
 
-// Fills `log` (transport, sets, updates, one node record per local node).
+// Appends to `log` (transport, sets, updates, one node record per local node).
 // Progress goes to stderr. False (and `error`) if a node cannot start or the
 // cluster does not form within workload.warmup_timeout_s.
 bool RunCluster(const ClusterPlan& plan, RunLog* log, std::string* error);

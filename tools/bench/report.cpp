@@ -60,7 +60,9 @@ std::string Header(const Workload& w, std::size_t nodes) {
   std::ostringstream out;
   out << nodes << " nodes, " << w.update_rate << " updates/node/s, " << w.value_bytes
       << "-byte values, " << w.duration_s << " s, loss " << 100 * w.loss << "%, delay "
-      << w.delay_ms << " ms, gossip interval " << w.gossip_interval_ms << " ms\n";
+      << w.delay_ms << " ms, gossip interval " << w.gossip_interval_ms << " ms";
+  if (w.repeat > 1) out << ", " << w.repeat << " runs per transport (pooled)";
+  out << "\n";
   return out.str();
 }
 
@@ -94,7 +96,8 @@ std::string RenderJson(const Workload& w, const std::vector<TransportResult>& re
       << ",\"update_rate\":" << w.update_rate << ",\"value_bytes\":" << w.value_bytes
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
-      << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << "},\"transports\":{";
+      << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
+      << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
     std::string name;
     AppendJsonQuoted(name, results[i].transport);
