@@ -60,6 +60,9 @@ constexpr std::size_t kMinDeltaBytes = 5;
 
 constexpr std::size_t kEnvelopeElements = 7;
 constexpr std::size_t kBodyElements = 3;
+constexpr std::size_t kPushBodyElements = 6;  // + hops left, range after, range until
+constexpr std::size_t kPushGroupElements = 5;  // + continues from
+constexpr std::uint64_t kMaxHopsLeft = 255;
 constexpr std::size_t kEntryElements = 4;
 constexpr std::size_t kGroupElements = 4;
 constexpr std::size_t kDeltaElements = 3;
@@ -408,18 +411,23 @@ bool ReadEntry(Reader& r, const Limits& limits, DigestEntry* entry) {
   return true;
 }
 
-bool ReadGroup(Reader& r, const Limits& limits, std::size_t index, PeerDeltas* group) {
+// `push`: a kPush group, which also carries continues_from.
+bool ReadGroup(Reader& r, const Limits& limits, std::size_t index, bool push,
+               PeerDeltas* group) {
   std::uint64_t generation = 0;
+  std::uint64_t continues_from = 0;
   std::size_t count = 0;
-  if (!r.FixedArray("group", kGroupElements) ||
+  if (!r.FixedArray("group", push ? kPushGroupElements : kGroupElements) ||
       !r.Str("peer id", limits.max_peer_id_bytes, "max_peer_id_bytes", &group->id) ||
       !r.Uint("generation", &generation) ||
       !r.Str("address", limits.max_address_bytes, "max_address_bytes", &group->address) ||
+      (push && !r.Uint("continues from", &continues_from)) ||
       !r.BoundedArray("deltas", kMinDeltaBytes, limits.max_keys_per_peer,
                       "max_keys_per_peer", &count)) {
     return false;
   }
   group->generation = Generation(generation);
+  group->continues_from = Version(continues_from);
   group->deltas.resize(count);
   for (std::size_t j = 0; j < count; ++j) {
     r.Locate("deltas group", index, j);
@@ -434,6 +442,21 @@ bool ReadGroup(Reader& r, const Limits& limits, std::size_t index, PeerDeltas* g
     delta.version = Version(version);
   }
   return true;
+}
+
+bool ReadRoute(Reader& r, const Limits& limits, PushRoute* route) {
+  r.Locate("push route");
+  std::uint64_t hops_left = 0;
+  if (!r.Uint("hops left", &hops_left)) return false;
+  if (hops_left > kMaxHopsLeft) {
+    return r.Fail(StatusCode::kProtocolError, "hops left",
+                  std::to_string(hops_left) + " is above " + std::to_string(kMaxHopsLeft));
+  }
+  route->hops_left = static_cast<std::uint8_t>(hops_left);
+  return r.Str("range after", limits.max_peer_id_bytes, "max_peer_id_bytes",
+               &route->range_after) &&
+         r.Str("range until", limits.max_peer_id_bytes, "max_peer_id_bytes",
+               &route->range_until);
 }
 
 bool ReadEnvelope(Reader& r, const DecodeLimits& decode_limits, Decoded* out) {
@@ -469,11 +492,13 @@ bool ReadEnvelope(Reader& r, const DecodeLimits& decode_limits, Decoded* out) {
   if (!r.Uint("message kind", &kind)) return false;
   if (kind != static_cast<std::uint64_t>(MessageKind::kDigest) &&
       kind != static_cast<std::uint64_t>(MessageKind::kDigestReply) &&
-      kind != static_cast<std::uint64_t>(MessageKind::kDeltas)) {
+      kind != static_cast<std::uint64_t>(MessageKind::kDeltas) &&
+      kind != static_cast<std::uint64_t>(MessageKind::kPush)) {
     return r.Fail(StatusCode::kProtocolError, "message kind",
                   "unknown kind " + std::to_string(kind));
   }
   message.kind = static_cast<MessageKind>(kind);
+  const bool push = message.kind == MessageKind::kPush;
   if (!r.Str("cluster", decode_limits.max_cluster_bytes, "max_cluster_bytes", &out->cluster) ||
       !r.Str("sender id", limits.max_peer_id_bytes, "max_peer_id_bytes", &message.sender.id) ||
       !r.Str("sender address", limits.max_address_bytes, "max_address_bytes",
@@ -483,7 +508,10 @@ bool ReadEnvelope(Reader& r, const DecodeLimits& decode_limits, Decoded* out) {
 
   r.Locate("body");
   std::uint64_t flags = 0;
-  if (!r.FixedArray("body", kBodyElements) || !r.Uint("flags", &flags)) return false;
+  if (!r.FixedArray("body", push ? kPushBodyElements : kBodyElements) ||
+      !r.Uint("flags", &flags)) {
+    return false;
+  }
   if ((flags & ~kKnownFlags) != 0) {
     return r.Fail(StatusCode::kProtocolError, "flags",
                   "unknown flag bits in " + std::to_string(flags));
@@ -508,8 +536,9 @@ bool ReadEnvelope(Reader& r, const DecodeLimits& decode_limits, Decoded* out) {
   message.deltas.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
     r.Locate("deltas group", i);
-    if (!ReadGroup(r, limits, i, &message.deltas[i])) return false;
+    if (!ReadGroup(r, limits, i, push, &message.deltas[i])) return false;
   }
+  if (push && !ReadRoute(r, limits, &message.push)) return false;
 
   r.Locate("envelope");
   if (r.remaining() != 0) {
@@ -536,7 +565,8 @@ void Encode(std::string_view cluster, const Message& message, std::string& out) 
   w.Str(message.sender.id);
   w.Str(message.sender.address);
 
-  w.Array(kBodyElements);
+  const bool push = message.kind == MessageKind::kPush;
+  w.Array(push ? kPushBodyElements : kBodyElements);
   w.Uint(message.digest_is_partial ? kFlagDigestIsPartial : 0);
   w.Array(message.digest.size());
   for (const DigestEntry& entry : message.digest) {
@@ -548,10 +578,11 @@ void Encode(std::string_view cluster, const Message& message, std::string& out) 
   }
   w.Array(message.deltas.size());
   for (const PeerDeltas& group : message.deltas) {
-    w.Array(kGroupElements);
+    w.Array(push ? kPushGroupElements : kGroupElements);
     w.Str(group.id);
     w.Uint(group.generation.value());
     w.Str(group.address);
+    if (push) w.Uint(group.continues_from.value());
     w.Array(group.deltas.size());
     for (const KeyDelta& delta : group.deltas) {
       w.Array(kDeltaElements);
@@ -559,6 +590,11 @@ void Encode(std::string_view cluster, const Message& message, std::string& out) 
       w.Bin(delta.value);
       w.Uint(delta.version.value());
     }
+  }
+  if (push) {
+    w.Uint(message.push.hops_left);
+    w.Str(message.push.range_after);
+    w.Str(message.push.range_until);
   }
   // The writer and wire_size.h follow the same size classes.
   assert(w.at() == out.data() + out.size());

@@ -50,6 +50,11 @@ Status Engine::ValidateOptions(const Options& options, std::size_t max_body_byte
   if (!(options.local_pause_intervals >= 1)) {
     return invalid("local_pause_intervals must be at least 1");
   }
+  if (options.gossip_fanout < 1) return invalid("gossip_fanout must be at least 1");
+  if (options.push_max_hops < 1 || options.push_max_hops > 255) {
+    return invalid("push_max_hops must be within 1..255");
+  }
+  if (!(options.push_rate_limit > 0)) return invalid("push_rate_limit must be positive");
   if (max_body_bytes < kMinBodyBytes) {
     return invalid("the transport's message budget (" + std::to_string(max_body_bytes) +
                    " bytes) is below the minimum of " + std::to_string(kMinBodyBytes));
@@ -71,6 +76,7 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
   }
   if (!valid.ok()) throw std::invalid_argument(valid.ToString());
   conviction_z_ = PhiAccrualDetector::NormalZForPhi(options_.dead_peer_phi);
+  push_tokens_ = std::max(1.0, options_.push_rate_limit);
   StartFromStorage(now, fresh_generation);
 }
 
@@ -131,17 +137,26 @@ void Engine::ChooseGossipTargets() {
     if (peer != nullptr) SendDigest({peer->id, peer->address});
   };
   if (!live.empty()) {
-    // If last round's exchange got no reply (lost, or the peer is slow or
+    // If last round's exchanges got no reply (lost, or the peers are slow or
     // gone), call one more peer: a node whose messages are being lost would
     // otherwise let its heartbeat go stale everywhere and be convicted.
     const bool retry = awaiting_reply_;
     awaiting_reply_ = true;
-    const PeerId* first = RandomElement(live, rng_);
-    send_to(*first);
-    if (retry && live.size() > 1) {
-      const PeerId* second = first;
-      while (second == first) second = RandomElement(live, rng_);
-      send_to(*second);
+    // gossip_fanout distinct peers (drawn one by one, so that fanout 1 makes
+    // the seed's single draw).
+    std::vector<const PeerId*> chosen;
+    auto draw_new = [&] {
+      for (;;) {
+        const PeerId* pick = RandomElement(live, rng_);
+        if (std::find(chosen.begin(), chosen.end(), pick) == chosen.end()) return pick;
+      }
+    };
+    while (chosen.size() < std::min(options_.gossip_fanout, live.size())) {
+      chosen.push_back(draw_new());
+    }
+    for (const PeerId* id : chosen) send_to(*id);
+    if (retry && live.size() > chosen.size()) {
+      send_to(*draw_new());
       ++stats_.retries;
     }
   }
@@ -181,6 +196,11 @@ void Engine::CheckLiveness(Timestamp now) {
     }
   }
   for (const PeerId* id : convicted) SetLive(*id, liveness_.find(*id)->second, false);
+  // Pushes that waited for a token go now, lost ones again (Tick calls us
+  // too).
+  ResendUnacked(now);
+  RefillPushTokens(now);
+  FlushPushes();
 }
 
 Duration Engine::ViewStarvation(std::vector<Duration>& ages) {
@@ -270,7 +290,7 @@ Status Engine::ValidateMessage(const Message& message) const {
     return id.empty() || id.size() > limits.max_peer_id_bytes;
   };
   if (message.kind != MessageKind::kDigest && message.kind != MessageKind::kDigestReply &&
-      message.kind != MessageKind::kDeltas) {
+      message.kind != MessageKind::kDeltas && message.kind != MessageKind::kPush) {
     return ProtocolError(message, "unknown message kind");
   }
   if (bad_id(message.sender.id)) return ProtocolError(message, "invalid sender id");
@@ -285,6 +305,10 @@ Status Engine::ValidateMessage(const Message& message) const {
   for (const DigestEntry& entry : message.digest) {
     if (bad_id(entry.id)) return ProtocolError(message, "invalid peer id in digest");
   }
+  if (message.push.range_after.size() > limits.max_peer_id_bytes ||
+      message.push.range_until.size() > limits.max_peer_id_bytes) {
+    return ProtocolError(message, "invalid peer id in push route");
+  }
   for (const PeerDeltas& group : message.deltas) {
     if (bad_id(group.id)) return ProtocolError(message, "invalid peer id in deltas");
     if (group.generation == Generation()) {
@@ -293,7 +317,8 @@ Status Engine::ValidateMessage(const Message& message) const {
     if (group.address.size() > limits.max_address_bytes) {
       return LimitError(message, "address longer than max_address_bytes");
     }
-    Version previous;
+    // A push's deltas continue from continues_from (0 in the other kinds).
+    Version previous = group.continues_from;
     for (const KeyDelta& delta : group.deltas) {
       if (delta.key.empty()) return ProtocolError(message, "empty key");
       if (delta.key.size() > limits.max_key_bytes) {
@@ -326,12 +351,18 @@ void Engine::Receive(const Message& message, Timestamp now) {
     return;
   }
   const std::vector<Liveness*> listed = AbsorbDigest(message, now);
-  ApplyDeltas(message, now);
+  if (message.kind == MessageKind::kPush) {
+    ReceivePush(message, now);
+  } else {
+    ApplyDeltas(message, now);
+  }
   if (message.kind == MessageKind::kDigest) ReplyToDigest(message, listed);
   if (message.kind == MessageKind::kDigestReply) {
     awaiting_reply_ = false;
     AcknowledgeReply(message);
   }
+  RefillPushTokens(now);
+  FlushPushes();
 }
 
 std::vector<Engine::Liveness*> Engine::AbsorbDigest(const Message& message, Timestamp now) {
@@ -454,6 +485,7 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
   Persist(storage_.PutPeer(header));
   liveness_.insert_or_assign(header.id,
                              Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}});
+  ring_dirty_ = true;
   Mirror(header.id, now);
   events_.push_back(NewPeerEvent{{header.id, header.address}});
   return true;
@@ -463,6 +495,7 @@ Engine::Liveness& Engine::LivenessOf(const PeerId& id, Timestamp now) {
   auto it = liveness_.find(id);
   if (it == liveness_.end()) {
     it = liveness_.emplace(id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}}).first;
+    ring_dirty_ = true;
   }
   return it->second;
 }
@@ -472,6 +505,7 @@ Engine::Liveness& Engine::Mirror(const PeerId& id, Timestamp now) {
   if (const PeerRecord* peer = storage_.Get(id)) {
     liveness.generation = peer->generation;
     liveness.max_version_seen = peer->max_version_seen;
+    if (liveness.live != peer->live) ring_dirty_ = true;
     liveness.live = peer->live;
   }
   return liveness;
@@ -483,6 +517,7 @@ void Engine::SetLive(const PeerId& id, Liveness& liveness, bool live) {
   PeerHeader header{peer->id, peer->address, peer->generation, live};
   Persist(storage_.PutPeer(header));
   liveness.live = live;
+  ring_dirty_ = true;
   if (live) {
     events_.push_back(PeerLiveEvent{{header.id, header.address}});
   } else {
@@ -491,7 +526,16 @@ void Engine::SetLive(const PeerId& id, Liveness& liveness, bool live) {
 }
 
 void Engine::ApplyDeltas(const Message& message, Timestamp now) {
-  for (const PeerDeltas& group : message.deltas) ApplyPeerDeltas(group, now);
+  for (const PeerDeltas& group : message.deltas) {
+    auto it = liveness_.find(group.id);
+    const bool known = it != liveness_.end();
+    const Generation generation_before = known ? it->second.generation : Generation();
+    const Version before = known ? it->second.max_version_seen : Version();
+    ApplyPeerDeltas(group, now);
+    // Anti-entropy may fill the gap below pushed deltas we hold.
+    if (!held_.empty()) ReleaseHeld(group.id, now);
+    NoteLearned(group.id, generation_before, before);
+  }
 }
 
 void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
@@ -726,10 +770,16 @@ Status Engine::Update(std::string_view key, std::string_view value) {
                              std::to_string(options_.limits.max_keys_per_peer) +
                              ") reached");
   }
+  const Version before = version_;
   version_ = version_.next();
   const KeyDelta delta{std::string(key), std::string(value), version_};
   Status stored = storage_.PutDeltas(self_.id, std::span<const KeyDelta>(&delta, 1), version_);
   if (!stored.ok()) Report(stored);
+  if (options_.push_fanout > 0) {
+    // Push at once; coalesced with what already waits for a token.
+    if (!pending_own_from_) pending_own_from_ = before;
+    FlushPushes();
+  }
   return stored;
 }
 

@@ -26,20 +26,47 @@ std::size_t Group(const PeerDeltas& group) {
   return size;
 }
 
+std::size_t PushGroupOverhead(std::string_view peer_id, Generation generation,
+                              std::string_view address, Version continues_from) {
+  return ArrayHeader(5) + Str(peer_id.size()) + Uint(generation.value()) +
+         Str(address.size()) + Uint(continues_from.value()) + kMaxArrayHeader;
+}
+
+std::size_t PushGroup(const PeerDeltas& group) {
+  std::size_t size = ArrayHeader(5) + Str(group.id.size()) +
+                     Uint(group.generation.value()) + Str(group.address.size()) +
+                     Uint(group.continues_from.value()) + ArrayHeader(group.deltas.size());
+  for (const KeyDelta& delta : group.deltas) size += Delta(delta);
+  return size;
+}
+
 namespace {
+std::size_t Route(const PushRoute& route) {
+  return Uint(route.hops_left) + Str(route.range_after.size()) +
+         Str(route.range_until.size());
+}
+
 std::uint64_t Flags(const Message& message) { return message.digest_is_partial ? 1 : 0; }
 }  // namespace
 
 std::size_t Body(const Message& message) {
-  std::size_t size = ArrayHeader(3) + Uint(Flags(message)) +
+  const bool push = message.kind == MessageKind::kPush;
+  std::size_t size = ArrayHeader(push ? 6 : 3) + Uint(Flags(message)) +
                      ArrayHeader(message.digest.size()) +
                      ArrayHeader(message.deltas.size());
   for (const DigestEntry& entry : message.digest) size += Entry(entry);
-  for (const PeerDeltas& group : message.deltas) size += Group(group);
+  for (const PeerDeltas& group : message.deltas) {
+    size += push ? PushGroup(group) : Group(group);
+  }
+  if (push) size += Route(message.push);
   return size;
 }
 
 std::size_t BodyOverhead() { return ArrayHeader(3) + Uint(1) + 2 * kMaxArrayHeader; }
+
+std::size_t PushBodyOverhead(const PushRoute& route) {
+  return ArrayHeader(6) + Uint(1) + 2 * kMaxArrayHeader + Route(route);
+}
 
 std::size_t Envelope(std::string_view cluster, const PeerEndpoint& sender,
                      MessageKind kind) {

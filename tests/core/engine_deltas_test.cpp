@@ -79,7 +79,7 @@ void CheckPrefixOf(const Storage& owner_storage, const std::string& owner,
 TEST_CASE(
     "Deltas ascend, are capped by MAX_DELTAS_PER_GOSSIP and resume where they stopped",
     "[engine][deltas]") {
-  Options options;
+  Options options = SeedExchange();
   options.max_deltas_per_gossip = 5;
   HandNode a("a", options);
   HandNode b("b", options);
@@ -117,7 +117,7 @@ TEST_CASE(
 }
 
 TEST_CASE("MAX_DELTAS_PER_GOSSIP of 1 sends one delta per message", "[engine][deltas]") {
-  Options options;
+  Options options = SeedExchange();
   options.max_deltas_per_gossip = 1;
   HandNode a("a", options);
   HandNode b("b", options);
@@ -199,7 +199,7 @@ TEST_CASE("A version that does not fit the byte budget is never skipped for a la
 }
 
 TEST_CASE("Peers the receiver has never heard of go first", "[engine][deltas]") {
-  Options options;
+  Options options = SeedExchange();
   options.max_deltas_per_gossip = 2;
   HandNode a("a", options);
   HandNode b("b", options);
@@ -241,7 +241,7 @@ TEST_CASE("Peers the receiver has never heard of go first", "[engine][deltas]") 
 
 TEST_CASE("A peer with a few updates is not starved behind one with a big backlog",
           "[engine][deltas]") {
-  Options options;
+  Options options = SeedExchange();
   options.max_deltas_per_gossip = 5;
   HandNode a("a", options);
   HandNode b("b", options);

@@ -121,7 +121,7 @@ TEST_CASE("A dead peer is also tried, with probability dead / (live + 1)",
 TEST_CASE("MINIMUM_LIVE_PEERS makes a node contact a seed", "[engine][targets]") {
   auto seed_rate = [](std::size_t minimum, std::size_t live_peers,
                       std::vector<PeerEndpoint> seeds) {
-    Options options;
+    Options options = SeedExchange();
     options.minimum_live_peers = minimum;
     options.seeds = std::move(seeds);
     HandNode a("a", options);
@@ -140,7 +140,7 @@ TEST_CASE("MINIMUM_LIVE_PEERS makes a node contact a seed", "[engine][targets]")
   CHECK(seed_rate(2, 2, seeds) == 0.0);
   CHECK(seed_rate(0, 0, seeds) == 0.0);
   // Both seeds are used.
-  Options options;
+  Options options = SeedExchange();
   options.seeds = seeds;
   HandNode a("a", options);
   a.Start();
@@ -150,7 +150,7 @@ TEST_CASE("MINIMUM_LIVE_PEERS makes a node contact a seed", "[engine][targets]")
   CHECK(t.by_id["s1"] + t.by_id["s2"] == 200);
 
   SECTION("a node never lists itself as its own seed") {
-    Options own;
+    Options own = SeedExchange();
     own.seeds = {Endpoint("a"), {"other-id", "mem:a"}};  // by id, and by address
     HandNode self_seeded("a", own);
     self_seeded.Start();
@@ -159,7 +159,7 @@ TEST_CASE("MINIMUM_LIVE_PEERS makes a node contact a seed", "[engine][targets]")
 }
 
 TEST_CASE("Seeds are the last resort when every peer is dead", "[engine][targets]") {
-  Options options;
+  Options options = SeedExchange();
   options.seeds = {Endpoint("s")};
   HandNode a("a", options);
   a.Know(Endpoint("d1"), kGen, false);

@@ -109,12 +109,22 @@ std::vector<E> EventsOf(const std::vector<Event>& events) {
   return out;
 }
 
+// The seed's exchange: one digest partner per round, no pushes. Tests that
+// follow one exchange message by message start from these; the push and
+// fanout tests (engine_push_test.cpp) set their own.
+inline Options SeedExchange() {
+  Options options;
+  options.gossip_fanout = 1;
+  options.push_fanout = 0;
+  return options;
+}
+
 // An Engine on its own MemoryStorage, driven by the test. Peers the node
 // should know from the start are put in its storage before Start(), the way a
 // restarted node finds them (the engine builds its liveness state from the
 // storage when it starts).
 struct HandNode {
-  explicit HandNode(const std::string& id, Options opts = {},
+  explicit HandNode(const std::string& id, Options opts = SeedExchange(),
                     std::size_t max_body_bytes = 64 * 1024)
       : self(Endpoint(id)), options(std::move(opts)), budget(max_body_bytes) {}
 
@@ -183,7 +193,7 @@ class Lockstep {
  public:
   struct Config {
     std::size_t nodes = 3;
-    Options options;
+    Options options = SeedExchange();
     std::size_t max_body_bytes = 64 * 1024;
     bool prejoined = true;
     std::uint64_t seed = 1;

@@ -43,6 +43,11 @@ const char kUsage[] =
     "                       measurement (steady) (default 60; detect: 120)\n"
     "  --measure-s S        steady: simulated seconds measured (default 60)\n"
     "  --update-rate R      steady: updates per node per second (default 0)\n"
+    "  --fanout K           gossip_fanout: digest partners per round (default 2)\n"
+    "  --push-fanout F      push_fanout: 0 turns pushes off (default 4)\n"
+    "  --no-push            the same as --push-fanout 0\n"
+    "  --push-max-hops H    push_max_hops (default 12)\n"
+    "  --push-rate R        push_rate_limit: push batches per node per interval (default 8)\n"
     "  --threads T          worker threads (default: hardware concurrency)\n"
     "  --help\n";
 
@@ -70,6 +75,10 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
       std::exit(0);
+    }
+    if (flag == "--no-push") {
+      config.push_fanout = 0;
+      continue;
     }
     if (i + 1 >= argc) Fail("missing value for " + flag);
     const std::string value = argv[++i];
@@ -120,6 +129,19 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
       config.measure_s = ParseNumber(flag, value);
     } else if (flag == "--update-rate") {
       config.update_rate = ParseNumber(flag, value);
+    } else if (flag == "--fanout") {
+      config.gossip_fanout = static_cast<std::size_t>(ParseNumber(flag, value));
+      if (config.gossip_fanout < 1) Fail("--fanout must be at least 1");
+    } else if (flag == "--push-fanout") {
+      config.push_fanout = static_cast<std::size_t>(ParseNumber(flag, value));
+    } else if (flag == "--push-max-hops") {
+      config.push_max_hops = static_cast<std::size_t>(ParseNumber(flag, value));
+      if (config.push_max_hops < 1 || config.push_max_hops > 255) {
+        Fail("--push-max-hops must be within 1..255");
+      }
+    } else if (flag == "--push-rate") {
+      config.push_rate_limit = ParseNumber(flag, value);
+      if (!(config.push_rate_limit > 0)) Fail("--push-rate must be positive");
     } else if (flag == "--threads") {
       config.threads = static_cast<std::size_t>(ParseNumber(flag, value));
     } else {
@@ -180,11 +202,13 @@ int main(int argc, char** argv) {
   }
   for (std::thread& worker : workers) worker.join();
 
-  std::vector<double> rounds, detect, observer_detect, bytes;
+  std::vector<double> rounds, latency, detect, observer_detect, bytes, push_bytes;
   std::uint64_t false_dead = 0, unfinished = 0;
   double node_hours = 0;
   for (const RunResult& r : results) {
     if (r.rounds) rounds.push_back(*r.rounds);
+    if (r.latency_ms) latency.push_back(*r.latency_ms);
+    if (r.push_bytes_per_node_round) push_bytes.push_back(*r.push_bytes_per_node_round);
     if (r.detect_s) detect.push_back(*r.detect_s);
     observer_detect.insert(observer_detect.end(), r.observer_detect_s.begin(),
                            r.observer_detect_s.end());
@@ -200,12 +224,18 @@ int main(int argc, char** argv) {
       << ",\"loss\":" << Json(config.loss) << ",\"interval_ms\":" << Json(config.interval_ms)
       << ",\"delay_ms\":[" << Json(config.delay_min_ms) << "," << Json(config.delay_max_ms)
       << "],\"phi\":" << Json(config.phi) << ",\"max_deltas\":" << config.max_deltas
-      << ",\"failure_model\":\"" << (config.exponential ? "exponential" : "normal") << "\"";
+      << ",\"failure_model\":\"" << (config.exponential ? "exponential" : "normal") << "\""
+      << ",\"fanout\":" << config.gossip_fanout << ",\"push_fanout\":" << config.push_fanout
+      << ",\"push_max_hops\":" << config.push_max_hops
+      << ",\"push_rate\":" << Json(config.push_rate_limit);
   if (config.scenario == "propagate") {
     out << ",\"rounds_mean\":" << Json(Mean(rounds))
         << ",\"rounds_p50\":" << Json(Percentile(rounds, 0.5))
         << ",\"rounds_p99\":" << Json(Percentile(rounds, 0.99))
-        << ",\"rounds_max\":" << Json(Percentile(rounds, 1.0));
+        << ",\"rounds_max\":" << Json(Percentile(rounds, 1.0))
+        << ",\"latency_ms_p50\":" << Json(Percentile(latency, 0.5))
+        << ",\"latency_ms_p99\":" << Json(Percentile(latency, 0.99))
+        << ",\"latency_ms_max\":" << Json(Percentile(latency, 1.0));
   } else if (config.scenario == "detect") {
     out << ",\"detect_s_p50\":" << Json(Percentile(detect, 0.5))
         << ",\"detect_s_p99\":" << Json(Percentile(detect, 0.99))
@@ -214,6 +244,7 @@ int main(int argc, char** argv) {
         << ",\"false_dead\":" << false_dead << ",\"node_hours\":" << Json(node_hours);
   } else {
     out << ",\"bytes_per_node_round\":" << Json(Mean(bytes))
+        << ",\"push_bytes_per_node_round\":" << Json(Mean(push_bytes))
         << ",\"bytes_budget_64n_512\":" << 64 * config.nodes + 512
         << ",\"update_rate\":" << Json(config.update_rate);
   }

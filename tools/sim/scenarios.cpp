@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/wire_size.h"
 
 namespace gossipmonger::sim {
 
@@ -32,6 +33,10 @@ ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed
   options.failure_model = config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
   options.max_intervals = config.max_intervals;
   options.min_std_dev = std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
+  options.gossip_fanout = config.gossip_fanout;
+  options.push_fanout = config.push_fanout;
+  options.push_max_hops = config.push_max_hops;
+  options.push_rate_limit = config.push_rate_limit;
   return cluster;
 }
 
@@ -76,6 +81,7 @@ RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
   if (result.finished) {
     result.rounds = static_cast<double>((cluster.now() - start).count()) /
                     static_cast<double>(interval.count());
+    result.latency_ms = static_cast<double>((cluster.now() - start).count()) / 1000.0;
   }
   result.false_dead = false_dead.count;
   result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
@@ -120,12 +126,23 @@ RunResult Detect(const ScenarioConfig& config, std::uint64_t seed) {
 }
 
 RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
-  SimCluster cluster(MakeClusterConfig(config, seed));
+  ClusterConfig cluster_config = MakeClusterConfig(config, seed);
+  // Counts the bytes of pushes (lost ones too, as FaultModel counts them).
+  std::uint64_t push_bytes = 0;
+  bool measuring = false;
+  cluster_config.on_send = [&](std::size_t, const OutgoingMessage& out) {
+    if (!measuring || out.message.kind != MessageKind::kPush) return;
+    push_bytes += wire_size::Body(out.message) +
+                  wire_size::Envelope(cluster_config.cluster_name, out.message.sender,
+                                      out.message.kind);
+  };
+  SimCluster cluster(cluster_config);
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
   cluster.OnEvent([&](std::size_t, const Event& event) { false_dead(event); });
   cluster.RunFor(Seconds(config.warmup_s));
   const std::uint64_t bytes_before = cluster.faults().stats().bytes_sent;
+  measuring = true;
   const Timestamp start = cluster.now();
   const Timestamp end = start + Seconds(config.measure_s);
   // Updates at `update_rate` per node per second, in slices of 10 ms.
@@ -149,6 +166,8 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
   result.bytes_per_node_round =
       static_cast<double>(cluster.faults().stats().bytes_sent - bytes_before) /
       static_cast<double>(config.nodes) / rounds;
+  result.push_bytes_per_node_round =
+      static_cast<double>(push_bytes) / static_cast<double>(config.nodes) / rounds;
   result.false_dead = false_dead.count;
   result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
   return result;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gossipmonger/options.h"
+
 namespace gossipmonger::sim {
 
 struct ScenarioConfig {
@@ -27,18 +29,25 @@ struct ScenarioConfig {
   double measure_s = 60;
   double update_rate = 0;
   std::size_t threads = 1;
+  // Fanout and push (defaults: the engine's Options).
+  std::size_t gossip_fanout = gossipmonger::Options{}.gossip_fanout;
+  std::size_t push_fanout = gossipmonger::Options{}.push_fanout;
+  std::size_t push_max_hops = gossipmonger::Options{}.push_max_hops;
+  double push_rate_limit = gossipmonger::Options{}.push_rate_limit;
 };
 
 struct RunResult {
   bool finished = true;
   // propagate: rounds from the update until every other node has it.
   std::optional<double> rounds;
+  std::optional<double> latency_ms;  // the same in milliseconds
   // detect: seconds from the crash until every survivor convicted it, and
   // each survivor's own conviction time.
   std::optional<double> detect_s;
   std::vector<double> observer_detect_s;
   // steady: bytes sent per node per round (exact encoded sizes).
   std::optional<double> bytes_per_node_round;
+  std::optional<double> push_bytes_per_node_round;  // the kPush part of it
   std::uint64_t false_dead = 0;  // `peer dead` about a peer that was up
   double node_hours = 0;
 };

@@ -44,6 +44,15 @@ struct EngineStats {
   std::uint64_t local_pauses = 0;
   std::uint64_t lineage_restarts = 0;  // this node had to take a new generation
   std::uint64_t retries = 0;  // extra digests sent because a round got no reply
+  // Pushes (docs/DESIGN-NOTES.md, "Push and fanout").
+  std::uint64_t pushes_started = 0;       // batches this node originated
+  std::uint64_t push_messages_sent = 0;   // kPush messages, forwards included
+  std::uint64_t pushes_received = 0;      // kPush messages received
+  std::uint64_t pushes_forwarded = 0;     // received pushes passed on
+  std::uint64_t push_waits = 0;           // a push waited for a token
+  std::uint64_t deltas_held = 0;          // pushed deltas kept until their prefix came
+  std::uint64_t held_dropped = 0;         // held deltas dropped: buffer full
+  std::uint64_t push_resends = 0;         // pushes sent again: no ack came
 };
 
 class Engine {
@@ -71,13 +80,24 @@ class Engine {
   // observer convict within a fraction of a round of the others.
   void CheckLiveness(Timestamp now);
   static constexpr int kLivenessChecksPerRound = 4;
+  // Bounds of the buffer of pushed deltas that do not continue the prefix
+  // we hold yet (kept until anti-entropy or another push fills the gap).
+  static constexpr std::size_t kMaxHeldGroupsPerPeer = 8;
+  static constexpr std::size_t kMaxHeldDeltas = 4096;
+  // A push with deltas is acknowledged at once by an empty kPush; one not
+  // acknowledged after this long is sent again, once, at the next step
+  // (Tick or CheckLiveness). At most kMaxUnacked pushes are remembered.
+  static constexpr Duration kPushAckWait = std::chrono::milliseconds(20);
+  static constexpr std::size_t kMaxUnacked = 4096;
 
   // A message from the transport. Malformed input is dropped, counted and
   // reported as an ErrorEvent; it never throws.
   void Receive(const Message& message, Timestamp now);
 
   // The seed's update(key, value): sets a local key. A changed value takes
-  // the next version; an unchanged one takes none. Refused (and nothing
+  // the next version; an unchanged one takes none. With push_fanout > 0 the
+  // new delta is pushed at once (a kPush in the outbox) if a push token is
+  // left, else coalesced with later ones into the next push. Refused (and nothing
   // changes) if the key or value breaks a limit or could never fit a message
   // of this transport. A storage failure is returned (and announced) but the
   // value stays set in memory.
@@ -150,6 +170,40 @@ class Engine {
   void ApplyDeltas(const Message& message, Timestamp now);
   void ApplyPeerDeltas(const PeerDeltas& group, Timestamp now);
   void ReplyToDigest(const Message& digest, const std::vector<Liveness*>& listed);
+
+  // --- pushes (engine_push.cpp) ---
+  void ReceivePush(const Message& push, Timestamp now);
+  // Applies or holds one pushed group; returns the part that was new to us
+  // (what we forward), or nullopt.
+  std::optional<PeerDeltas> ApplyPushGroup(const PeerDeltas& group, Timestamp now);
+  // Keeps a group that does not continue our prefix yet; false if we held
+  // it already.
+  bool Hold(PeerDeltas group);
+  // Applies held groups of `id` that now continue the prefix; drops those
+  // the prefix has passed.
+  void ReleaseHeld(const PeerId& id, Timestamp now);
+  void DropHeld(std::vector<PeerDeltas>& held, std::size_t index);
+  // Remembers that anti-entropy brought deltas of `id` above `before`.
+  void NoteLearned(const PeerId& id, Generation generation_before, Version before);
+  void RefillPushTokens(Timestamp now);
+  // Sends what is pending, while tokens last.
+  void FlushPushes();
+  // A group of `peer`'s deltas above `from`, ascending, within
+  // MAX_DELTAS_PER_GOSSIP and `*budget` bytes (which it lowers).
+  PeerDeltas PushGroupOf(const PeerRecord& peer, Version from, std::size_t* budget) const;
+  // Splits the live peers on the arc (after, until] (the whole ring when
+  // after == until), without `exclude`, into push_fanout parts and sends
+  // `groups` to a random member of each, responsible for its part.
+  void PushDown(const std::vector<PeerDeltas>& groups, const PeerId& after,
+                const PeerId& until, std::size_t hops_left, std::string_view exclude);
+  // Sends again, once, the pushes still unacknowledged after kPushAckWait.
+  void ResendUnacked(Timestamp now);
+  // Pushes deltas anti-entropy brought us to our neighbours on the ring.
+  void PushToNeighbours(const std::vector<PeerDeltas>& groups);
+  void SendPush(const PeerEndpoint& to, const std::vector<PeerDeltas>& groups,
+                PushRoute route);
+  // Live peers but ourselves, sorted by id (the push ring); cached.
+  const std::vector<const PeerId*>& LiveRing();
   void AcknowledgeReply(const Message& reply);
 
   // Fills `out.deltas` from `needs` within MAX_DELTAS_PER_GOSSIP and the byte
@@ -195,6 +249,26 @@ class Engine {
   std::optional<double> typical_view_age_ms_;
   // A digest went to a live peer and no reply has come back since.
   bool awaiting_reply_ = false;
+  // Push state. Tokens: push batches we may still start (a bucket of
+  // push_rate_limit, refilled over time). Pending: what waits for a token,
+  // our own deltas above pending_own_from_ (pushed down a tree) and deltas
+  // anti-entropy brought us (pushed to random peers, not forwarded).
+  double push_tokens_ = 0;
+  std::optional<Timestamp> last_refill_;
+  std::optional<Version> pending_own_from_;
+  std::unordered_map<PeerId, Version, IdHash, std::equal_to<>> pending_learned_;
+  // Pushed groups waiting for their prefix, per peer (bounded by
+  // kMaxHeldGroupsPerPeer and, in deltas, kMaxHeldDeltas).
+  std::unordered_map<PeerId, std::vector<PeerDeltas>, IdHash, std::equal_to<>> held_;
+  std::size_t held_deltas_ = 0;
+  struct Unacked {
+    PeerEndpoint to;
+    Message push;
+    Timestamp sent_at;
+  };
+  std::vector<Unacked> unacked_;
+  std::vector<const PeerId*> ring_;
+  bool ring_dirty_ = true;
   // Every stored peer but ourselves has an entry (StartFromStorage,
   // AdmitPeer, LivenessOf).
   std::unordered_map<PeerId, Liveness, IdHash, std::equal_to<>> liveness_;

@@ -1,6 +1,7 @@
 // What peers exchange. The seed's two message kinds, digest and deltas, plus
-// one documented extension (kDigestReply) that makes each exchange
-// reconcile both ways:
+// two documented extensions: kDigestReply, which makes each exchange
+// reconcile both ways, and kPush, which carries fresh deltas at once,
+// between rounds (docs/DESIGN-NOTES.md, "Push and fanout"):
 //
 //   initiator                      responder
 //     kDigest       (SYN)   ──►      absorbs heartbeats, answers with
@@ -60,6 +61,12 @@ struct PeerDeltas {
   // knows an older generation of it); empty otherwise.
   std::string address;
   std::vector<KeyDelta> deltas;
+  // kPush only (encoded only there; 0 elsewhere): `deltas` are every change
+  // of the peer's data with a version in (continues_from, last version], so
+  // a receiver whose max_version_seen is at least continues_from may apply
+  // them and keep its prefix gap-free. In the other kinds the prefix is the
+  // one the receiver announced in its digest.
+  Version continues_from{};
 
   friend bool operator==(const PeerDeltas&, const PeerDeltas&) = default;
 };
@@ -68,6 +75,21 @@ enum class MessageKind : std::uint8_t {
   kDigest = 1,       // SYN: the sender's whole digest (or a partial one)
   kDigestReply = 2,  // SYN-ACK: entries that differ from the SYN, plus deltas
   kDeltas = 3,       // ACK: deltas only
+  kPush = 4,         // fresh deltas pushed at once, outside the rounds
+};
+
+// Where a kPush goes next. The receiver is responsible for the live peers
+// whose ids lie on the arc (range_after, range_until] of the ring of ids in
+// byte order (wrapping past the largest id; range_after == range_until
+// means the whole ring). It forwards what was new to it to up to
+// push_fanout of them, each responsible for one contiguous part of the arc,
+// with hops_left - 1. hops_left 0, or empty range ids: do not forward.
+struct PushRoute {
+  std::uint8_t hops_left = 0;
+  PeerId range_after;
+  PeerId range_until;
+
+  friend bool operator==(const PushRoute&, const PushRoute&) = default;
 };
 
 struct Message {
@@ -79,6 +101,8 @@ struct Message {
   bool digest_is_partial = false;
   std::vector<DigestEntry> digest;
   std::vector<PeerDeltas> deltas;
+  // kPush only (encoded only there).
+  PushRoute push{};
 
   friend bool operator==(const Message&, const Message&) = default;
 };

@@ -62,6 +62,32 @@ struct Options {
   // pause is then forgiven instead of convicting everyone.
   double local_pause_intervals = 2.0;
 
+  // --- fanout and push (docs/DESIGN-NOTES.md, "Push and fanout") -----------
+  // Peers a node sends its digest to each round (push-pull exchanges it
+  // starts). The seed's behaviour is 1. Default 2, from the measurements in
+  // docs/SIMULATION.md: it halves the age of the heartbeats a detector
+  // judges (every survivor convicts a crashed peer about 3 s sooner) and
+  // repairs what pushes lost sooner, for about twice the digest bytes.
+  std::size_t gossip_fanout = 2;
+  // Peers a fresh update is pushed to at once (rumour mongering over the
+  // anti-entropy): a local update starts a push tree over the live peers, in
+  // which every node gets it once and forwards it to up to push_fanout
+  // peers of its part of the tree; a delta first learned by anti-entropy is
+  // pushed to push_fanout random live peers (not forwarded further). 0
+  // turns pushes off (the seed's behaviour). Default 4: a tree of n nodes
+  // is ceil(log4 n) hops deep (4 at 100 nodes, 5 at 1,000), each node
+  // sends at most 4 messages per push.
+  std::size_t push_fanout = 4;
+  // Most hops a push travels; bounds forwarding whatever the peers' views.
+  // 12 covers a tree of 4^12 nodes, far above Limits::max_peers.
+  std::size_t push_max_hops = 12;
+  // Push batches a node may start per gossip interval (token bucket of that
+  // capacity, refilled continuously): local updates beyond it wait, and are
+  // coalesced into one batch, until a token is back (at the latest at the
+  // next liveness check, a quarter of an interval later). Forwarding a push
+  // costs no token: each node forwards each delta at most once.
+  double push_rate_limit = 8;
+
   Limits limits;
 };
 

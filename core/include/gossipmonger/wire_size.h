@@ -8,6 +8,11 @@
 //   body     = [flags, [entry...], [group...]]
 //   entry    = [peer id, generation, heartbeat, max version]
 //   group    = [peer id, generation, address, [[key, value(bin), version]...]]
+// kPush only:
+//   body     = [flags, [entry...], [pushed group...], hops left, range after,
+//               range until]
+//   pushed group = [peer id, generation, address, continues from,
+//                   [[key, value(bin), version]...]]
 #pragma once
 
 #include <cstddef>
@@ -53,12 +58,18 @@ std::size_t Delta(const KeyDelta& delta);
 std::size_t GroupOverhead(std::string_view peer_id, Generation generation,
                           std::string_view address);
 std::size_t Group(const PeerDeltas& group);
+// The same for a kPush's group, which also carries continues_from.
+std::size_t PushGroupOverhead(std::string_view peer_id, Generation generation,
+                              std::string_view address, Version continues_from);
+std::size_t PushGroup(const PeerDeltas& group);
 // The body: flags, digest and deltas. This is what Transport::MaxBodyBytes()
 // bounds.
 std::size_t Body(const Message& message);
 // Body with every array header counted at its largest: an upper bound that
 // does not change when an element is added to an array.
 std::size_t BodyOverhead();
+// The same for a kPush body with this route.
+std::size_t PushBodyOverhead(const PushRoute& route);
 // Everything around the body.
 std::size_t Envelope(std::string_view cluster, const PeerEndpoint& sender,
                      MessageKind kind);
