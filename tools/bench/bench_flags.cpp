@@ -38,7 +38,9 @@ const char kBenchUsage[] =
     "  --base-port P            node i listens on P+i [any free port]\n"
     "  --id-prefix S            node ids S0, S1... (unique per host) [n]\n"
     "  --seed ID@HOST:PORT      a node of another host (repeatable)\n"
-    "  --cluster-size M         nodes on all hosts together [--nodes]\n";
+    "  --cluster-size M         nodes on all hosts together [--nodes]\n"
+    "  --start-at UNIX_S        start the updates at this time (same on every\n"
+    "                           host; e.g. $(date -d '+1 min' +%s)) [when warm]\n";
 
 namespace {
 
@@ -115,6 +117,7 @@ const std::map<std::string, Setter>& Setters() {
          }
          f.seeds.push_back(v);
        }},
+      {"--start-at", [](F& f, S v) { f.start_at_s = Number(v, 0, 1e11); }},
       {"--cluster-size", [](F& f, S v) { f.cluster_size = Integer(v, 1, 100000); }},
   };
   return setters;

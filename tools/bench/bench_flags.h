@@ -40,6 +40,7 @@ struct BenchFlags {
   std::string id_prefix = "n";
   std::vector<std::string> seeds;  // ID@HOST:PORT
   int cluster_size = 0;            // all hosts together (0: --nodes)
+  double start_at_s = 0;           // Unix time the updates start (0: when warm)
   // analyze mode
   std::vector<std::string> logs;
 };

@@ -12,6 +12,7 @@
 
 #include "analysis.h"
 #include "bench_flags.h"
+#include "json_fields.h"
 #include "node_cluster.h"
 #include "records.h"
 #include "report.h"
@@ -37,11 +38,19 @@ ClusterPlan PlanFor(const BenchFlags& flags, const std::string& transport) {
   plan.base_port = flags.base_port;
   plan.id_prefix = flags.id_prefix;
   plan.seeds = flags.seeds;
+  plan.start_at_s = flags.start_at_s;
   return plan;
 }
 
-void WriteLog(const std::string& path, const std::vector<RunLog>& logs) {
+// The workload line lets `analyze` print the header the runs had.
+void WriteLog(const std::string& path, const Workload& w,
+              const std::vector<RunLog>& logs) {
   std::ofstream out(path);
+  out << "{\"record\":\"workload\",\"update_rate\":" << w.update_rate
+      << ",\"value_bytes\":" << w.value_bytes << ",\"duration_s\":" << w.duration_s
+      << ",\"loss\":" << w.loss << ",\"delay_ms\":" << w.delay_ms
+      << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
+      << "}\n";
   for (const RunLog& log : logs) {
     for (const auto& r : log.nodes) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.sets) out << FormatRecord(log.transport, r) << "\n";
@@ -83,13 +92,24 @@ int RunNodes(const BenchFlags& flags, std::vector<RunLog>& logs) {
       }
     }
   }
-  if (!flags.log.empty()) WriteLog(flags.log, logs);
+  if (!flags.log.empty()) WriteLog(flags.log, flags.workload, logs);
   return 0;
 }
 
-// The workload of a merged log is not recorded in it: analyze takes the
-// same workload flags as the runs, for the header only.
-int Analyze(const BenchFlags& flags) {
+// The header of a merged log: the workload line of the last log read.
+void ReadWorkload(const std::string& line, Workload& w) {
+  w.update_rate = JsonNumber(line, "update_rate").value_or(w.update_rate);
+  w.value_bytes =
+      static_cast<int>(JsonNumber(line, "value_bytes").value_or(w.value_bytes));
+  w.duration_s = JsonNumber(line, "duration_s").value_or(w.duration_s);
+  w.loss = JsonNumber(line, "loss").value_or(w.loss);
+  w.delay_ms = static_cast<int>(JsonNumber(line, "delay_ms").value_or(w.delay_ms));
+  w.gossip_interval_ms = static_cast<int>(
+      JsonNumber(line, "gossip_interval_ms").value_or(w.gossip_interval_ms));
+  w.repeat = static_cast<int>(JsonNumber(line, "repeat").value_or(w.repeat));
+}
+
+int Analyze(BenchFlags flags) {
   std::vector<RunLog> logs;
   for (const std::string& path : flags.logs) {
     std::ifstream in(path);
@@ -98,7 +118,10 @@ int Analyze(const BenchFlags& flags) {
       return 1;
     }
     std::string line;
-    while (std::getline(in, line)) ParseRecord(line, logs);
+    while (std::getline(in, line)) {
+      if (JsonString(line, "record") == "workload") ReadWorkload(line, flags.workload);
+      ParseRecord(line, logs);
+    }
   }
   return Report(flags, logs);
 }

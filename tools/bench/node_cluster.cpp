@@ -232,11 +232,17 @@ bool Driver::Run(std::string* error) {
   }
   std::vector<Counters> begin, end;
   std::vector<double> cpu_begin, cpu_end;
+  // From here on, updates count: another host may start its sets first.
+  measuring_ = true;
+  // Hosts of one run start their updates together (their clocks synced).
+  if (plan_.start_at_s > 0) {
+    std::cerr << "[" << plan_.transport << "] waiting for --start-at\n";
+    PollUntil(After(plan_.start_at_s - NowMs() / 1000), [] { return false; });
+  }
   SnapshotStats(begin, cpu_begin);
   const auto window_start = Clock::now();
   std::cerr << "[" << plan_.transport << "] cluster formed; " << w.duration_s
             << " s of updates\n";
-  measuring_ = true;
   Updates();
   // A whole cluster on this host can stop waiting once everything arrived.
   const bool all_local = plan_.cluster_size == w.nodes;

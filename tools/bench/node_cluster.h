@@ -24,6 +24,7 @@ struct ClusterPlan {
   std::string id_prefix = "n";
   std::vector<std::string> seeds;  // nodes of other hosts, ID@HOST:PORT
   std::string key_prefix;          // keeps keys unique over repeated runs
+  double start_at_s = 0;           // Unix time to start the updates at (0: once warm)
 };
 
 // Appends to `log` (transport, sets, updates, one node record per local node).
