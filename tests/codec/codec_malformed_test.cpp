@@ -114,7 +114,7 @@ TEST_CASE("another protocol version is not supported, and says which", "[codec][
 TEST_CASE("an unknown message kind is a protocol error", "[codec][malformed]") {
   const std::string bytes = Encoded();
   REQUIRE(static_cast<unsigned char>(bytes[5]) == 2);
-  for (int kind : {0, 4, 5, 127}) {
+  for (int kind : {0, 5, 6, 127}) {
     std::string b = bytes;
     b[5] = static_cast<char>(kind);
     const Status s = DecodeBytes(b);
@@ -127,6 +127,11 @@ TEST_CASE("an unknown message kind is a protocol error", "[codec][malformed]") {
     b[5] = static_cast<char>(kind);
     REQUIRE(CodeOf(b) == StatusCode::kOk);
   }
+  // kPush (4) is known, but its body has six elements and its groups five:
+  // the other kinds' body read as a push is malformed.
+  std::string push = bytes;
+  push[5] = 4;
+  REQUIRE(CodeOf(push) == StatusCode::kProtocolError);
 }
 
 TEST_CASE("unknown flag bits are a protocol error", "[codec][malformed]") {

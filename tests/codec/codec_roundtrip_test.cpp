@@ -44,6 +44,53 @@ TEST_CASE("every message kind round-trips", "[codec]") {
   }
 }
 
+TEST_CASE("a push round-trips with its route and each group's continues_from",
+          "[codec][push]") {
+  Message m = SampleMessage(MessageKind::kPush);
+  m.digest.clear();
+  m.deltas[0].continues_from = Version(2);
+  m.push = {3, "node-d", "node-k"};
+  const std::string bytes = RoundTrip("prod", m);
+  codec_test::CheckWithReference(bytes, "prod", m);
+  // Every size class of continues_from and hops_left.
+  for (std::uint64_t v : codec_test::BoundaryUints()) {
+    m.deltas[0].continues_from = Version(v);
+    m.deltas[0].deltas = {{"k", "v", Version(v == ~0ULL ? v : v + 1)}};
+    m.push.hops_left = static_cast<std::uint8_t>(v & 0xff);
+    RoundTrip("prod", m);
+  }
+  // An acknowledgement: an empty push without a route.
+  Message ack;
+  ack.kind = MessageKind::kPush;
+  ack.sender = {"a", "h:1"};
+  // [7] "gm" 1 4 "" "a" "h:1" [6] 0 [] [] 0 "" ""
+  REQUIRE(RoundTrip("", ack) == Bytes({0x97, 0xa2, 'g', 'm', 0x01, 0x04, 0xa0, 0xa1, 'a',
+                                       0xa3, 'h', ':', '1', 0x96, 0x00, 0x90, 0x90, 0x00,
+                                       0xa0, 0xa0}));
+}
+
+TEST_CASE("a push with hops_left above 255 or an overlong route id is refused",
+          "[codec][push]") {
+  Message m = SampleMessage(MessageKind::kPush);
+  m.push = {1, "x", "y"};
+  std::string bytes;
+  codec::Encode("c", m, bytes);
+  // hops_left is the third-last element: 0x01 then "x" (0xa1 'x') "y".
+  const std::size_t hops_at = bytes.size() - 5;
+  REQUIRE(static_cast<unsigned char>(bytes[hops_at]) == 0x01);
+  std::string wide = bytes.substr(0, hops_at) + Bytes({0xcd, 0x01, 0x00}) +
+                     bytes.substr(hops_at + 1);  // 256 as uint16
+  codec::Decoded decoded;
+  REQUIRE(codec::Decode(wide, codec::DecodeLimits(), &decoded).code() ==
+          StatusCode::kProtocolError);
+  codec::DecodeLimits tight;
+  tight.limits.max_peer_id_bytes = 6;  // the sender "node-a" fits, "node-cc" not
+  m.push.range_until = "node-cc";
+  bytes.clear();
+  codec::Encode("c", m, bytes);
+  REQUIRE(codec::Decode(bytes, tight, &decoded).code() == StatusCode::kLimitExceeded);
+}
+
 TEST_CASE("a SYN with an empty digest and no deltas round-trips", "[codec]") {
   Message m;
   m.kind = MessageKind::kDigest;

@@ -129,7 +129,8 @@ void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
   p.Str(cluster);
   p.Str(message.sender.id);
   p.Str(message.sender.address);
-  p.Array(3);
+  const bool push = message.kind == MessageKind::kPush;
+  p.Array(push ? 6 : 3);
   p.Uint(message.digest_is_partial ? 1 : 0);
   p.Array(static_cast<std::uint32_t>(message.digest.size()));
   for (const DigestEntry& e : message.digest) {
@@ -141,10 +142,11 @@ void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
   }
   p.Array(static_cast<std::uint32_t>(message.deltas.size()));
   for (const PeerDeltas& g : message.deltas) {
-    p.Array(4);
+    p.Array(push ? 5 : 4);
     p.Str(g.id);
     p.Uint(g.generation.value());
     p.Str(g.address);
+    if (push) p.Uint(g.continues_from.value());
     p.Array(static_cast<std::uint32_t>(g.deltas.size()));
     for (const KeyDelta& d : g.deltas) {
       p.Array(3);
@@ -152,6 +154,11 @@ void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
       p.Bin(d.value);
       p.Uint(d.version.value());
     }
+  }
+  if (push) {
+    p.Uint(message.push.hops_left);
+    p.Str(message.push.range_after);
+    p.Str(message.push.range_until);
   }
 }
 
@@ -184,7 +191,8 @@ void CheckWithReference(std::string_view bytes, std::string_view cluster,
   RequireStr(env[3], cluster);
   RequireStr(env[4], message.sender.id);
   RequireStr(env[5], message.sender.address);
-  const msgpack::object* body = ArrayOf(env[6], 3);
+  const bool push = message.kind == MessageKind::kPush;
+  const msgpack::object* body = ArrayOf(env[6], push ? 6 : 3);
   RequireUint(body[0], message.digest_is_partial ? 1 : 0);
   const msgpack::object* entries = ArrayOf(body[1], message.digest.size());
   for (std::size_t i = 0; i < message.digest.size(); ++i) {
@@ -197,17 +205,23 @@ void CheckWithReference(std::string_view bytes, std::string_view cluster,
   const msgpack::object* groups = ArrayOf(body[2], message.deltas.size());
   for (std::size_t i = 0; i < message.deltas.size(); ++i) {
     const PeerDeltas& expected = message.deltas[i];
-    const msgpack::object* g = ArrayOf(groups[i], 4);
+    const msgpack::object* g = ArrayOf(groups[i], push ? 5 : 4);
     RequireStr(g[0], expected.id);
     RequireUint(g[1], expected.generation.value());
     RequireStr(g[2], expected.address);
-    const msgpack::object* deltas = ArrayOf(g[3], expected.deltas.size());
+    if (push) RequireUint(g[3], expected.continues_from.value());
+    const msgpack::object* deltas = ArrayOf(g[push ? 4 : 3], expected.deltas.size());
     for (std::size_t j = 0; j < expected.deltas.size(); ++j) {
       const msgpack::object* d = ArrayOf(deltas[j], 3);
       RequireStr(d[0], expected.deltas[j].key);
       RequireBin(d[1], expected.deltas[j].value);
       RequireUint(d[2], expected.deltas[j].version.value());
     }
+  }
+  if (push) {
+    RequireUint(body[3], message.push.hops_left);
+    RequireStr(body[4], message.push.range_after);
+    RequireStr(body[5], message.push.range_until);
   }
 }
 
