@@ -61,6 +61,14 @@ inline std::vector<Seed> CorpusSeeds() {
                   {"long", std::string(300, '\x7f'), Version(2)},
                   {"max", "", Version(~0ULL)}}}};
 
+  Message push;
+  push.kind = MessageKind::kPush;
+  push.sender = {"a", "10.0.0.1:7946"};
+  push.deltas = {{"a", Generation(1700000000), "10.0.0.1:7946",
+                  {{"color", "blue", Version(3)}, {"size", "S", Version(4)}}}};
+  push.deltas[0].continues_from = Version(2);
+  push.push = {11, "a", "a"};
+
   Message long_ids;
   long_ids.kind = MessageKind::kDigest;
   long_ids.sender = {std::string(40, 'n'), std::string(32, 'h')};
@@ -94,6 +102,7 @@ inline std::vector<Seed> CorpusSeeds() {
             0x91, 0x94, 0xa1, 'p', 0xce, 0x00, 0x00, 0x00, 0x05, 0xa0, 0x91, 0x93, 0xa1, 'k',
             0xc6, 0x00, 0x00, 0x00, 0x01, 'v', 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x07})},
       {"invalid-truncated", good.substr(0, good.size() / 2)},
+      {"valid-push", encode(push)},
       {"invalid-trailing", trailing},
       {"invalid-version-2", version2},
       {"invalid-unknown-kind", unknown_kind},
