@@ -43,7 +43,7 @@ const char kUsage[] =
     "                       measurement (steady) (default 60; detect: 120)\n"
     "  --measure-s S        steady: simulated seconds measured (default 60)\n"
     "  --update-rate R      steady: updates per node per second (default 0)\n"
-    "  --fanout K           gossip_fanout: digest partners per round (default 2)\n"
+    "  --fanout K           gossip_fanout: digest partners per round (default 3)\n"
     "  --push-fanout F      push_fanout: 0 turns pushes off (default 4)\n"
     "  --no-push            the same as --push-fanout 0\n"
     "  --push-max-hops H    push_max_hops (default 12)\n"

@@ -1,0 +1,198 @@
+// Pushes and fanout (docs/DESIGN-NOTES.md, "Push and fanout"): a fresh
+// update travels at once down a push tree, pushed deltas keep the prefix
+// gap-free, a burst is rate-limited and coalesced, and a round calls
+// gossip_fanout peers.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "engine_test_support.h"
+#include "gossipmonger/sim/cluster.h"
+
+namespace gmtest {
+namespace {
+
+using gossipmonger::sim::SimCluster;
+
+Options PushOptions(std::size_t push_fanout) {
+  Options options;
+  options.push_fanout = push_fanout;
+  return options;
+}
+
+Message Push(const PeerEndpoint& from, PeerDeltas group) {
+  Message m;
+  m.kind = MessageKind::kPush;
+  m.sender = from;
+  m.deltas = {std::move(group)};
+  return m;
+}
+
+TEST_CASE("An update reaches every node down the push tree within ceil(log_f n) hops",
+          "[push]") {
+  sim::ClusterConfig config;
+  config.nodes = 64;
+  config.seed = 5;
+  // Rounds so rare that none falls in the window: only pushes travel.
+  config.options.gossip_interval = std::chrono::milliseconds(1000 * 1000);
+  config.options.push_fanout = 4;
+  config.link.delay_min = config.link.delay_max = std::chrono::milliseconds(1);
+  std::size_t digests = 0;
+  std::size_t pushes_with_deltas = 0;
+  config.on_send = [&](std::size_t, const OutgoingMessage& out) {
+    if (out.message.kind == MessageKind::kDigest) ++digests;
+    if (out.message.kind == MessageKind::kPush && !out.message.deltas.empty()) {
+      ++pushes_with_deltas;
+    }
+  };
+  SimCluster cluster(config);
+  REQUIRE(cluster.Update(7, "k", "v").ok());
+  // 63 peers, fanout 4: 3 hops of 1 ms each.
+  cluster.RunFor(std::chrono::milliseconds(3));
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    const PeerRecord* owner = cluster.storage(i).Get(SimCluster::IdOf(7));
+    REQUIRE(owner != nullptr);
+    INFO("node " << i);
+    CHECK(owner->data.count("k") == 1);
+  }
+  CHECK(digests == 0);
+  // A tree: every other node got the push exactly once.
+  CHECK(pushes_with_deltas == 63);
+}
+
+TEST_CASE("With push_fanout 0 nothing is pushed (the seed's behaviour)", "[push]") {
+  sim::ClusterConfig config;
+  config.nodes = 8;
+  config.options = SeedExchange();
+  std::size_t pushes = 0;
+  config.on_send = [&](std::size_t, const OutgoingMessage& out) {
+    if (out.message.kind == MessageKind::kPush) ++pushes;
+  };
+  SimCluster cluster(config);
+  REQUIRE(cluster.Update(0, "k", "v").ok());
+  cluster.RunFor(std::chrono::seconds(10));
+  CHECK(pushes == 0);
+  CHECK(cluster.storage(5).Get(SimCluster::IdOf(0))->data.count("k") == 1);
+}
+
+TEST_CASE("A pushed group above our prefix is held until the gap is filled", "[push]") {
+  HandNode b("b", PushOptions(4));
+  const PeerEndpoint a = Endpoint("a");
+  b.Know(a);
+  b.Start();
+  PeerDeltas v2{"a", kGen, "", {Delta("y", "2", 2)}};
+  v2.continues_from = Version(1);
+  b->Receive(Push(a, v2), Timestamp(0));
+  // Not applied: version 1 is missing, and the prefix must stay gap-free.
+  CHECK(b.Peer("a")->max_version_seen == Version(0));
+  CHECK(b.Peer("a")->data.empty());
+  CHECK(b->stats().deltas_held == 1);
+  b.Events();
+  PeerDeltas v1{"a", kGen, "", {Delta("x", "1", 1)}};
+  b->Receive(Push(a, v1), Timestamp(1ms));
+  CHECK(b.Peer("a")->max_version_seen == Version(2));
+  const auto updates = EventsOf<UpdateEvent>(b.Events());
+  REQUIRE(updates.size() == 2);
+  CHECK(updates[0].version == Version(1));
+  CHECK(updates[1].version == Version(2));
+  // Each push was acknowledged at once by an empty push.
+  std::size_t acks = 0;
+  for (const OutgoingMessage& out : b.Out()) {
+    if (out.message.kind == MessageKind::kPush && out.message.deltas.empty()) ++acks;
+  }
+  CHECK(acks == 2);
+}
+
+TEST_CASE("Anti-entropy fills the gap below a held push", "[push]") {
+  HandNode b("b", PushOptions(4));
+  const PeerEndpoint a = Endpoint("a");
+  b.Know(a);
+  b.Start();
+  PeerDeltas v3{"a", kGen, "", {Delta("z", "3", 3)}};
+  v3.continues_from = Version(2);
+  b->Receive(Push(a, v3), Timestamp(0));
+  CHECK(b.Peer("a")->max_version_seen == Version(0));
+  b->Receive(MakeMessage(MessageKind::kDeltas, a, {},
+                         {{"a", kGen, "", {Delta("x", "1", 1), Delta("y", "2", 2)}}}),
+             Timestamp(1ms));
+  CHECK(b.Peer("a")->max_version_seen == Version(3));
+  CHECK(b.Peer("a")->data.at("z").value == "3");
+}
+
+TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[push]") {
+  Options options = PushOptions(2);
+  options.push_rate_limit = 2;  // batches per interval
+  HandNode a("a", options);
+  for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
+  a.Start();
+  a->CheckLiveness(Timestamp(0));
+  a.Out();
+  for (int i = 1; i <= 10; ++i) {
+    REQUIRE(a->Update("k" + std::to_string(i), "v").ok());
+  }
+  // Two tokens: the first two updates went at once, one push batch each.
+  std::set<std::uint64_t> first_versions;
+  for (const OutgoingMessage& out : a.Out()) {
+    REQUIRE(out.message.kind == MessageKind::kPush);
+    REQUIRE(out.message.deltas.size() == 1);
+    REQUIRE(out.message.deltas[0].deltas.size() == 1);
+    first_versions.insert(out.message.deltas[0].deltas[0].version.value());
+  }
+  CHECK(first_versions == std::set<std::uint64_t>{1, 2});
+  CHECK(a->stats().pushes_started == 2);
+  // Half an interval later one token is back: the next MAX_DELTAS_PER_GOSSIP
+  // (5) waiting updates travel together, continuing from version 2.
+  a->CheckLiveness(Timestamp(500ms));
+  std::size_t batches = 0;
+  for (const OutgoingMessage& out : a.Out()) {
+    const Message& m = out.message;
+    if (m.kind != MessageKind::kPush || m.deltas.empty()) continue;
+    if (m.deltas[0].continues_from != Version(2)) continue;  // a resend of 1 or 2
+    ++batches;
+    REQUIRE(m.deltas[0].deltas.size() == 5);
+    CHECK(m.deltas[0].deltas.front().version == Version(3));
+    CHECK(m.deltas[0].deltas.back().version == Version(7));
+  }
+  CHECK(batches == 2);  // one batch, to push_fanout (2) peers
+  CHECK(a->stats().pushes_started == 3);
+}
+
+TEST_CASE("A round sends its digest to gossip_fanout distinct live peers", "[push]") {
+  Options options = SeedExchange();
+  options.gossip_fanout = 3;
+  HandNode a("a", options);
+  for (const char* id : {"b", "c", "d", "e", "f", "g"}) a.Know(Endpoint(id));
+  a.Start();
+  a->Tick(Timestamp(0));
+  std::set<std::string> targets;
+  for (const OutgoingMessage& out : a.Out()) {
+    REQUIRE(out.message.kind == MessageKind::kDigest);
+    targets.insert(out.to.id);
+  }
+  CHECK(targets.size() == 3);
+}
+
+TEST_CASE("Pushes are deterministic for a seed", "[push]") {
+  auto run = [](std::uint64_t seed) {
+    sim::ClusterConfig config;
+    config.nodes = 20;
+    config.seed = seed;
+    config.link.loss = 0.1;
+    std::vector<std::string> log;
+    config.on_send = [&](std::size_t from, const OutgoingMessage& out) {
+      if (out.message.kind == MessageKind::kPush) {
+        log.push_back(std::to_string(from) + ">" + out.to.id);
+      }
+    };
+    SimCluster cluster(config);
+    cluster.RunFor(std::chrono::seconds(2));
+    REQUIRE(cluster.Update(3, "k", "v").ok());
+    cluster.RunFor(std::chrono::seconds(2));
+    return log;
+  };
+  const auto first = run(9);
+  CHECK(!first.empty());
+  CHECK(first == run(9));
+}
+
+}  // namespace
+}  // namespace gmtest
