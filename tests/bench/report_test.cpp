@@ -79,6 +79,10 @@ TEST_CASE("flags: modes, values and errors") {
   CHECK(ParseBenchFlags({"nodes", "--transport", "tcp"}).mode ==
         BenchFlags::Mode::kError);
   CHECK(ParseBenchFlags({"analyze"}).mode == BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"--advertise-host", "10.0.0.1"}).mode ==
+        BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"--advertise-host", "10.0.0.1", "--base-port", "7000"}).mode ==
+        BenchFlags::Mode::kRun);
   CHECK(ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--repeat", "2"})
             .mode == BenchFlags::Mode::kError);
   CHECK(ParseBenchFlags({"frobnicate"}).mode == BenchFlags::Mode::kError);

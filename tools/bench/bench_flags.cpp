@@ -138,6 +138,9 @@ BenchFlags Finish(BenchFlags flags) {
       return Error("nodes: --transport tcp|udp is required");
     if (flags.workload.repeat != 1) return Error("nodes: --repeat is for run only");
   }
+  if (!flags.advertise_host.empty() && flags.base_port == 0) {
+    return Error("--advertise-host needs --base-port (the ports must be known)");
+  }
   if (flags.mode == BenchFlags::Mode::kAnalyze && flags.logs.empty()) {
     return Error("analyze: at least one LOG file");
   }
