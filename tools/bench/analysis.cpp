@@ -1,6 +1,7 @@
 #include "analysis.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -46,6 +47,7 @@ void AddResources(const RunLog& log, TransportResult& result) {
     sent += static_cast<double>(r.messages_sent + r.messages_lost);
     lost += static_cast<double>(r.messages_lost);
     result.cpu_s_mean += r.cpu_s;
+    result.cpu_s_per_min += r.cpu_s / window * 60;
     result.cpu_s_max = std::max(result.cpu_s_max, r.cpu_s);
     rss.push_back(r.peak_rss_kib / 1024);
   }
@@ -53,9 +55,22 @@ void AddResources(const RunLog& log, TransportResult& result) {
   result.messages_per_s /= n;
   result.bytes_per_s /= n;
   result.cpu_s_mean /= n;
+  result.cpu_s_per_min /= n;
   result.lost_fraction = sent > 0 ? lost / sent : 0;
   result.peak_rss_mib_median = Percentile(rss, 0.5);
   result.peak_rss_mib_max = Percentile(rss, 1.0);
+}
+
+void AddDetection(const RunLog& log, const std::set<std::string>& nodes,
+                  TransportResult& result) {
+  result.detection = AnalyzeDetection(log, nodes);
+  const Detection& d = result.detection;
+  const auto figure = [&](const std::vector<double>& samples, double p) {
+    return d.kills == 0 || samples.empty() ? std::nan("") : Percentile(samples, p);
+  };
+  result.detect_every_max_s = figure(d.every_observer_s, 1.0);
+  result.detect_every_p50_s = figure(d.every_observer_s, 0.5);
+  result.detect_observer_p50_s = figure(d.observer_s, 0.5);
 }
 
 }  // namespace
@@ -63,7 +78,8 @@ void AddResources(const RunLog& log, TransportResult& result) {
 TransportResult Analyze(const RunLog& log) {
   TransportResult result;
   result.transport = log.transport;
-  result.nodes = NodesOf(log).size();
+  const std::set<std::string> nodes = NodesOf(log);
+  result.nodes = nodes.size();
   result.updates = log.sets.size();
   AddLatencies(log, result.nodes, result);
   result.to_all_p50 = Percentile(result.to_all_ms, 0.5);
@@ -71,6 +87,7 @@ TransportResult Analyze(const RunLog& log) {
   result.delivery_p50 = Percentile(result.delivery_ms, 0.5);
   result.delivery_p99 = Percentile(result.delivery_ms, 0.99);
   AddResources(log, result);
+  AddDetection(log, nodes, result);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "detection.h"
 #include "records.h"
 
 namespace gossipmonger::bench {
@@ -23,7 +24,13 @@ struct TransportResult {
   double messages_per_s = 0, bytes_per_s = 0;
   double lost_fraction = 0;              // injected losses / sends
   double cpu_s_mean = 0, cpu_s_max = 0;  // per node, over the window
+  double cpu_s_per_min = 0;              // mean over nodes of cpu_s / window
   double peak_rss_mib_median = 0, peak_rss_mib_max = 0;
+  // Failure detection (NaN without a kill): over kills, the time until
+  // every observer reported the killed node dead, worst and median; over
+  // (kill, observer), the median report time.
+  Detection detection;
+  double detect_every_max_s = 0, detect_every_p50_s = 0, detect_observer_p50_s = 0;
 };
 
 // Nodes are every node named by a node record (or, without any, by a set or

@@ -27,6 +27,9 @@ const char kBenchUsage[] =
     "  --repeat K               run: K runs per transport, interleaved; figures\n"
     "                           pool every run's samples [1]\n"
     "  --transport T            nodes: this run's transport\n"
+    "  --kill-after S           run: S s after the drain, SIGKILL the last node\n"
+    "                           and time every other node's peer_dead [off]\n"
+    "  --detect-timeout S       run: wait this long for those peer_deads [30]\n"
     "  --node-binary PATH       gossipmonger-node to start [the one built along]\n"
     "Output:\n"
     "  --json                   one JSON object instead of the table\n"
@@ -97,6 +100,9 @@ const std::map<std::string, Setter>& Setters() {
       {"--gossip-interval-ms",
        [](F& f, S v) { f.workload.gossip_interval_ms = Integer(v, 1, 1000000); }},
       {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
+      {"--kill-after", [](F& f, S v) { f.workload.kill_after_s = Number(v, 0, 1e6); }},
+      {"--detect-timeout",
+       [](F& f, S v) { f.workload.detect_timeout_s = Number(v, 0, 1e6); }},
       {"--transports", [](F& f, S v) { f.transports = Transports(v); }},
       {"--transport",
        [](F& f, S v) {
@@ -137,6 +143,9 @@ BenchFlags Finish(BenchFlags flags) {
     if (flags.transports.size() != 1)
       return Error("nodes: --transport tcp|udp is required");
     if (flags.workload.repeat != 1) return Error("nodes: --repeat is for run only");
+    // Another host's node is not ours to kill, nor to wait for.
+    if (flags.workload.kill_after_s > 0)
+      return Error("nodes: --kill-after is for run only");
   }
   if (!flags.advertise_host.empty() && flags.base_port == 0) {
     return Error("--advertise-host needs --base-port (the ports must be known)");

@@ -21,6 +21,10 @@ struct Workload {
   int delay_ms = 0;     // injected per-send delay
   int gossip_interval_ms = 1000;
   int repeat = 1;  // run: runs per transport, interleaved (tcp, udp, tcp, ...)
+  // run: SIGKILL the last node this long after the drain (0: no kill), then
+  // wait up to detect_timeout_s for every other node's peer_dead.
+  double kill_after_s = 0;
+  double detect_timeout_s = 30;
 };
 
 struct BenchFlags {

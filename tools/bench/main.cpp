@@ -50,11 +50,13 @@ void WriteLog(const std::string& path, const Workload& w,
       << ",\"value_bytes\":" << w.value_bytes << ",\"duration_s\":" << w.duration_s
       << ",\"loss\":" << w.loss << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << "}\n";
+      << ",\"kill_after_s\":" << w.kill_after_s << "}\n";
   for (const RunLog& log : logs) {
     for (const auto& r : log.nodes) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.sets) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.updates) out << FormatRecord(log.transport, r) << "\n";
+    for (const auto& r : log.kills) out << FormatRecord(log.transport, r) << "\n";
+    for (const auto& r : log.deaths) out << FormatRecord(log.transport, r) << "\n";
   }
 }
 
@@ -82,6 +84,7 @@ int RunNodes(const BenchFlags& flags, std::vector<RunLog>& logs) {
   for (int run = 0; run < flags.workload.repeat; ++run) {
     for (std::size_t t = 0; t < flags.transports.size(); ++t) {
       ClusterPlan plan = PlanFor(flags, flags.transports[t]);
+      plan.run = run;
       // Appended piecewise: GCC 12's -Wrestrict misfires on "r" + string.
       if (flags.workload.repeat > 1)
         plan.key_prefix.append("r").append(std::to_string(run)).append("/");
@@ -107,6 +110,7 @@ void ReadWorkload(const std::string& line, Workload& w) {
   w.gossip_interval_ms = static_cast<int>(
       JsonNumber(line, "gossip_interval_ms").value_or(w.gossip_interval_ms));
   w.repeat = static_cast<int>(JsonNumber(line, "repeat").value_or(w.repeat));
+  w.kill_after_s = JsonNumber(line, "kill_after_s").value_or(w.kill_after_s);
 }
 
 int Analyze(BenchFlags flags) {

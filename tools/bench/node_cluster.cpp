@@ -59,6 +59,13 @@ class Driver {
   bool SnapshotStats(std::vector<Counters>& out, std::vector<double>& cpu);
   void Updates();
   bool AllDelivered() const;
+  std::vector<NodeRecord> Usage(const std::vector<Counters>& begin,
+                                const std::vector<Counters>& end,
+                                const std::vector<double>& cpu_begin,
+                                const std::vector<double>& cpu_end,
+                                double window_s) const;
+  void KillOneAndWait();
+  bool AllSurvivorsReported(const KillRecord& kill) const;
 
   const ClusterPlan& plan_;
   RunLog* log_;
@@ -151,6 +158,9 @@ void Driver::Handle(LocalNode& node, const std::string& line) {
         static_cast<std::uint64_t>(JsonNumber(line, "bytes_received").value_or(0)),
         static_cast<std::uint64_t>(JsonNumber(line, "messages_lost").value_or(0))};
     node.fresh_stats = true;
+  } else if (*event == "peer_dead") {
+    log_->deaths.push_back({node.id, JsonString(line, "peer").value_or(""), plan_.run,
+                            JsonNumber(line, "t_ms").value_or(0)});
   } else if (*event == "error") {
     ++errors_;
   }
@@ -251,6 +261,25 @@ bool Driver::Run(std::string* error) {
   SnapshotStats(end, cpu_end);
   const double window_s =
       std::chrono::duration<double>(Clock::now() - window_start).count();
+  std::vector<NodeRecord> usage = Usage(begin, end, cpu_begin, cpu_end, window_s);
+  if (w.kill_after_s > 0) KillOneAndWait();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    // VmHWM only grows: read it last, except from the killed node (gone).
+    if (!nodes_[i].exited)
+      usage[i].peak_rss_kib = ReadProcessUsage(nodes_[i].process->pid()).peak_rss_kib;
+    log_->nodes.push_back(usage[i]);
+  }
+  for (LocalNode& node : nodes_) node.process->Send("quit");
+  nodes_.clear();  // waits for every node to exit
+  return true;
+}
+
+std::vector<NodeRecord> Driver::Usage(const std::vector<Counters>& begin,
+                                      const std::vector<Counters>& end,
+                                      const std::vector<double>& cpu_begin,
+                                      const std::vector<double>& cpu_end,
+                                      double window_s) const {
+  std::vector<NodeRecord> usage;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     NodeRecord r;
     r.node = nodes_[i].id;
@@ -262,10 +291,41 @@ bool Driver::Run(std::string* error) {
     r.messages_lost = end[i].lost - begin[i].lost;
     r.cpu_s = cpu_end[i] - cpu_begin[i];
     r.peak_rss_kib = ReadProcessUsage(nodes_[i].process->pid()).peak_rss_kib;
-    log_->nodes.push_back(r);
+    usage.push_back(r);
   }
-  for (LocalNode& node : nodes_) node.process->Send("quit");
-  nodes_.clear();  // waits for every node to exit
+  return usage;
+}
+
+// A quiet phase (the failure detector keeps learning the heartbeat
+// intervals), then the last node dies as in a crash. The last node is never
+// the seed, so the others' view of the cluster does not hinge on it.
+void Driver::KillOneAndWait() {
+  const Workload& w = plan_.workload;
+  std::cerr << "[" << plan_.transport << "] quiet for " << w.kill_after_s
+            << " s, then SIGKILL " << nodes_.back().id << "\n";
+  PollUntil(After(w.kill_after_s), [] { return false; });
+  LocalNode& victim = nodes_.back();
+  const KillRecord kill{victim.id, plan_.run, NowMs()};
+  victim.process->Kill();
+  victim.exited = true;  // whatever it still printed is not read
+  log_->kills.push_back(kill);
+  const bool all =
+      PollUntil(After(w.detect_timeout_s), [&] { return AllSurvivorsReported(kill); });
+  std::cerr << "[" << plan_.transport << "] "
+            << (all ? "every other node reported it dead"
+                    : "timed out waiting for peer_dead")
+            << "\n";
+}
+
+bool Driver::AllSurvivorsReported(const KillRecord& kill) const {
+  std::set<std::string> reported;
+  for (const DeadRecord& d : log_->deaths) {
+    if (d.run == kill.run && d.peer == kill.node && d.t_ms >= kill.t_ms)
+      reported.insert(d.node);
+  }
+  for (const LocalNode& node : nodes_) {
+    if (!node.exited && reported.count(node.id) == 0) return false;
+  }
   return true;
 }
 

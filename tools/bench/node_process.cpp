@@ -85,6 +85,8 @@ NodeProcess::~NodeProcess() {
   }
 }
 
+void NodeProcess::Kill() { kill(pid_, SIGKILL); }
+
 bool NodeProcess::Send(const std::string& line) {
   const std::string text = line + "\n";
   std::size_t done = 0;

@@ -35,6 +35,9 @@ class NodeProcess {
   // Reads what is available; appends each complete line. False at EOF.
   bool ReadLines(std::vector<std::string>& lines);
 
+  // SIGKILL, as a crash would: no goodbye, no flush. The destructor reaps it.
+  void Kill();
+
   int stdout_fd() const { return out_fd_; }
   pid_t pid() const { return pid_; }
 

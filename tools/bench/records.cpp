@@ -33,7 +33,7 @@ RunLog& LogOf(std::vector<RunLog>& logs, const std::string& transport) {
   for (RunLog& log : logs) {
     if (log.transport == transport) return log;
   }
-  logs.push_back(RunLog{transport, {}, {}, {}});
+  logs.push_back(RunLog{transport, {}, {}, {}, {}, {}});
   return logs.back();
 }
 
@@ -64,6 +64,37 @@ std::string FormatRecord(std::string_view transport, const NodeRecord& r) {
          Number("peak_rss_kib", r.peak_rss_kib) + "}";
 }
 
+std::string FormatRecord(std::string_view transport, const KillRecord& r) {
+  return Begin("kill", transport, r.node) + Count("run", std::uint64_t(r.run)) +
+         Number("t_ms", r.t_ms) + "}";
+}
+
+std::string FormatRecord(std::string_view transport, const DeadRecord& r) {
+  std::string out = Begin("dead", transport, r.node) + ",\"peer\":";
+  AppendJsonQuoted(out, r.peer);
+  return out + Count("run", std::uint64_t(r.run)) + Number("t_ms", r.t_ms) + "}";
+}
+
+namespace {
+
+// kill and dead records; false if `record` is neither or a field is missing.
+bool ParseFailureRecord(std::string_view line, std::string_view record,
+                        const std::string& node, RunLog& log) {
+  const auto t_ms = JsonNumber(line, "t_ms");
+  const int run = static_cast<int>(JsonNumber(line, "run").value_or(0));
+  if (!t_ms) return false;
+  if (record == "kill") {
+    log.kills.push_back({node, run, *t_ms});
+    return true;
+  }
+  const auto peer = JsonString(line, "peer");
+  if (record != "dead" || !peer) return false;
+  log.deaths.push_back({node, *peer, run, *t_ms});
+  return true;
+}
+
+}  // namespace
+
 bool ParseRecord(std::string_view line, std::vector<RunLog>& logs) {
   const auto record = JsonString(line, "record");
   const auto transport = JsonString(line, "transport");
@@ -81,6 +112,8 @@ bool ParseRecord(std::string_view line, std::vector<RunLog>& logs) {
     }
     return true;
   }
+  if (*record == "kill" || *record == "dead")
+    return ParseFailureRecord(line, *record, *node, LogOf(logs, *transport));
   if (*record != "node") return false;
   NodeRecord r;
   r.node = *node;

@@ -1,6 +1,7 @@
 // What one run of a cluster workload leaves: every `set` a driver issued,
-// every `update` a node reported, and each node's resource use over the
-// measurement window. The local comparison builds these in memory; across
+// every `update` a node reported, each node's resource use over the
+// measurement window, and the kills and `peer_dead` reports of a
+// failure-detection run. The local comparison builds these in memory; across
 // hosts each host writes its own as JSON lines (`nodes --log`) and
 // `analyze` merges them.
 #pragma once
@@ -37,11 +38,28 @@ struct NodeRecord {
   double peak_rss_kib = 0;          // VmHWM at the end
 };
 
+// The driver SIGKILLed `node` (failure-detection runs, --kill-after).
+struct KillRecord {
+  std::string node;
+  int run = 0;      // repeats reuse node ids: kills and deaths match per run
+  double t_ms = 0;  // system clock of the driver right before kill()
+};
+
+// `node` reported `peer` dead (any `peer_dead` event, kill or not).
+struct DeadRecord {
+  std::string node;
+  std::string peer;
+  int run = 0;
+  double t_ms = 0;  // the node's own t_ms
+};
+
 struct RunLog {
   std::string transport;
   std::vector<SetRecord> sets;
   std::vector<UpdateRecord> updates;
   std::vector<NodeRecord> nodes;
+  std::vector<KillRecord> kills;
+  std::vector<DeadRecord> deaths;
 };
 
 // One JSON line per record, each tagged with the transport:
@@ -49,6 +67,8 @@ struct RunLog {
 std::string FormatRecord(std::string_view transport, const SetRecord& r);
 std::string FormatRecord(std::string_view transport, const UpdateRecord& r);
 std::string FormatRecord(std::string_view transport, const NodeRecord& r);
+std::string FormatRecord(std::string_view transport, const KillRecord& r);
+std::string FormatRecord(std::string_view transport, const DeadRecord& r);
 
 // Adds one line to the log of its transport (created on first use). False
 // for a line that is not a record.

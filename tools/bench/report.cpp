@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -36,15 +37,30 @@ const std::vector<Row>& Rows() {
        1},
       {"CPU s /node (mean)", "cpu_s_mean", [](R r) { return r.cpu_s_mean; }, 3},
       {"CPU s /node (max)", "cpu_s_max", [](R r) { return r.cpu_s_max; }, 3},
+      {"CPU s /node/min (mean)", "cpu_s_per_node_min",
+       [](R r) { return r.cpu_s_per_min; }, 3},
       {"peak RSS MiB (median)", "peak_rss_mib_median",
        [](R r) { return r.peak_rss_mib_median; }, 1},
       {"peak RSS MiB (max)", "peak_rss_mib_max", [](R r) { return r.peak_rss_mib_max; },
        1},
+      {"kills", "kills", [](R r) { return double(r.detection.kills); }, 0},
+      {"dead at all, worst (s)", "detect_every_max_s",
+       [](R r) { return r.detect_every_max_s; }, 2},
+      {"dead at all, median (s)", "detect_every_p50_s",
+       [](R r) { return r.detect_every_p50_s; }, 2},
+      {"dead, median observer (s)", "detect_median_observer_s",
+       [](R r) { return r.detect_observer_p50_s; }, 2},
+      {"observers never told", "detect_missed",
+       [](R r) { return double(r.detection.missed); }, 0},
+      {"false peer_dead", "false_dead",
+       [](R r) { return double(r.detection.false_dead); }, 0},
   };
   return rows;
 }
 
+// NaN is a figure that was not measured (no kill): "-" in the table.
 std::string Fixed(double value, int decimals) {
+  if (std::isnan(value)) return "-";
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;
@@ -62,6 +78,8 @@ std::string Header(const Workload& w, std::size_t nodes) {
       << "-byte values, " << w.duration_s << " s, loss " << 100 * w.loss << "%, delay "
       << w.delay_ms << " ms, gossip interval " << w.gossip_interval_ms << " ms";
   if (w.repeat > 1) out << ", " << w.repeat << " runs per transport (pooled)";
+  if (w.kill_after_s > 0)
+    out << "; SIGKILL of one node " << w.kill_after_s << " s after the updates";
   out << "\n";
   return out.str();
 }
@@ -83,7 +101,8 @@ std::string RenderTable(const Workload& workload,
       out += Pad(Fixed(row.value(r), row.decimals), column, false);
     if (ratio) {
       const double a = row.value(results[0]), b = row.value(results[1]);
-      out += Pad(a != 0 ? Fixed(b / a, 2) : "-", column, false);
+      out += Pad(a != 0 && !std::isnan(a) && !std::isnan(b) ? Fixed(b / a, 2) : "-",
+                 column, false);
     }
     out += "\n";
   }
@@ -97,15 +116,16 @@ std::string RenderJson(const Workload& w, const std::vector<TransportResult>& re
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << "},\"transports\":{";
+      << ",\"kill_after_s\":" << w.kill_after_s << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
     std::string name;
     AppendJsonQuoted(name, results[i].transport);
     out << (i ? "," : "") << name << ":{";
     for (std::size_t k = 0; k < Rows().size(); ++k) {
       const Row& row = Rows()[k];
+      const double value = row.value(results[i]);
       out << (k ? "," : "") << "\"" << row.json_name
-          << "\":" << Fixed(row.value(results[i]), row.decimals);
+          << "\":" << (std::isnan(value) ? "null" : Fixed(value, row.decimals));
     }
     out << "}";
   }
