@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "bench_flags.h"
 #include "json_fields.h"
@@ -86,4 +87,43 @@ TEST_CASE("flags: modes, values and errors") {
   CHECK(ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--repeat", "2"})
             .mode == BenchFlags::Mode::kError);
   CHECK(ParseBenchFlags({"frobnicate"}).mode == BenchFlags::Mode::kError);
+}
+
+TEST_CASE("detection rows: figures with a kill, '-' and null without") {
+  TransportResult killed = Result("udp", 100, 1000);
+  killed.detection.kills = 3;
+  killed.detection.false_dead = 0;
+  killed.detect_every_max_s = 4.5;
+  killed.detect_every_p50_s = 4.25;
+  killed.detect_observer_p50_s = 4;
+  killed.cpu_s_per_min = 0.3;
+  TransportResult quiet = Result("tcp", 400, 2000);
+  quiet.detect_every_max_s = quiet.detect_every_p50_s = quiet.detect_observer_p50_s =
+      std::nan("");
+  Workload w;
+  w.kill_after_s = 30;
+  const std::string table = RenderTable(w, {quiet, killed});
+  CHECK(table.find("SIGKILL of one node 30 s after the updates") != std::string::npos);
+  CHECK(LineOf(table, "dead at all, worst (s)").find("-        4.50           -") !=
+        std::string::npos);
+  CHECK(LineOf(table, "dead, median observer (s)").find("4.00") != std::string::npos);
+  CHECK(LineOf(table, "false peer_dead").find("0           0") != std::string::npos);
+  CHECK(LineOf(table, "CPU s /node/min (mean)").find("0.300") != std::string::npos);
+  const std::string json = RenderJson(w, {quiet, killed});
+  CHECK(json.find("\"kill_after_s\":30") != std::string::npos);
+  CHECK(json.find("\"detect_every_max_s\":null") != std::string::npos);
+  CHECK(json.find("\"detect_every_max_s\":4.50") != std::string::npos);
+  CHECK(json.find("\"false_dead\":0") != std::string::npos);
+}
+
+TEST_CASE("flags: --kill-after is for run mode") {
+  const auto run = ParseBenchFlags({"--kill-after", "45", "--detect-timeout", "20"});
+  REQUIRE(run.mode == BenchFlags::Mode::kRun);
+  CHECK(run.workload.kill_after_s == 45);
+  CHECK(run.workload.detect_timeout_s == 20);
+  CHECK(ParseBenchFlags({}).workload.kill_after_s == 0);
+  CHECK(ParseBenchFlags({"--kill-after", "-1"}).mode == BenchFlags::Mode::kError);
+  CHECK(
+      ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--kill-after", "5"})
+          .mode == BenchFlags::Mode::kError);
 }

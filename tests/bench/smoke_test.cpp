@@ -64,3 +64,26 @@ TEST_CASE("injected loss is counted and UDP loses messages, not updates") {
   CHECK(gossipmonger::bench::JsonNumber(object, "complete") == 18);
   CHECK(gossipmonger::bench::JsonNumber(object, "lost_percent") > 0);
 }
+
+TEST_CASE("a SIGKILLed node is reported dead by every other node, nobody else") {
+  int status = 0;
+  // 100 ms rounds: the detector convicts after about 3 s of silence.
+  const std::string json =
+      Run(std::string(GOSSIPMONGER_BENCH_BINARY) +
+              " --nodes 3 --duration 1 --update-rate 2"
+              " --transports udp --gossip-interval-ms 100"
+              " --kill-after 1 --detect-timeout 30 --json 2>/dev/null",
+          &status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  INFO(json);
+  const auto start = json.find("\"udp\":{");
+  REQUIRE(start != std::string::npos);
+  const std::string object = json.substr(start + 6);
+  CHECK(gossipmonger::bench::JsonNumber(object, "kills") == 1);
+  CHECK(gossipmonger::bench::JsonNumber(object, "detect_missed") == 0);
+  CHECK(gossipmonger::bench::JsonNumber(object, "false_dead") == 0);
+  CHECK(gossipmonger::bench::JsonNumber(object, "detect_every_max_s") > 0);
+  CHECK(gossipmonger::bench::JsonNumber(object, "detect_every_max_s") >=
+        gossipmonger::bench::JsonNumber(object, "detect_median_observer_s"));
+}
