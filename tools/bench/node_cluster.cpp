@@ -72,6 +72,7 @@ class Driver {
   std::vector<LocalNode> nodes_;
   bool measuring_ = false;
   std::map<std::string, int> deliveries_;  // key -> local nodes that got it
+  std::size_t first_set_ = 0;  // the log holds earlier runs' sets too (--repeat)
   std::uint64_t errors_ = 0;
 };
 
@@ -213,7 +214,8 @@ void Driver::Updates() {
 
 bool Driver::AllDelivered() const {
   const int expected = static_cast<int>(nodes_.size()) - 1;
-  for (const SetRecord& set : log_->sets) {
+  for (std::size_t i = first_set_; i < log_->sets.size(); ++i) {
+    const SetRecord& set = log_->sets[i];
     auto found = deliveries_.find(set.key);
     if (found == deliveries_.end() || found->second < expected) return false;
   }
@@ -223,6 +225,7 @@ bool Driver::AllDelivered() const {
 bool Driver::Run(std::string* error) {
   const Workload& w = plan_.workload;
   log_->transport = plan_.transport;
+  first_set_ = log_->sets.size();
   nodes_.resize(static_cast<std::size_t>(w.nodes));
   for (int i = 0; i < w.nodes; ++i) {
     nodes_[i].id = plan_.id_prefix + std::to_string(i);
