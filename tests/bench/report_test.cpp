@@ -127,3 +127,9 @@ TEST_CASE("flags: --kill-after is for run mode") {
       ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--kill-after", "5"})
           .mode == BenchFlags::Mode::kError);
 }
+
+TEST_CASE("flags: --dead-peer-phi reaches the workload, positive only") {
+  CHECK(ParseBenchFlags({"--dead-peer-phi", "4"}).workload.dead_peer_phi == 4);
+  CHECK(ParseBenchFlags({}).workload.dead_peer_phi == 0);  // the nodes' default
+  CHECK(ParseBenchFlags({"--dead-peer-phi", "0"}).mode == BenchFlags::Mode::kError);
+}

@@ -23,6 +23,7 @@ const char kBenchUsage[] =
     "                           (UDP: dropped; TCP: resent after 200 ms) [0]\n"
     "  --delay-ms D             inject D ms of delay on every send [0]\n"
     "  --gossip-interval-ms MS  [1000]\n"
+    "  --dead-peer-phi PHI      the nodes' DEAD_PEER_PHI [their default, 8]\n"
     "  --transports LIST        run: comma-separated, in order [tcp,udp]\n"
     "  --repeat K               run: K runs per transport, interleaved; figures\n"
     "                           pool every run's samples [1]\n"
@@ -99,6 +100,8 @@ const std::map<std::string, Setter>& Setters() {
       {"--delay-ms", [](F& f, S v) { f.workload.delay_ms = Integer(v, 0, 1000000); }},
       {"--gossip-interval-ms",
        [](F& f, S v) { f.workload.gossip_interval_ms = Integer(v, 1, 1000000); }},
+      {"--dead-peer-phi",
+       [](F& f, S v) { f.workload.dead_peer_phi = Number(v, 0.001, 1e6); }},
       {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
       {"--kill-after", [](F& f, S v) { f.workload.kill_after_s = Number(v, 0, 1e6); }},
       {"--detect-timeout",

@@ -20,7 +20,8 @@ struct Workload {
   double loss = 0;      // injected per-send loss probability
   int delay_ms = 0;     // injected per-send delay
   int gossip_interval_ms = 1000;
-  int repeat = 1;  // run: runs per transport, interleaved (tcp, udp, tcp, ...)
+  double dead_peer_phi = 0;  // passed to the nodes if set (0: their default, 8)
+  int repeat = 1;            // run: runs per transport, interleaved (tcp, udp, tcp, ...)
   // run: SIGKILL the last node this long after the drain (0: no kill), then
   // wait up to detect_timeout_s for every other node's peer_dead.
   double kill_after_s = 0;

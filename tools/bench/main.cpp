@@ -50,7 +50,8 @@ void WriteLog(const std::string& path, const Workload& w,
       << ",\"value_bytes\":" << w.value_bytes << ",\"duration_s\":" << w.duration_s
       << ",\"loss\":" << w.loss << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << ",\"kill_after_s\":" << w.kill_after_s << "}\n";
+      << ",\"kill_after_s\":" << w.kill_after_s
+      << ",\"dead_peer_phi\":" << w.dead_peer_phi << "}\n";
   for (const RunLog& log : logs) {
     for (const auto& r : log.nodes) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.sets) out << FormatRecord(log.transport, r) << "\n";
@@ -111,6 +112,7 @@ void ReadWorkload(const std::string& line, Workload& w) {
       JsonNumber(line, "gossip_interval_ms").value_or(w.gossip_interval_ms));
   w.repeat = static_cast<int>(JsonNumber(line, "repeat").value_or(w.repeat));
   w.kill_after_s = JsonNumber(line, "kill_after_s").value_or(w.kill_after_s);
+  w.dead_peer_phi = JsonNumber(line, "dead_peer_phi").value_or(w.dead_peer_phi);
 }
 
 int Analyze(BenchFlags flags) {

@@ -95,6 +95,8 @@ std::vector<std::string> Driver::NodeArgs(int index) const {
                                    std::to_string(w.delay_ms),
                                    "--cluster",
                                    "gossipmonger-bench"};
+  if (w.dead_peer_phi > 0)
+    args.insert(args.end(), {"--dead-peer-phi", std::to_string(w.dead_peer_phi)});
   if (port != 0)
     args.insert(args.end(), {"--advertise", host + ":" + std::to_string(port)});
   for (const std::string& seed : plan_.seeds) args.insert(args.end(), {"--seed", seed});

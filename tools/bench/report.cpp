@@ -77,6 +77,7 @@ std::string Header(const Workload& w, std::size_t nodes) {
   out << nodes << " nodes, " << w.update_rate << " updates/node/s, " << w.value_bytes
       << "-byte values, " << w.duration_s << " s, loss " << 100 * w.loss << "%, delay "
       << w.delay_ms << " ms, gossip interval " << w.gossip_interval_ms << " ms";
+  if (w.dead_peer_phi > 0) out << ", dead peer phi " << w.dead_peer_phi;
   if (w.repeat > 1) out << ", " << w.repeat << " runs per transport (pooled)";
   if (w.kill_after_s > 0)
     out << "; SIGKILL of one node " << w.kill_after_s << " s after the updates";
