@@ -71,7 +71,8 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
       max_body_bytes_(max_body_bytes),
       rng_(rng_seed) {
   Status valid = ValidateOptions(options_, max_body_bytes_);
-  if (valid.ok() && (self_.id.empty() || self_.id.size() > options_.limits.max_peer_id_bytes)) {
+  if (valid.ok() &&
+      (self_.id.empty() || self_.id.size() > options_.limits.max_peer_id_bytes)) {
     valid = Status::Error(StatusCode::kInvalidArgument, "invalid local peer id");
   }
   if (!valid.ok()) throw std::invalid_argument(valid.ToString());
@@ -104,8 +105,8 @@ void Engine::StartFromStorage(Timestamp now, Generation fresh_generation) {
 
 void Engine::NoticeLocalPause(Timestamp now) {
   const auto pause_limit = Duration(static_cast<Duration::rep>(
-      static_cast<double>(std::chrono::duration_cast<Duration>(options_.gossip_interval)
-                              .count()) *
+      static_cast<double>(
+          std::chrono::duration_cast<Duration>(options_.gossip_interval).count()) *
       options_.local_pause_intervals));
   if (last_step_ && now - *last_step_ > pause_limit) ForgivePause(now);
   last_step_ = now;
@@ -118,20 +119,37 @@ void Engine::Tick(Timestamp now) {
   std::uint64_t rounds = 1;
   if (last_tick_) {
     rounds = static_cast<std::uint64_t>(
-        (now - *last_tick_) / std::chrono::duration_cast<Duration>(options_.gossip_interval));
+        (now - *last_tick_) /
+        std::chrono::duration_cast<Duration>(options_.gossip_interval));
   }
   last_tick_ = now;
   ++stats_.rounds;
   heartbeat_ = Heartbeat(heartbeat_.value() + std::max<std::uint64_t>(rounds, 1));
+  // Exchanges of the last round still waiting (more partners than checks
+  // per round) go before this round's.
+  StartStaggeredExchanges(/*all=*/true);
   ChooseGossipTargets();
-  CheckLiveness(now);
+  JudgeLiveness(now);
+}
+
+void Engine::StartStaggeredExchanges(bool all) {
+  while (!staggered_targets_.empty()) {
+    const PeerId id = std::move(staggered_targets_.front());
+    staggered_targets_.erase(staggered_targets_.begin());
+    const auto it = liveness_.find(id);
+    const PeerRecord* peer = storage_.Get(id);
+    if (it == liveness_.end() || !it->second.live || peer == nullptr) continue;
+    SendDigest({peer->id, peer->address});
+    if (!all) return;
+  }
 }
 
 void Engine::ChooseGossipTargets() {
   std::vector<const PeerId*> live;
   std::vector<const PeerId*> dead;
   live.reserve(liveness_.size());
-  for (const auto& [id, liveness] : liveness_) (liveness.live ? live : dead).push_back(&id);
+  for (const auto& [id, liveness] : liveness_)
+    (liveness.live ? live : dead).push_back(&id);
   auto send_to = [&](const PeerId& id) {
     const PeerRecord* peer = storage_.Get(id);
     if (peer != nullptr) SendDigest({peer->id, peer->address});
@@ -154,7 +172,10 @@ void Engine::ChooseGossipTargets() {
     while (chosen.size() < std::min(options_.gossip_fanout, live.size())) {
       chosen.push_back(draw_new());
     }
-    for (const PeerId* id : chosen) send_to(*id);
+    // The first now, the others one per liveness check (CheckLiveness).
+    send_to(*chosen.front());
+    for (std::size_t i = 1; i < chosen.size(); ++i)
+      staggered_targets_.push_back(*chosen[i]);
     if (retry && live.size() > chosen.size()) {
       send_to(*draw_new());
       ++stats_.retries;
@@ -164,7 +185,8 @@ void Engine::ChooseGossipTargets() {
     // The seed's rule: a dead peer with probability dead / (live + 1), so
     // that a healed partition is noticed; always when nobody is live.
     std::uniform_real_distribution<double> coin(0.0, 1.0);
-    const double p = static_cast<double>(dead.size()) / static_cast<double>(live.size() + 1);
+    const double p =
+        static_cast<double>(dead.size()) / static_cast<double>(live.size() + 1);
     if (live.empty() || coin(rng_) < p) send_to(*RandomElement(dead, rng_));
   }
   if (live.size() < options_.minimum_live_peers) {
@@ -177,6 +199,11 @@ void Engine::ChooseGossipTargets() {
 }
 
 void Engine::CheckLiveness(Timestamp now) {
+  JudgeLiveness(now);
+  StartStaggeredExchanges(/*all=*/false);
+}
+
+void Engine::JudgeLiveness(Timestamp now) {
   NoticeLocalPause(now);
   std::vector<Duration> ages;
   ages.reserve(liveness_.size());
@@ -189,9 +216,8 @@ void Engine::CheckLiveness(Timestamp now) {
   const Timestamp judged_at = now - ViewStarvation(ages);
   std::vector<const PeerId*> convicted;
   for (const auto& [id, liveness] : liveness_) {
-    if (liveness.live &&
-        liveness.detector.Age(judged_at, options_) >
-            liveness.detector.ConvictionAge(options_, conviction_z_)) {
+    if (liveness.live && liveness.detector.Age(judged_at, options_) >
+                             liveness.detector.ConvictionAge(options_, conviction_z_)) {
       convicted.push_back(&id);
     }
   }
@@ -215,8 +241,8 @@ Duration Engine::ViewStarvation(std::vector<Duration>& ages) {
   const double excess_ms = std::max(0.0, current_ms - *typical_view_age_ms_);
   *typical_view_age_ms_ += kViewAgeAlpha * (current_ms - *typical_view_age_ms_);
   // Capped, so that a node cut off from everyone still convicts them.
-  const double cap_ms = static_cast<double>(options_.gossip_interval.count()) *
-                        kMaxStarvationIntervals;
+  const double cap_ms =
+      static_cast<double>(options_.gossip_interval.count()) * kMaxStarvationIntervals;
   return Duration(static_cast<Duration::rep>(std::min(excess_ms, cap_ms) * 1000.0));
 }
 
@@ -365,7 +391,8 @@ void Engine::Receive(const Message& message, Timestamp now) {
   FlushPushes();
 }
 
-std::vector<Engine::Liveness*> Engine::AbsorbDigest(const Message& message, Timestamp now) {
+std::vector<Engine::Liveness*> Engine::AbsorbDigest(const Message& message,
+                                                    Timestamp now) {
   ++digests_received_;
   std::vector<Engine::Liveness*> listed(message.digest.size(), nullptr);
   for (std::size_t i = 0; i < message.digest.size(); ++i) {
@@ -432,7 +459,8 @@ Engine::Liveness* Engine::AbsorbPeerEntry(const DigestEntry& entry,
     // Only the sender's own entry comes with an address; others arrive as
     // deltas with their address when we ask for them.
     if (!from_itself || entry.generation == Generation()) return nullptr;
-    if (!AdmitPeer({sender.id, sender.address, entry.generation, true}, now)) return nullptr;
+    if (!AdmitPeer({sender.id, sender.address, entry.generation, true}, now))
+      return nullptr;
     Liveness& liveness = liveness_.find(entry.id)->second;
     liveness.heartbeat = entry.heartbeat;
     liveness.detector.Restart(entry.heartbeat, now, options_);
@@ -483,8 +511,8 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
     return false;
   }
   Persist(storage_.PutPeer(header));
-  liveness_.insert_or_assign(header.id,
-                             Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}});
+  liveness_.insert_or_assign(
+      header.id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}});
   ring_dirty_ = true;
   Mirror(header.id, now);
   events_.push_back(NewPeerEvent{{header.id, header.address}});
@@ -494,7 +522,10 @@ bool Engine::AdmitPeer(const PeerHeader& header, Timestamp now) {
 Engine::Liveness& Engine::LivenessOf(const PeerId& id, Timestamp now) {
   auto it = liveness_.find(id);
   if (it == liveness_.end()) {
-    it = liveness_.emplace(id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}}).first;
+    it =
+        liveness_
+            .emplace(id, Liveness{Heartbeat(), PhiAccrualDetector(now, options_), {}, {}})
+            .first;
     ring_dirty_ = true;
   }
   return it->second;
@@ -570,20 +601,21 @@ void Engine::ApplyPeerDeltas(const PeerDeltas& group, Timestamp now) {
   peer = storage_.Get(group.id);
 
   // Skip what we already hold; the rest continues our prefix.
-  auto first = std::find_if(group.deltas.begin(), group.deltas.end(), [&](const KeyDelta& d) {
-    return d.version > peer->max_version_seen;
-  });
+  auto first =
+      std::find_if(group.deltas.begin(), group.deltas.end(),
+                   [&](const KeyDelta& d) { return d.version > peer->max_version_seen; });
   stats_.deltas_ignored += static_cast<std::uint64_t>(first - group.deltas.begin());
   std::span<const KeyDelta> fresh(first, group.deltas.end());
   if (fresh.empty()) return;
   std::size_t new_keys = 0;
-  for (const KeyDelta& delta : fresh) new_keys += peer->data.count(delta.key) == 0 ? 1 : 0;
+  for (const KeyDelta& delta : fresh)
+    new_keys += peer->data.count(delta.key) == 0 ? 1 : 0;
   if (peer->data.size() + new_keys > options_.limits.max_keys_per_peer) {
     stats_.deltas_ignored += fresh.size();
-    Report(Status::Error(StatusCode::kLimitExceeded,
-                         "ignored deltas of peer '" + group.id + "': max_keys_per_peer (" +
-                             std::to_string(options_.limits.max_keys_per_peer) +
-                             ") reached"));
+    Report(Status::Error(
+        StatusCode::kLimitExceeded,
+        "ignored deltas of peer '" + group.id + "': max_keys_per_peer (" +
+            std::to_string(options_.limits.max_keys_per_peer) + ") reached"));
     return;
   }
   Persist(storage_.PutDeltas(group.id, fresh, fresh.back().version));
@@ -611,7 +643,8 @@ void Engine::ReplyToDigest(const Message& syn, const std::vector<Liveness*>& lis
     lists_us = lists_us || about_us;
     if (!about_us && listed[i] == nullptr) {
       // Ask for it; they will send it with its address.
-      if (theirs.generation != Generation()) reply.digest.push_back({theirs.id, {}, {}, {}});
+      if (theirs.generation != Generation())
+        reply.digest.push_back({theirs.id, {}, {}, {}});
       continue;
     }
     const DigestEntry mine = about_us ? OwnEntry() : EntryOf(theirs.id, *listed[i]);
@@ -680,18 +713,21 @@ void Engine::FillDeltas(std::vector<DeltaNeed> needs, Message& out) {
   // peer with a few fresh updates is not starved behind one with a large
   // backlog; ties in random order.
   std::shuffle(needs.begin(), needs.end(), rng_);
-  std::stable_sort(needs.begin(), needs.end(), [](const DeltaNeed& a, const DeltaNeed& b) {
-    if (a.send_address != b.send_address) return a.send_address;
-    return a.peer->max_version_seen.value() - a.from_version_excluded.value() <
-           b.peer->max_version_seen.value() - b.from_version_excluded.value();
-  });
+  std::stable_sort(
+      needs.begin(), needs.end(), [](const DeltaNeed& a, const DeltaNeed& b) {
+        if (a.send_address != b.send_address) return a.send_address;
+        return a.peer->max_version_seen.value() - a.from_version_excluded.value() <
+               b.peer->max_version_seen.value() - b.from_version_excluded.value();
+      });
   std::size_t deltas_left = options_.max_deltas_per_gossip;
   std::vector<std::pair<Version, const std::string*>> candidates;
   for (const DeltaNeed& need : needs) {
     if (out.deltas.size() >= wire_size::kMaxArrayElements) break;
     const PeerRecord& peer = *need.peer;
-    const std::string_view address = need.send_address ? peer.address : std::string_view();
-    const std::size_t overhead = wire_size::GroupOverhead(peer.id, peer.generation, address);
+    const std::string_view address =
+        need.send_address ? peer.address : std::string_view();
+    const std::size_t overhead =
+        wire_size::GroupOverhead(peer.id, peer.generation, address);
     if (size + overhead > BodyBudget()) continue;  // a smaller group may still fit
     PeerDeltas group{peer.id, peer.generation, std::string(address), {}};
     std::size_t group_size = overhead;
@@ -702,8 +738,8 @@ void Engine::FillDeltas(std::vector<DeltaNeed> needs, Message& out) {
           candidates.push_back({value.version, &key});
         }
       }
-      const std::size_t take = std::min({candidates.size(), deltas_left,
-                                         wire_size::kMaxArrayElements});
+      const std::size_t take =
+          std::min({candidates.size(), deltas_left, wire_size::kMaxArrayElements});
       std::partial_sort(candidates.begin(), candidates.begin() + static_cast<long>(take),
                         candidates.end());
       // Ascending versions, never skipping one to fit a later one: the
@@ -745,10 +781,11 @@ Status Engine::ValidateUpdate(const PeerEndpoint& self, std::string_view key,
   }
   // The delta must fit one message, in the worst case: with our address and
   // the largest generation and version.
-  const std::size_t worst = wire_size::BodyOverhead() +
-                            wire_size::GroupOverhead(self.id, Generation(~0ULL), self.address) +
-                            wire_size::ArrayHeader(3) + wire_size::Str(key.size()) +
-                            wire_size::Bin(value.size()) + wire_size::Uint(~0ULL);
+  const std::size_t worst =
+      wire_size::BodyOverhead() +
+      wire_size::GroupOverhead(self.id, Generation(~0ULL), self.address) +
+      wire_size::ArrayHeader(3) + wire_size::Str(key.size()) +
+      wire_size::Bin(value.size()) + wire_size::Uint(~0ULL);
   if (worst > max_body_bytes) {
     return Status::Error(StatusCode::kLimitExceeded,
                          "key and value need " + std::to_string(worst) +
@@ -773,7 +810,8 @@ Status Engine::Update(std::string_view key, std::string_view value) {
   const Version before = version_;
   version_ = version_.next();
   const KeyDelta delta{std::string(key), std::string(value), version_};
-  Status stored = storage_.PutDeltas(self_.id, std::span<const KeyDelta>(&delta, 1), version_);
+  Status stored =
+      storage_.PutDeltas(self_.id, std::span<const KeyDelta>(&delta, 1), version_);
   if (!stored.ok()) Report(stored);
   if (options_.push_fanout > 0) {
     // Push at once; coalesced with what already waits for a token.
@@ -801,7 +839,8 @@ std::optional<double> Engine::Phi(std::string_view peer_id, Timestamp now) const
   return it->second.detector.Phi(now, options_);
 }
 
-std::optional<Duration> Engine::HeartbeatAge(std::string_view peer_id, Timestamp now) const {
+std::optional<Duration> Engine::HeartbeatAge(std::string_view peer_id,
+                                             Timestamp now) const {
   auto it = liveness_.find(std::string(peer_id));
   if (it == liveness_.end()) return std::nullopt;
   return it->second.detector.Age(now, options_);

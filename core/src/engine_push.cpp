@@ -54,7 +54,8 @@ void Engine::ReceivePush(const Message& push, Timestamp now) {
     onward.push_back(part ? std::move(*part) : group);
   }
   const PushRoute& route = push.push;
-  const std::size_t hops_left = std::min<std::size_t>(route.hops_left, options_.push_max_hops);
+  const std::size_t hops_left =
+      std::min<std::size_t>(route.hops_left, options_.push_max_hops);
   if (options_.push_fanout == 0 || hops_left == 0 || route.range_after.empty() ||
       route.range_until.empty()) {
     return;
@@ -89,7 +90,10 @@ std::optional<PeerDeltas> Engine::ApplyPushGroup(const PeerDeltas& group, Timest
   }
   const bool same_lineage = group.generation == peer->generation;
   const Version known = same_lineage ? peer->max_version_seen : Version();
-  PeerDeltas part{group.id, group.generation, group.address, {},
+  PeerDeltas part{group.id,
+                  group.generation,
+                  group.address,
+                  {},
                   std::max(group.continues_from, known)};
   for (const KeyDelta& delta : group.deltas) {
     if (delta.version > known) part.deltas.push_back(delta);
@@ -168,7 +172,7 @@ void Engine::ReleaseHeld(const PeerId& id, Timestamp now) {
 // --- starting pushes --------------------------------------------------------------
 
 void Engine::NoteLearned(const PeerId& id, Generation generation_before, Version before) {
-  if (options_.push_fanout == 0) return;
+  if (options_.push_fanout == 0 || stats_.rounds <= kCatchUpRounds) return;
   auto it = liveness_.find(id);
   if (it == liveness_.end()) return;
   const Liveness& after = it->second;
@@ -184,8 +188,10 @@ void Engine::RefillPushTokens(Timestamp now) {
   if (last_refill_ && now > *last_refill_) {
     const double intervals =
         static_cast<double>((now - *last_refill_).count()) /
-        static_cast<double>(std::chrono::duration_cast<Duration>(options_.gossip_interval).count());
-    push_tokens_ = std::min(capacity, push_tokens_ + intervals * options_.push_rate_limit);
+        static_cast<double>(
+            std::chrono::duration_cast<Duration>(options_.gossip_interval).count());
+    push_tokens_ =
+        std::min(capacity, push_tokens_ + intervals * options_.push_rate_limit);
   }
   if (!last_refill_ || now > *last_refill_) last_refill_ = now;
 }
@@ -207,7 +213,8 @@ void Engine::FlushPushes() {
     } else {
       push_tokens_ -= 1;
       std::size_t budget = BodyBudget() - std::min(BodyBudget(), empty_body);
-      PeerDeltas group = PushGroupOf(*storage_.Get(self_.id), *pending_own_from_, &budget);
+      PeerDeltas group =
+          PushGroupOf(*storage_.Get(self_.id), *pending_own_from_, &budget);
       // What did not fit waits for the next token.
       pending_own_from_ = group.deltas.empty() ? version_ : group.deltas.back().version;
       if (*pending_own_from_ >= version_) pending_own_from_.reset();
@@ -272,8 +279,8 @@ PeerDeltas Engine::PushGroupOf(const PeerRecord& peer, Version from,
   for (const auto& [key, value] : peer.data) {
     if (value.version > from) candidates.push_back({value.version, &key});
   }
-  const std::size_t take = std::min({candidates.size(), options_.max_deltas_per_gossip,
-                                     wire_size::kMaxArrayElements});
+  const std::size_t take = std::min(
+      {candidates.size(), options_.max_deltas_per_gossip, wire_size::kMaxArrayElements});
   std::partial_sort(candidates.begin(), candidates.begin() + static_cast<long>(take),
                     candidates.end());
   // Ascending, never skipping one to fit a later one (gap-free).
@@ -305,7 +312,8 @@ const std::vector<const PeerId*>& Engine::LiveRing() {
 }
 
 void Engine::PushDown(const std::vector<PeerDeltas>& groups, const PeerId& after,
-                      const PeerId& until, std::size_t hops_left, std::string_view exclude) {
+                      const PeerId& until, std::size_t hops_left,
+                      std::string_view exclude) {
   const std::vector<const PeerId*>& ring = LiveRing();
   if (ring.empty()) return;
   // The arc's members in ring order, starting after `after`.
@@ -342,7 +350,8 @@ void Engine::SendPush(const PeerEndpoint& to, const std::vector<PeerDeltas>& gro
   push.deltas = groups;
   // Forwarded groups were sized for another route; drop what no longer fits
   // (anti-entropy brings it).
-  while (!push.deltas.empty() && wire_size::Body(push) > BodyBudget()) push.deltas.pop_back();
+  while (!push.deltas.empty() && wire_size::Body(push) > BodyBudget())
+    push.deltas.pop_back();
   if (push.deltas.empty()) return;
   ++stats_.push_messages_sent;
   if (unacked_.size() >= kMaxUnacked) unacked_.erase(unacked_.begin());

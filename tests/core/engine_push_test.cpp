@@ -156,19 +156,36 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   CHECK(a->stats().pushes_started == 3);
 }
 
-TEST_CASE("A round sends its digest to gossip_fanout distinct live peers", "[push]") {
+TEST_CASE(
+    "A round sends its digest to gossip_fanout distinct live peers, one exchange per "
+    "check",
+    "[push]") {
   Options options = SeedExchange();
   options.gossip_fanout = 3;
   HandNode a("a", options);
   for (const char* id : {"b", "c", "d", "e", "f", "g"}) a.Know(Endpoint(id));
   a.Start();
+  std::vector<std::string> targets;
+  auto collect = [&] {
+    std::size_t sent = 0;
+    for (const OutgoingMessage& out : a.Out()) {
+      REQUIRE(out.message.kind == MessageKind::kDigest);
+      targets.push_back(out.to.id);
+      ++sent;
+    }
+    return sent;
+  };
+  // The first exchange at the tick, the others at the next liveness checks,
+  // so that each sees what the previous ones brought.
   a->Tick(Timestamp(0));
-  std::set<std::string> targets;
-  for (const OutgoingMessage& out : a.Out()) {
-    REQUIRE(out.message.kind == MessageKind::kDigest);
-    targets.insert(out.to.id);
-  }
-  CHECK(targets.size() == 3);
+  CHECK(collect() == 1);
+  a->CheckLiveness(Timestamp(250ms));
+  CHECK(collect() == 1);
+  a->CheckLiveness(Timestamp(500ms));
+  CHECK(collect() == 1);
+  a->CheckLiveness(Timestamp(750ms));
+  CHECK(collect() == 0);
+  CHECK(std::set<std::string>(targets.begin(), targets.end()).size() == 3);
 }
 
 TEST_CASE("Pushes are deterministic for a seed", "[push]") {

@@ -43,16 +43,16 @@ struct EngineStats {
   std::uint64_t deltas_ignored = 0;  // already known or of a stale lineage
   std::uint64_t local_pauses = 0;
   std::uint64_t lineage_restarts = 0;  // this node had to take a new generation
-  std::uint64_t retries = 0;  // extra digests sent because a round got no reply
+  std::uint64_t retries = 0;           // extra digests sent because a round got no reply
   // Pushes (docs/DESIGN-NOTES.md, "Push and fanout").
-  std::uint64_t pushes_started = 0;       // batches this node originated
-  std::uint64_t push_messages_sent = 0;   // kPush messages, forwards included
-  std::uint64_t pushes_received = 0;      // kPush messages received
-  std::uint64_t pushes_forwarded = 0;     // received pushes passed on
-  std::uint64_t push_waits = 0;           // a push waited for a token
-  std::uint64_t deltas_held = 0;          // pushed deltas kept until their prefix came
-  std::uint64_t held_dropped = 0;         // held deltas dropped: buffer full
-  std::uint64_t push_resends = 0;         // pushes sent again: no ack came
+  std::uint64_t pushes_started = 0;      // batches this node originated
+  std::uint64_t push_messages_sent = 0;  // kPush messages, forwards included
+  std::uint64_t pushes_received = 0;     // kPush messages received
+  std::uint64_t pushes_forwarded = 0;    // received pushes passed on
+  std::uint64_t push_waits = 0;          // a push waited for a token
+  std::uint64_t deltas_held = 0;         // pushed deltas kept until their prefix came
+  std::uint64_t held_dropped = 0;        // held deltas dropped: buffer full
+  std::uint64_t push_resends = 0;        // pushes sent again: no ack came
 };
 
 class Engine {
@@ -63,8 +63,7 @@ class Engine {
   // version counter are resumed. `rng_seed` makes every random choice
   // reproducible. `max_body_bytes`: the transport's MaxBodyBytes().
   Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
-         Generation fresh_generation, std::uint64_t rng_seed,
-         std::size_t max_body_bytes);
+         Generation fresh_generation, std::uint64_t rng_seed, std::size_t max_body_bytes);
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -77,9 +76,17 @@ class Engine {
 
   // Convicts live peers whose phi exceeds DEAD_PEER_PHI (Tick does it too).
   // Calling it a few times per round (kLivenessChecksPerRound) makes every
-  // observer convict within a fraction of a round of the others.
+  // observer convict within a fraction of a round of the others. With
+  // gossip_fanout > 1 each call also starts the round's next digest
+  // exchange: a round's exchanges are spread over the round, so that each
+  // one sees what the previous ones brought (exchanges started together
+  // would each deliver the same missing deltas).
   void CheckLiveness(Timestamp now);
   static constexpr int kLivenessChecksPerRound = 4;
+  // In its first rounds a node learns old news (it is starting, or
+  // restarting after being down): deltas anti-entropy brings it then are
+  // not relayed to its ring neighbours, who hold them already.
+  static constexpr std::uint64_t kCatchUpRounds = 5;
   // Bounds of the buffer of pushed deltas that do not continue the prefix
   // we hold yet (kept until anti-entropy or another push fills the gap).
   static constexpr std::size_t kMaxHeldGroupsPerPeer = 8;
@@ -212,6 +219,11 @@ class Engine {
   std::vector<DigestEntry> DigestForSyn(bool* partial);
   void SendDigest(const PeerEndpoint& to);
   void ChooseGossipTargets();
+  // Sends the digest of the next (or, with `all`, every) exchange of this
+  // round that is still waiting, to peers still live.
+  void StartStaggeredExchanges(bool all);
+  // Convicts peers (CheckLiveness without starting an exchange).
+  void JudgeLiveness(Timestamp now);
   // How much staler than usual our news of everyone is right now; reorders
   // `ages`.
   Duration ViewStarvation(std::vector<Duration>& ages);
@@ -249,6 +261,9 @@ class Engine {
   std::optional<double> typical_view_age_ms_;
   // A digest went to a live peer and no reply has come back since.
   bool awaiting_reply_ = false;
+  // This round's digest partners after the first, in the order they are
+  // called (one per CheckLiveness).
+  std::vector<PeerId> staggered_targets_;
   // Push state. Tokens: push batches we may still start (a bucket of
   // push_rate_limit, refilled over time). Pending: what waits for a token,
   // our own deltas above pending_own_from_ (pushed down a tree) and deltas
