@@ -44,7 +44,7 @@ TEST_CASE("the table has one column per transport and the ratio") {
   CHECK(LineOf(table, "injected losses (%)").find("-") != std::string::npos);
 }
 
-TEST_CASE("--json is one object with every transport's figures") {
+TEST_CASE("the JSON report (--json) is one object with every transport's figures") {
   const std::string json =
       RenderJson(Workload{}, {Result("tcp", 400, 2000), Result("udp", 100, 1000)});
   CHECK(json.find("{\"workload\":{\"nodes\":10,") == 0);
