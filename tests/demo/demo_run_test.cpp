@@ -67,7 +67,8 @@ void CheckEveryUpdateArrives(const std::string& transport) {
   CHECK(run.output.find("\nstopped\n") != std::string::npos);
 }
 
-void CheckResume(const std::string& kind) {
+// Unused in a build without SQLite and RocksDB.
+[[maybe_unused]] void CheckResume(const std::string& kind) {
   const std::string dir = TempDir();
   const std::string args =
       kQuick + std::string("--duration 2 --storage ") + kind + ":" + dir;
