@@ -37,12 +37,13 @@ bool OnArc(std::string_view id, std::string_view after, std::string_view until) 
 void Engine::ReceivePush(const Message& push, Timestamp now) {
   ++stats_.pushes_received;
   if (push.deltas.empty()) {
-    // An acknowledgement: the peer has what we pushed to it.
+    // An acknowledgement: the peer has what we pushed to it (only pushes
+    // with a part of the tree to forward to are acknowledged).
     std::erase_if(unacked_, [&](const Unacked& u) { return u.to.id == push.sender.id; });
     return;
   }
-  Message ack = NewMessage(MessageKind::kPush);
-  outbox_.push_back({push.sender, std::move(ack)});
+  const PushRoute& route = push.push;
+  if (route.forwards()) outbox_.push_back({push.sender, NewMessage(MessageKind::kPush)});
   // What was new to us travels on trimmed to its new part; a group that
   // brought nothing new (anti-entropy was faster, or this is a resend) still
   // goes down our part of the tree, whose nodes may lack it: the route, not
@@ -53,13 +54,9 @@ void Engine::ReceivePush(const Message& push, Timestamp now) {
     std::optional<PeerDeltas> part = ApplyPushGroup(group, now);
     onward.push_back(part ? std::move(*part) : group);
   }
-  const PushRoute& route = push.push;
   const std::size_t hops_left =
       std::min<std::size_t>(route.hops_left, options_.push_max_hops);
-  if (options_.push_fanout == 0 || hops_left == 0 || route.range_after.empty() ||
-      route.range_until.empty()) {
-    return;
-  }
+  if (options_.push_fanout == 0 || hops_left == 0 || !route.forwards()) return;
   ++stats_.pushes_forwarded;
   PushDown(onward, route.range_after, route.range_until, hops_left - 1, push.sender.id);
 }
@@ -354,8 +351,10 @@ void Engine::SendPush(const PeerEndpoint& to, const std::vector<PeerDeltas>& gro
     push.deltas.pop_back();
   if (push.deltas.empty()) return;
   ++stats_.push_messages_sent;
-  if (unacked_.size() >= kMaxUnacked) unacked_.erase(unacked_.begin());
-  unacked_.push_back({to, push, last_refill_.value_or(Timestamp(0))});
+  if (push.push.forwards()) {
+    if (unacked_.size() >= kMaxUnacked) unacked_.erase(unacked_.begin());
+    unacked_.push_back({to, push, last_refill_.value_or(Timestamp(0))});
+  }
   outbox_.push_back({to, std::move(push)});
 }
 

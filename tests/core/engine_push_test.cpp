@@ -3,6 +3,7 @@
 // gap-free, a burst is rate-limited and coalesced, and a round calls
 // gossip_fanout peers.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <set>
 
 #include "engine_test_support.h"
@@ -94,12 +95,56 @@ TEST_CASE("A pushed group above our prefix is held until the gap is filled", "[p
   REQUIRE(updates.size() == 2);
   CHECK(updates[0].version == Version(1));
   CHECK(updates[1].version == Version(2));
-  // Each push was acknowledged at once by an empty push.
-  std::size_t acks = 0;
-  for (const OutgoingMessage& out : b.Out()) {
-    if (out.message.kind == MessageKind::kPush && out.message.deltas.empty()) ++acks;
+}
+
+std::size_t AcksIn(const std::vector<OutgoingMessage>& out) {
+  return static_cast<std::size_t>(std::count_if(out.begin(), out.end(), [](const auto& o) {
+    return o.message.kind == MessageKind::kPush && o.message.deltas.empty();
+  }));
+}
+
+TEST_CASE("Only a push with a part of the tree to forward to is acknowledged", "[push]") {
+  HandNode b("b", PushOptions(4));
+  const PeerEndpoint a = Endpoint("a");
+  b.Know(a);
+  b.Start();
+  b.Out();
+  // A leaf: nothing to forward, so no acknowledgement.
+  b->Receive(Push(a, {"a", kGen, "", {Delta("x", "1", 1)}}), Timestamp(0));
+  CHECK(AcksIn(b.Out()) == 0);
+  // An inner node of the tree: acknowledged at once, to the sender.
+  Message inner = Push(a, {"a", kGen, "", {Delta("y", "2", 2)}});
+  inner.push = {3, "a", "z"};
+  b->Receive(inner, Timestamp(1ms));
+  const std::vector<OutgoingMessage> out = b.Out();
+  CHECK(AcksIn(out) == 1);
+  for (const OutgoingMessage& o : out) {
+    if (o.message.deltas.empty()) CHECK(o.to.id == "a");
   }
-  CHECK(acks == 2);
+}
+
+TEST_CASE("An unacknowledged push with a subtree is resent once; a leaf push is not",
+          "[push]") {
+  // 4 live peers: push_fanout 2 gives two parts of two (inner nodes),
+  // push_fanout 4 four parts of one (leaves).
+  auto resends = [](std::size_t push_fanout) {
+    HandNode a("a", PushOptions(push_fanout));
+    for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
+    a.Start();
+    a->CheckLiveness(Timestamp(0));
+    a.Out();
+    REQUIRE(a->Update("k", "v").ok());
+    std::size_t routed = 0;
+    for (const OutgoingMessage& out : a.Out()) {
+      if (out.message.kind == MessageKind::kPush && out.message.push.forwards()) ++routed;
+    }
+    CHECK(routed == (push_fanout == 2 ? 2 : 0));
+    a->CheckLiveness(Timestamp(250ms));  // no acknowledgement came
+    a->CheckLiveness(Timestamp(500ms));  // resent once only
+    return a->stats().push_resends;
+  };
+  CHECK(resends(2) == 2);
+  CHECK(resends(4) == 0);
 }
 
 TEST_CASE("Anti-entropy fills the gap below a held push", "[push]") {

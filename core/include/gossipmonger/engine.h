@@ -91,9 +91,11 @@ class Engine {
   // we hold yet (kept until anti-entropy or another push fills the gap).
   static constexpr std::size_t kMaxHeldGroupsPerPeer = 8;
   static constexpr std::size_t kMaxHeldDeltas = 4096;
-  // A push with deltas is acknowledged at once by an empty kPush; one not
+  // A push with deltas and a part of the tree to forward to
+  // (PushRoute::forwards) is acknowledged at once by an empty kPush; one not
   // acknowledged after this long is sent again, once, at the next step
   // (Tick or CheckLiveness). At most kMaxUnacked pushes are remembered.
+  // Pushes to leaves are neither acknowledged nor resent.
   static constexpr Duration kPushAckWait = std::chrono::milliseconds(20);
   static constexpr std::size_t kMaxUnacked = 4096;
 

@@ -89,6 +89,14 @@ struct PushRoute {
   PeerId range_after;
   PeerId range_until;
 
+  // Whether the receiver has a part of the tree to forward to. Only such a
+  // push is acknowledged (and resent when the acknowledgement is late):
+  // losing it loses a whole arc, while a lost leaf costs one node, which
+  // anti-entropy repairs within a round.
+  bool forwards() const {
+    return hops_left > 0 && !range_after.empty() && !range_until.empty();
+  }
+
   friend bool operator==(const PushRoute&, const PushRoute&) = default;
 };
 
