@@ -128,6 +128,18 @@ TEST_CASE("flags: --kill-after is for run mode") {
           .mode == BenchFlags::Mode::kError);
 }
 
+TEST_CASE("flags: --gossip-fanout and --push-fanout reach the workload") {
+  const Workload defaults = ParseBenchFlags({}).workload;
+  CHECK(defaults.gossip_fanout == 0);  // the nodes' defaults
+  CHECK(defaults.push_fanout == -1);
+  const Workload set =
+      ParseBenchFlags({"--gossip-fanout", "1", "--push-fanout", "0"}).workload;
+  CHECK(set.gossip_fanout == 1);
+  CHECK(set.push_fanout == 0);
+  CHECK(ParseBenchFlags({"--gossip-fanout", "0"}).mode == BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"--push-fanout", "-1"}).mode == BenchFlags::Mode::kError);
+}
+
 TEST_CASE("flags: --dead-peer-phi reaches the workload, positive only") {
   CHECK(ParseBenchFlags({"--dead-peer-phi", "4"}).workload.dead_peer_phi == 4);
   CHECK(ParseBenchFlags({}).workload.dead_peer_phi == 0);  // the nodes' default

@@ -36,6 +36,8 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--dead-peer-phi", "-1"}), "--dead-peer-phi"},
       {with({"--max-deltas", "x"}), "--max-deltas"},
       {with({"--min-live-peers", "-1"}), "--min-live-peers"},
+      {with({"--gossip-fanout", "0"}), "--gossip-fanout"},
+      {with({"--push-fanout", "-1"}), "--push-fanout"},
       {with({"--seed", "127.0.0.1:9"}), "--seed"},
       {with({"--advertise", "host"}), "--advertise"},
       {with({"--cluster"}), "--cluster"},  // missing value
@@ -67,7 +69,7 @@ TEST_CASE("the help flag prints the usage and exits 0") {
   for (const char* flag :
        {"--id", "--listen", "--advertise", "--seed", "--transport", "--storage",
         "--gossip-interval-ms", "--dead-peer-phi", "--max-deltas", "--min-live-peers",
-        "--cluster", "--no-stdin", "--version"}) {
+        "--gossip-fanout", "--push-fanout", "--cluster", "--no-stdin", "--version"}) {
     INFO(flag);
     CHECK(node.raw_stdout().find(flag) != std::string::npos);
   }

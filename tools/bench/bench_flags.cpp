@@ -24,6 +24,8 @@ const char kBenchUsage[] =
     "  --delay-ms D             inject D ms of delay on every send [0]\n"
     "  --gossip-interval-ms MS  [1000]\n"
     "  --dead-peer-phi PHI      the nodes' DEAD_PEER_PHI [their default, 8]\n"
+    "  --gossip-fanout N        the nodes' gossip_fanout [their default, 3]\n"
+    "  --push-fanout N          the nodes' push_fanout, 0: no pushes [their default, 4]\n"
     "  --transports LIST        run: comma-separated, in order [tcp,udp]\n"
     "  --repeat K               run: K runs per transport, interleaved; figures\n"
     "                           pool every run's samples [1]\n"
@@ -102,6 +104,9 @@ const std::map<std::string, Setter>& Setters() {
        [](F& f, S v) { f.workload.gossip_interval_ms = Integer(v, 1, 1000000); }},
       {"--dead-peer-phi",
        [](F& f, S v) { f.workload.dead_peer_phi = Number(v, 0.001, 1e6); }},
+      {"--gossip-fanout",
+       [](F& f, S v) { f.workload.gossip_fanout = Integer(v, 1, 1000); }},
+      {"--push-fanout", [](F& f, S v) { f.workload.push_fanout = Integer(v, 0, 1000); }},
       {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
       {"--kill-after", [](F& f, S v) { f.workload.kill_after_s = Number(v, 0, 1e6); }},
       {"--detect-timeout",

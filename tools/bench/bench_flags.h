@@ -21,6 +21,8 @@ struct Workload {
   int delay_ms = 0;     // injected per-send delay
   int gossip_interval_ms = 1000;
   double dead_peer_phi = 0;  // passed to the nodes if set (0: their default, 8)
+  int gossip_fanout = 0;     // passed to the nodes if set (0: their default, 3)
+  int push_fanout = -1;      // passed to the nodes if set (-1: their default, 4)
   int repeat = 1;            // run: runs per transport, interleaved (tcp, udp, tcp, ...)
   // run: SIGKILL the last node this long after the drain (0: no kill), then
   // wait up to detect_timeout_s for every other node's peer_dead.

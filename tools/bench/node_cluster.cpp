@@ -97,6 +97,10 @@ std::vector<std::string> Driver::NodeArgs(int index) const {
                                    "gossipmonger-bench"};
   if (w.dead_peer_phi > 0)
     args.insert(args.end(), {"--dead-peer-phi", std::to_string(w.dead_peer_phi)});
+  if (w.gossip_fanout > 0)
+    args.insert(args.end(), {"--gossip-fanout", std::to_string(w.gossip_fanout)});
+  if (w.push_fanout >= 0)
+    args.insert(args.end(), {"--push-fanout", std::to_string(w.push_fanout)});
   if (port != 0)
     args.insert(args.end(), {"--advertise", host + ":" + std::to_string(port)});
   for (const std::string& seed : plan_.seeds) args.insert(args.end(), {"--seed", seed});

@@ -78,6 +78,8 @@ std::string Header(const Workload& w, std::size_t nodes) {
       << "-byte values, " << w.duration_s << " s, loss " << 100 * w.loss << "%, delay "
       << w.delay_ms << " ms, gossip interval " << w.gossip_interval_ms << " ms";
   if (w.dead_peer_phi > 0) out << ", dead peer phi " << w.dead_peer_phi;
+  if (w.gossip_fanout > 0) out << ", gossip fanout " << w.gossip_fanout;
+  if (w.push_fanout >= 0) out << ", push fanout " << w.push_fanout;
   if (w.repeat > 1) out << ", " << w.repeat << " runs per transport (pooled)";
   if (w.kill_after_s > 0)
     out << "; SIGKILL of one node " << w.kill_after_s << " s after the updates";
@@ -117,7 +119,9 @@ std::string RenderJson(const Workload& w, const std::vector<TransportResult>& re
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << ",\"kill_after_s\":" << w.kill_after_s << "},\"transports\":{";
+      << ",\"kill_after_s\":" << w.kill_after_s << ",\"dead_peer_phi\":" << w.dead_peer_phi
+      << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout
+      << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
     std::string name;
     AppendJsonQuoted(name, results[i].transport);

@@ -25,6 +25,9 @@ const char kUsage[] =
     "  --max-deltas N            most deltas per message (default 5)\n"
     "  --min-live-peers N        below this many live peers also gossip to a seed "
     "(default 1)\n"
+    "  --gossip-fanout N         peers each round's digest goes to (default 3)\n"
+    "  --push-fanout N           peers a fresh update is pushed to at once; 0: no\n"
+    "                            pushes, anti-entropy only (default 4)\n"
     "  --no-stdin                do not read commands; run until SIGINT/SIGTERM\n"
     "  --help, --version\n";
 
@@ -149,6 +152,12 @@ const std::map<std::string, Setter>& Setters() {
       {"--inject-delay-ms",
        CountSetter<std::int64_t>(
            0, [](NodeFlags& f, std::int64_t n) { f.inject_delay_ms = n; })},
+      {"--gossip-fanout",
+       CountSetter<std::size_t>(
+           1, [](NodeFlags& f, std::size_t n) { f.options.gossip_fanout = n; })},
+      {"--push-fanout",
+       CountSetter<std::size_t>(
+           0, [](NodeFlags& f, std::size_t n) { f.options.push_fanout = n; })},
       {"--min-live-peers",
        CountSetter<std::size_t>(
            0, [](NodeFlags& f, std::size_t n) { f.options.minimum_live_peers = n; })},
