@@ -2,8 +2,8 @@
 // update travels at once down a push tree, pushed deltas keep the prefix
 // gap-free, a burst is rate-limited and coalesced, and a round calls
 // gossip_fanout peers.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "engine_test_support.h"
@@ -98,9 +98,10 @@ TEST_CASE("A pushed group above our prefix is held until the gap is filled", "[p
 }
 
 std::size_t AcksIn(const std::vector<OutgoingMessage>& out) {
-  return static_cast<std::size_t>(std::count_if(out.begin(), out.end(), [](const auto& o) {
-    return o.message.kind == MessageKind::kPush && o.message.deltas.empty();
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(out.begin(), out.end(), [](const auto& o) {
+        return o.message.kind == MessageKind::kPush && o.message.deltas.empty();
+      }));
 }
 
 TEST_CASE("Only a push with a part of the tree to forward to is acknowledged", "[push]") {

@@ -51,8 +51,9 @@ void WriteLog(const std::string& path, const Workload& w,
       << ",\"loss\":" << w.loss << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
       << ",\"kill_after_s\":" << w.kill_after_s
-      << ",\"dead_peer_phi\":" << w.dead_peer_phi << ",\"gossip_fanout\":" << w.gossip_fanout
-      << ",\"push_fanout\":" << w.push_fanout << "}\n";
+      << ",\"dead_peer_phi\":" << w.dead_peer_phi
+      << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout
+      << "}\n";
   for (const RunLog& log : logs) {
     for (const auto& r : log.nodes) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.sets) out << FormatRecord(log.transport, r) << "\n";
@@ -116,7 +117,8 @@ void ReadWorkload(const std::string& line, Workload& w) {
   w.dead_peer_phi = JsonNumber(line, "dead_peer_phi").value_or(w.dead_peer_phi);
   w.gossip_fanout =
       static_cast<int>(JsonNumber(line, "gossip_fanout").value_or(w.gossip_fanout));
-  w.push_fanout = static_cast<int>(JsonNumber(line, "push_fanout").value_or(w.push_fanout));
+  w.push_fanout =
+      static_cast<int>(JsonNumber(line, "push_fanout").value_or(w.push_fanout));
 }
 
 int Analyze(BenchFlags flags) {

@@ -119,7 +119,8 @@ std::string RenderJson(const Workload& w, const std::vector<TransportResult>& re
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << ",\"kill_after_s\":" << w.kill_after_s << ",\"dead_peer_phi\":" << w.dead_peer_phi
+      << ",\"kill_after_s\":" << w.kill_after_s
+      << ",\"dead_peer_phi\":" << w.dead_peer_phi
       << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout
       << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
