@@ -76,9 +76,12 @@ struct Options {
   // which every node gets it once and forwards it to up to push_fanout
   // peers of its part of the tree; a delta first learned by anti-entropy is
   // pushed to push_fanout random live peers (not forwarded further). 0
-  // turns pushes off (the seed's behaviour). Default 4: a tree of n nodes
-  // is ceil(log4 n) hops deep (4 at 100 nodes, 5 at 1,000), each node
-  // sends at most 4 messages per push.
+  // turns pushes off (the seed's behaviour): updates then take about a
+  // round to spread, for far fewer messages (20 processes, 1 update per
+  // node per second: 8.6 instead of 29 messages per node per second;
+  // docs/real-processes.md). Default 4: a tree of n nodes is ceil(log4 n)
+  // hops deep (4 at 100 nodes, 5 at 1,000), each node sends at most 4
+  // messages per push.
   std::size_t push_fanout = 4;
   // Most hops a push travels; bounds forwarding whatever the peers' views.
   // 12 covers a tree of 4^12 nodes, far above Limits::max_peers.
