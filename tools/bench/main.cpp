@@ -46,14 +46,7 @@ ClusterPlan PlanFor(const BenchFlags& flags, const std::string& transport) {
 void WriteLog(const std::string& path, const Workload& w,
               const std::vector<RunLog>& logs) {
   std::ofstream out(path);
-  out << "{\"record\":\"workload\",\"update_rate\":" << w.update_rate
-      << ",\"value_bytes\":" << w.value_bytes << ",\"duration_s\":" << w.duration_s
-      << ",\"loss\":" << w.loss << ",\"delay_ms\":" << w.delay_ms
-      << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << ",\"kill_after_s\":" << w.kill_after_s
-      << ",\"dead_peer_phi\":" << w.dead_peer_phi
-      << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout
-      << "}\n";
+  out << "{\"record\":\"workload\"," << WorkloadJsonFields(w) << "}\n";
   for (const RunLog& log : logs) {
     for (const auto& r : log.nodes) out << FormatRecord(log.transport, r) << "\n";
     for (const auto& r : log.sets) out << FormatRecord(log.transport, r) << "\n";

@@ -112,17 +112,22 @@ std::string RenderTable(const Workload& workload,
   return out;
 }
 
-std::string RenderJson(const Workload& w, const std::vector<TransportResult>& results) {
+std::string WorkloadJsonFields(const Workload& w) {
   std::ostringstream out;
-  out << "{\"workload\":{\"nodes\":" << (results.empty() ? 0 : results[0].nodes)
-      << ",\"update_rate\":" << w.update_rate << ",\"value_bytes\":" << w.value_bytes
+  out << "\"update_rate\":" << w.update_rate << ",\"value_bytes\":" << w.value_bytes
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
       << ",\"kill_after_s\":" << w.kill_after_s
       << ",\"dead_peer_phi\":" << w.dead_peer_phi
-      << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout
-      << "},\"transports\":{";
+      << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout;
+  return out.str();
+}
+
+std::string RenderJson(const Workload& w, const std::vector<TransportResult>& results) {
+  std::ostringstream out;
+  out << "{\"workload\":{\"nodes\":" << (results.empty() ? 0 : results[0].nodes) << ","
+      << WorkloadJsonFields(w) << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
     std::string name;
     AppendJsonQuoted(name, results[i].transport);

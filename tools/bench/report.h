@@ -15,6 +15,11 @@ namespace gossipmonger::bench {
 std::string RenderTable(const Workload& workload,
                         const std::vector<TransportResult>& results);
 
+// The workload as JSON members, without braces ("update_rate":1,...): the
+// one spelling shared by RenderJson and the --log workload record, which
+// `analyze` reads back.
+std::string WorkloadJsonFields(const Workload& workload);
+
 // {"workload":{...},"transports":{"tcp":{...},...}}
 std::string RenderJson(const Workload& workload,
                        const std::vector<TransportResult>& results);
