@@ -154,15 +154,15 @@ void Engine::ChooseGossipTargets() {
     const PeerRecord* peer = storage_.Get(id);
     if (peer != nullptr) SendDigest({peer->id, peer->address});
   };
+  // gossip_fanout distinct live peers (drawn one by one, so that fanout 1
+  // makes the seed's single draw).
+  std::vector<const PeerId*> chosen;
   if (!live.empty()) {
     // If last round's exchanges got no reply (lost, or the peers are slow or
     // gone), call one more peer: a node whose messages are being lost would
     // otherwise let its heartbeat go stale everywhere and be convicted.
     const bool retry = awaiting_reply_;
     awaiting_reply_ = true;
-    // gossip_fanout distinct peers (drawn one by one, so that fanout 1 makes
-    // the seed's single draw).
-    std::vector<const PeerId*> chosen;
     auto draw_new = [&] {
       for (;;) {
         const PeerId* pick = RandomElement(live, rng_);
@@ -189,13 +189,50 @@ void Engine::ChooseGossipTargets() {
         static_cast<double>(dead.size()) / static_cast<double>(live.size() + 1);
     if (live.empty() || coin(rng_) < p) send_to(*RandomElement(dead, rng_));
   }
-  if (live.size() < options_.minimum_live_peers) {
-    std::vector<PeerEndpoint> seeds;
-    for (const PeerEndpoint& seed : options_.seeds) {
-      if (seed.id != self_.id && seed.address != self_.address) seeds.push_back(seed);
-    }
-    if (!seeds.empty()) SendDigest(RandomElement(seeds, rng_));
+  GossipToSeeds(live.size(), live.size() + dead.size(), chosen);
+}
+
+std::vector<PeerEndpoint> Engine::OtherSeeds() const {
+  std::vector<PeerEndpoint> seeds;
+  for (const PeerEndpoint& seed : options_.seeds) {
+    if (seed.id != self_.id && seed.address != self_.address) seeds.push_back(seed);
   }
+  return seeds;
+}
+
+void Engine::GossipToSeeds(std::size_t live, std::size_t known,
+                           const std::vector<const PeerId*>& partners) {
+  const std::vector<PeerEndpoint> seeds = OtherSeeds();
+  if (seeds.empty()) return;
+  if (!announced_to_seeds_) {
+    // A starting node announces itself to every seed once: seeds that are
+    // starting too, or that formed groups of their own, all hear of it.
+    announced_to_seeds_ = true;
+    for (const PeerEndpoint& seed : seeds) SendDigest(seed);
+    return;
+  }
+  // Seeds that are not already among this round's partners.
+  std::vector<PeerEndpoint> others;
+  for (const PeerEndpoint& seed : seeds) {
+    const bool partner = std::any_of(partners.begin(), partners.end(),
+                                     [&](const PeerId* id) { return *id == seed.id; });
+    if (!partner) others.push_back(seed);
+  }
+  if (others.empty()) return;
+  // The seed's rule: alone (fewer than MINIMUM_LIVE_PEERS), always. Then
+  // Cassandra's: groups that formed apart (nodes that started while a seed
+  // was not up yet) share the seeds, so talking to a seed now and then
+  // merges them. Always while fewer peers are live than there are seeds;
+  // otherwise, unless this round's partners include a seed, with probability
+  // seeds / known peers, which costs the whole cluster about one digest
+  // exchange per seed per round, whatever its size.
+  bool call = live < options_.minimum_live_peers || live < seeds.size();
+  if (!call && others.size() == seeds.size()) {
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    call = coin(rng_) < static_cast<double>(seeds.size()) /
+                            static_cast<double>(std::max<std::size_t>(known, 1));
+  }
+  if (call) SendDigest(RandomElement(others, rng_));
 }
 
 void Engine::CheckLiveness(Timestamp now) {

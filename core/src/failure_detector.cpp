@@ -31,7 +31,12 @@ PhiAccrualDetector::PhiAccrualDetector(Timestamp now, const Options& options)
   variance_ms2_ = static_cast<float>(interval_ms * interval_ms);
 }
 
-Timestamp PhiAccrualDetector::ProducedAt(Heartbeat heartbeat, const Options& options) const {
+double PhiAccrualDetector::NextSampleWeight(const Options& options) const {
+  return std::max(Alpha(options), 1.0 / (static_cast<double>(samples_) + 2.0));
+}
+
+Timestamp PhiAccrualDetector::ProducedAt(Heartbeat heartbeat,
+                                         const Options& options) const {
   return base_ + Interval(options) * static_cast<Duration::rep>(heartbeat.value());
 }
 
@@ -47,7 +52,8 @@ void PhiAccrualDetector::RecordHeartbeat(Heartbeat heartbeat, Timestamp now,
   if (skip_next_sample_) {
     skip_next_sample_ = false;
   } else {
-    const double alpha = Alpha(options);
+    const double alpha = NextSampleWeight(options);
+    if (samples_ < UINT32_MAX) ++samples_;
     const double diff = age_before_ms - mean_ms_;
     const double increment = alpha * diff;
     mean_ms_ = static_cast<float>(mean_ms_ + increment);
@@ -57,7 +63,8 @@ void PhiAccrualDetector::RecordHeartbeat(Heartbeat heartbeat, Timestamp now,
   // epoch) is believed at once; staler news pulls the estimate up slowly,
   // which absorbs a peer's drift, unless it is far out of line with what we
   // learned (the peer restarted or stalled), in which case it is believed.
-  const Timestamp epoch = now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());
+  const Timestamp epoch =
+      now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());
   const double late_ms = Milliseconds(epoch - base_);
   if (late_ms <= 0) {
     base_ = epoch;
@@ -65,6 +72,8 @@ void PhiAccrualDetector::RecordHeartbeat(Heartbeat heartbeat, Timestamp now,
                                                           options.min_std_dev.count()))) {
     base_ = epoch;
   } else {
+    // The window's weight even at first: one slow relay must not move the
+    // epoch far, and fresher news corrects it at once anyway.
     base_ += Duration(static_cast<Duration::rep>(late_ms * 1000.0 * Alpha(options)));
   }
   heartbeat_ = heartbeat;
@@ -77,7 +86,8 @@ double PhiAccrualDetector::Phi(Timestamp now, const Options& options) const {
     return age / mean * std::log10(std::exp(1.0));
   }
   const double min_sd = static_cast<double>(options.min_std_dev.count());
-  const double sd = std::max({std::sqrt(std::max<double>(variance_ms2_, 0.0)), min_sd, 1.0});
+  const double sd =
+      std::max({std::sqrt(std::max<double>(variance_ms2_, 0.0)), min_sd, 1.0});
   const double z = (age - mean) / sd;
   // P(a live peer's news is older than `age`) = 1 - CDF(z) = erfc(z/√2)/2.
   const double p_later = 0.5 * std::erfc(z / std::sqrt(2.0));
@@ -92,14 +102,15 @@ double PhiAccrualDetector::NormalZForPhi(double phi) {
   for (int i = 0; i < 100; ++i) {
     const double mid = (low + high) / 2;
     const double p_later = 0.5 * std::erfc(mid / std::sqrt(2.0));
-    const double phi_mid = p_later <= 0 ? std::numeric_limits<double>::infinity()
-                                        : -std::log10(p_later);
+    const double phi_mid =
+        p_later <= 0 ? std::numeric_limits<double>::infinity() : -std::log10(p_later);
     (phi_mid < phi ? low : high) = mid;
   }
   return (low + high) / 2;
 }
 
-Duration PhiAccrualDetector::ConvictionAge(const Options& options, double normal_z) const {
+Duration PhiAccrualDetector::ConvictionAge(const Options& options,
+                                           double normal_z) const {
   const double mean = std::max<double>(mean_ms_, 1.0);
   double age_ms;
   if (options.failure_model == FailureModel::kExponential) {
@@ -113,7 +124,8 @@ Duration PhiAccrualDetector::ConvictionAge(const Options& options, double normal
   return Duration(static_cast<Duration::rep>(age_ms * 1000.0));
 }
 
-void PhiAccrualDetector::Restart(Heartbeat heartbeat, Timestamp now, const Options& options) {
+void PhiAccrualDetector::Restart(Heartbeat heartbeat, Timestamp now,
+                                 const Options& options) {
   heartbeat_ = heartbeat;
   base_ = now - Interval(options) * static_cast<Duration::rep>(heartbeat.value());
   skip_next_sample_ = true;

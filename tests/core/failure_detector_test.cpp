@@ -151,10 +151,43 @@ TEST_CASE("MAX_INTERVALS is the span of the window the mean moves in", "[detecto
   FeedRegular(a, quick, 5, 0ms);
   FeedRegular(b, standard, 5, 0ms);
   CHECK(a.mean_age_ms() == Approx(1000).margin(1));
-  CHECK(b.mean_age_ms() > 1700);  // four samples moved it by ~8% of the gap
-  CHECK(b.mean_age_ms() < 2000);
+  // Until the window is full, the plain mean of the samples with the prior
+  // counted once: the first refresh is no sample, four are (2000 + 4 * 1000) / 5.
+  CHECK(b.mean_age_ms() == Approx(1200).margin(1));
+  CHECK(b.NextSampleWeight(standard) == Approx(1.0 / 6));
   FeedRegular(b, standard, 400, 0ms, 6);
   CHECK(b.mean_age_ms() == Approx(1000).margin(20));
+  // Then each sample weighs 2 / (MAX_INTERVALS + 1).
+  CHECK(b.NextSampleWeight(standard) == Approx(2.0 / 101));
+}
+
+TEST_CASE("A detector judges as fast after ten refreshes as after three hundred",
+          "[detector]") {
+  // The prior (two intervals, give or take one) must not slow conviction in
+  // a cluster's first minutes: it counts as one sample, not as the whole
+  // window.
+  Options options;
+  const double z = PhiAccrualDetector::NormalZForPhi(options.dead_peer_phi);
+  // Heartbeat h is produced at h seconds and its news arrives after a delay
+  // that varies between 0 and 580 ms (relays), or always on time.
+  auto conviction_after = [&](int refreshes, bool jitter) {
+    PhiAccrualDetector detector(At(0), options);
+    for (int h = 1; h <= refreshes; ++h) {
+      const Duration delay =
+          jitter ? Duration(std::chrono::milliseconds(h * 37 % 600)) : Duration(0);
+      detector.RecordHeartbeat(Heartbeat(static_cast<std::uint64_t>(h)),
+                               Timestamp(1s) * h + delay, options);
+    }
+    return static_cast<double>(detector.ConvictionAge(options, z).count());
+  };
+  for (const bool jitter : {false, true}) {
+    INFO("jitter " << jitter);
+    const double settled = conviction_after(300, jitter);
+    CHECK(conviction_after(10, jitter) <= 1.1 * settled);
+    CHECK(conviction_after(45, jitter) <= 1.05 * settled);
+    // What the window alone gave: 7.2 s after ten refreshes (ratio 1.9).
+    CHECK(settled < 4.5e6);
+  }
 }
 
 TEST_CASE("Restart forgets the silence without learning from it", "[detector]") {

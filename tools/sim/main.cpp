@@ -26,13 +26,15 @@ using gossipmonger::sim::ScenarioConfig;
 
 const char kUsage[] =
     "usage: gossipmonger-sim [options]\n"
-    "  --scenario propagate|detect|steady   what to measure (default propagate)\n"
+    "  --scenario propagate|detect|steady|bootstrap   what to measure (default "
+    "propagate)\n"
     "  --nodes N            cluster size (default 100)\n"
     "  --runs R             independent runs, each with its own seed (default 10)\n"
     "  --seed S             base seed; run i uses S+i (default 1)\n"
     "  --loss P             per-message loss probability, 0..1 (default 0)\n"
     "  --interval-ms MS     GOSSIP_INTERVAL (default 1000)\n"
-    "  --delay-ms A:B       per-message network delay, uniform in [A,B] ms (default 0:0)\n"
+    "  --delay-ms A:B       per-message network delay, uniform in [A,B] ms (default "
+    "0:0)\n"
     "  --phi X              DEAD_PEER_PHI (default 8)\n"
     "  --max-deltas N       MAX_DELTAS_PER_GOSSIP (default 5)\n"
     "  --failure-model normal|exponential  (default normal)\n"
@@ -47,7 +49,15 @@ const char kUsage[] =
     "  --push-fanout F      push_fanout: 0 turns pushes off (default 4)\n"
     "  --no-push            the same as --push-fanout 0\n"
     "  --push-max-hops H    push_max_hops (default 12)\n"
-    "  --push-rate R        push_rate_limit: push batches per node per interval (default 8)\n"
+    "  --push-rate R        push_rate_limit: push batches per node per interval (default "
+    "8)\n"
+    "  --cold-start         nodes know only the seeds and start within the start\n"
+    "                       window (always so in bootstrap)\n"
+    "  --seeds N            cold start: the first N nodes are the seeds (default 3)\n"
+    "  --start-window-s S   cold start: nodes start at random instants in [0,S)\n"
+    "                       (default 2)\n"
+    "  --bootstrap-rounds R bootstrap: rounds after the window by which every node\n"
+    "                       must know every other (default 30)\n"
     "  --threads T          worker threads (default: hardware concurrency)\n"
     "  --help\n";
 
@@ -80,10 +90,15 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
       config.push_fanout = 0;
       continue;
     }
+    if (flag == "--cold-start") {
+      config.cold_start = true;
+      continue;
+    }
     if (i + 1 >= argc) Fail("missing value for " + flag);
     const std::string value = argv[++i];
     if (flag == "--scenario") {
-      if (value != "propagate" && value != "detect" && value != "steady") {
+      if (value != "propagate" && value != "detect" && value != "steady" &&
+          value != "bootstrap") {
         Fail("unknown scenario '" + value + "'");
       }
       config.scenario = value;
@@ -142,6 +157,15 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
     } else if (flag == "--push-rate") {
       config.push_rate_limit = ParseNumber(flag, value);
       if (!(config.push_rate_limit > 0)) Fail("--push-rate must be positive");
+    } else if (flag == "--seeds") {
+      config.seeds = static_cast<std::size_t>(ParseNumber(flag, value));
+      if (config.seeds < 1) Fail("--seeds must be at least 1");
+    } else if (flag == "--start-window-s") {
+      config.start_window_s = ParseNumber(flag, value);
+      if (config.start_window_s < 0) Fail("--start-window-s must not be negative");
+    } else if (flag == "--bootstrap-rounds") {
+      config.bootstrap_rounds = ParseNumber(flag, value);
+      if (config.bootstrap_rounds < 0) Fail("--bootstrap-rounds must not be negative");
     } else if (flag == "--threads") {
       config.threads = static_cast<std::size_t>(ParseNumber(flag, value));
     } else {
@@ -149,7 +173,8 @@ ScenarioConfig ParseArgs(int argc, char** argv) {
     }
   }
   config.warmup_s = warmup.value_or(config.scenario == "detect" ? 120.0 : 60.0);
-  if (config.threads == 0) config.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (config.threads == 0)
+    config.threads = std::max(1u, std::thread::hardware_concurrency());
   return config;
 }
 
@@ -203,7 +228,7 @@ int main(int argc, char** argv) {
   for (std::thread& worker : workers) worker.join();
 
   std::vector<double> rounds, latency, detect, observer_detect, bytes, push_bytes;
-  std::uint64_t false_dead = 0, unfinished = 0;
+  std::uint64_t false_dead = 0, unfinished = 0, one_cluster = 0, all_live = 0;
   double node_hours = 0;
   for (const RunResult& r : results) {
     if (r.rounds) rounds.push_back(*r.rounds);
@@ -214,6 +239,8 @@ int main(int argc, char** argv) {
                            r.observer_detect_s.end());
     if (r.bytes_per_node_round) bytes.push_back(*r.bytes_per_node_round);
     false_dead += r.false_dead;
+    one_cluster += r.one_cluster ? 1 : 0;
+    all_live += r.all_live ? 1 : 0;
     unfinished += r.finished ? 0 : 1;
     node_hours += r.node_hours;
   }
@@ -221,11 +248,14 @@ int main(int argc, char** argv) {
   std::ostringstream out;
   out << "{\"scenario\":\"" << config.scenario << "\",\"nodes\":" << config.nodes
       << ",\"runs\":" << config.runs << ",\"seed\":" << config.seed
-      << ",\"loss\":" << Json(config.loss) << ",\"interval_ms\":" << Json(config.interval_ms)
-      << ",\"delay_ms\":[" << Json(config.delay_min_ms) << "," << Json(config.delay_max_ms)
+      << ",\"loss\":" << Json(config.loss)
+      << ",\"interval_ms\":" << Json(config.interval_ms) << ",\"delay_ms\":["
+      << Json(config.delay_min_ms) << "," << Json(config.delay_max_ms)
       << "],\"phi\":" << Json(config.phi) << ",\"max_deltas\":" << config.max_deltas
-      << ",\"failure_model\":\"" << (config.exponential ? "exponential" : "normal") << "\""
-      << ",\"fanout\":" << config.gossip_fanout << ",\"push_fanout\":" << config.push_fanout
+      << ",\"failure_model\":\"" << (config.exponential ? "exponential" : "normal")
+      << "\""
+      << ",\"fanout\":" << config.gossip_fanout
+      << ",\"push_fanout\":" << config.push_fanout
       << ",\"push_max_hops\":" << config.push_max_hops
       << ",\"push_rate\":" << Json(config.push_rate_limit);
   if (config.scenario == "propagate") {
@@ -242,14 +272,23 @@ int main(int argc, char** argv) {
         << ",\"detect_s_max\":" << Json(Percentile(detect, 1.0))
         << ",\"observer_detect_s_p50\":" << Json(Percentile(observer_detect, 0.5))
         << ",\"false_dead\":" << false_dead << ",\"node_hours\":" << Json(node_hours);
+  } else if (config.scenario == "bootstrap") {
+    out << ",\"seeds\":" << config.seeds
+        << ",\"start_window_s\":" << Json(config.start_window_s)
+        << ",\"bootstrap_rounds\":" << Json(config.bootstrap_rounds)
+        << ",\"one_cluster_runs\":" << one_cluster << ",\"all_live_runs\":" << all_live
+        << ",\"rounds_p50\":" << Json(Percentile(rounds, 0.5))
+        << ",\"rounds_p99\":" << Json(Percentile(rounds, 0.99))
+        << ",\"rounds_max\":" << Json(Percentile(rounds, 1.0))
+        << ",\"false_dead\":" << false_dead << ",\"node_hours\":" << Json(node_hours);
   } else {
     out << ",\"bytes_per_node_round\":" << Json(Mean(bytes))
         << ",\"push_bytes_per_node_round\":" << Json(Mean(push_bytes))
         << ",\"bytes_budget_64n_512\":" << 64 * config.nodes + 512
         << ",\"update_rate\":" << Json(config.update_rate);
   }
-  out << ",\"unfinished_runs\":" << unfinished << ",\"peak_rss_mib\":" << Json(PeakRssMib())
-      << "}";
+  out << ",\"unfinished_runs\":" << unfinished
+      << ",\"peak_rss_mib\":" << Json(PeakRssMib()) << "}";
   std::cout << out.str() << std::endl;
   return 0;
 }

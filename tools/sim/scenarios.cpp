@@ -1,9 +1,9 @@
 #include "scenarios.h"
 
 #include <algorithm>
-#include <random>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <set>
 
 #include "gossipmonger/sim/cluster.h"
@@ -30,13 +30,20 @@ ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed
       std::chrono::milliseconds(static_cast<std::int64_t>(config.interval_ms));
   options.dead_peer_phi = config.phi;
   options.max_deltas_per_gossip = config.max_deltas;
-  options.failure_model = config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
+  options.failure_model =
+      config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
   options.max_intervals = config.max_intervals;
-  options.min_std_dev = std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
+  options.min_std_dev =
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
   options.gossip_fanout = config.gossip_fanout;
   options.push_fanout = config.push_fanout;
   options.push_max_hops = config.push_max_hops;
   options.push_rate_limit = config.push_rate_limit;
+  if (config.cold_start || config.scenario == "bootstrap") {
+    cluster.prejoined = false;
+    cluster.seed_count = config.seeds;
+    cluster.start_window = Seconds(config.start_window_s);
+  }
   return cluster;
 }
 
@@ -49,7 +56,9 @@ struct FalseDeadCounter {
     const std::size_t index = std::stoul(dead->peer.id.substr(1));
     if (cluster.up(index)) {
       ++count;
-      if (std::getenv("SIM_TRACE")) std::fprintf(stderr, "false dead of %s at %.1fs\n", dead->peer.id.c_str(), static_cast<double>(cluster.now().count()) / 1e6);
+      if (std::getenv("SIM_TRACE"))
+        std::fprintf(stderr, "false dead of %s at %.1fs\n", dead->peer.id.c_str(),
+                     static_cast<double>(cluster.now().count()) / 1e6);
     }
   }
   SimCluster& cluster;
@@ -61,18 +70,20 @@ RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
   const Duration interval = Ms(config.interval_ms);
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
-  const std::size_t owner = std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
+  const std::size_t owner =
+      std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
   const std::string owner_id = SimCluster::IdOf(owner);
   std::size_t informed = 0;
   cluster.OnEvent([&](std::size_t, const Event& event) {
     false_dead(event);
     const auto* update = std::get_if<UpdateEvent>(&event);
-    if (update != nullptr && update->peer == owner_id && update->key == "probe") ++informed;
+    if (update != nullptr && update->peer == owner_id && update->key == "probe")
+      ++informed;
   });
   // Two rounds so heartbeats flow, then the update at a random moment.
   cluster.RunFor(2 * interval);
-  cluster.RunFor(Duration(std::uniform_int_distribution<Duration::rep>(
-      0, interval.count() - 1)(rng)));
+  cluster.RunFor(Duration(
+      std::uniform_int_distribution<Duration::rep>(0, interval.count() - 1)(rng)));
   const Timestamp start = cluster.now();
   cluster.Update(owner, "probe", "value");
   RunResult result;
@@ -84,7 +95,8 @@ RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
     result.latency_ms = static_cast<double>((cluster.now() - start).count()) / 1000.0;
   }
   result.false_dead = false_dead.count;
-  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  result.node_hours =
+      static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
   return result;
 }
 
@@ -92,7 +104,8 @@ RunResult Detect(const ScenarioConfig& config, std::uint64_t seed) {
   SimCluster cluster(MakeClusterConfig(config, seed));
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
-  const std::size_t victim = std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
+  const std::size_t victim =
+      std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
   const std::string victim_id = SimCluster::IdOf(victim);
   std::vector<Timestamp> convicted_at(config.nodes, Timestamp::max());
   std::size_t convicted = 0;
@@ -121,7 +134,8 @@ RunResult Detect(const ScenarioConfig& config, std::uint64_t seed) {
   }
   if (result.finished) result.detect_s = ToSeconds(last - crash);
   result.false_dead = false_dead.count;
-  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  result.node_hours =
+      static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
   return result;
 }
 
@@ -154,7 +168,8 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
     if (p_update > 0) {
       for (std::size_t node = 0; node < config.nodes; ++node) {
         if (coin(rng) < p_update) {
-          cluster.Update(node, "key" + std::to_string(counter % 16), std::to_string(counter));
+          cluster.Update(node, "key" + std::to_string(counter % 16),
+                         std::to_string(counter));
           ++counter;
         }
       }
@@ -169,7 +184,49 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
   result.push_bytes_per_node_round =
       static_cast<double>(push_bytes) / static_cast<double>(config.nodes) / rounds;
   result.false_dead = false_dead.count;
-  result.node_hours = static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  result.node_hours =
+      static_cast<double>(config.nodes) * ToSeconds(cluster.now()) / 3600.0;
+  return result;
+}
+
+// Nodes that know only the seeds start within the window; the run ends
+// kRoundsAfterJoin rounds after every node knows every other, or
+// bootstrap_rounds after the window.
+constexpr int kRoundsAfterJoin = 5;
+RunResult Bootstrap(const ScenarioConfig& config, std::uint64_t seed) {
+  SimCluster cluster(MakeClusterConfig(config, seed));
+  FalseDeadCounter false_dead(cluster);
+  const std::size_t n = config.nodes;
+  std::size_t known_pairs = 0;  // (node, peer) pairs admitted; no peer is ever forgotten
+  cluster.OnEvent([&](std::size_t, const Event& event) {
+    false_dead(event);
+    if (std::holds_alternative<NewPeerEvent>(event)) ++known_pairs;
+  });
+  const Duration interval = Ms(config.interval_ms);
+  const Timestamp deadline =
+      Timestamp(Seconds(config.start_window_s)) +
+      Duration(static_cast<Duration::rep>(config.bootstrap_rounds *
+                                          static_cast<double>(interval.count())));
+  RunResult result;
+  result.one_cluster =
+      cluster.RunUntil([&] { return known_pairs >= n * (n - 1); }, deadline);
+  if (result.one_cluster) {
+    result.rounds = static_cast<double>(cluster.now().count()) /
+                    static_cast<double>(interval.count());
+  }
+  // Nobody forgets a peer, so one cluster stays one: a few more rounds show
+  // whether bootstrap left anyone convicted.
+  cluster.RunUntil(std::min(deadline, cluster.now() + kRoundsAfterJoin * interval));
+  result.all_live = true;
+  for (std::size_t node = 0; node < n; ++node) {
+    std::size_t live_others = 0;
+    cluster.storage(node).ForEachPeer([&](const PeerRecord& peer) {
+      live_others += peer.live && peer.id != SimCluster::IdOf(node) ? 1 : 0;
+    });
+    result.all_live = result.all_live && live_others == n - 1;
+  }
+  result.false_dead = false_dead.count;
+  result.node_hours = static_cast<double>(n) * ToSeconds(cluster.now()) / 3600.0;
   return result;
 }
 
@@ -178,6 +235,7 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
 RunResult RunScenario(const ScenarioConfig& config, std::uint64_t seed) {
   if (config.scenario == "detect") return Detect(config, seed);
   if (config.scenario == "steady") return Steady(config, seed);
+  if (config.scenario == "bootstrap") return Bootstrap(config, seed);
   return Propagate(config, seed);
 }
 

@@ -29,6 +29,14 @@ struct ScenarioConfig {
   double measure_s = 60;
   double update_rate = 0;
   std::size_t threads = 1;
+  // Cold start (always for the bootstrap scenario): nodes know only the
+  // first `seeds` nodes and start at random instants within
+  // `start_window_s`, in random order. Otherwise membership is prejoined.
+  bool cold_start = false;
+  std::size_t seeds = 3;
+  double start_window_s = 2;
+  // bootstrap: rounds after the window by which the cluster must be one.
+  double bootstrap_rounds = 30;
   // Fanout and push (defaults: the engine's Options).
   std::size_t gossip_fanout = gossipmonger::Options{}.gossip_fanout;
   std::size_t push_fanout = gossipmonger::Options{}.push_fanout;
@@ -48,6 +56,11 @@ struct RunResult {
   // steady: bytes sent per node per round (exact encoded sizes).
   std::optional<double> bytes_per_node_round;
   std::optional<double> push_bytes_per_node_round;  // the kPush part of it
+  // bootstrap: every node knew every other within bootstrap_rounds (and
+  // `rounds` says when, counted from the first start); and at the end every
+  // node saw every other live.
+  bool one_cluster = false;
+  bool all_live = false;
   std::uint64_t false_dead = 0;  // `peer dead` about a peer that was up
   double node_hours = 0;
 };

@@ -70,8 +70,10 @@ class Engine {
 
   // One gossip round (the seed's gossip() steps): raise the heartbeat, send
   // a digest to a random live peer, maybe to a dead one, to a seed when
-  // fewer than MINIMUM_LIVE_PEERS are live, then convict peers whose phi
-  // exceeds DEAD_PEER_PHI.
+  // fewer than MINIMUM_LIVE_PEERS are live (and, beyond the seed, to every
+  // seed in the first round and to a seed now and then afterwards, so that
+  // groups that formed apart merge), then convict peers whose phi exceeds
+  // DEAD_PEER_PHI.
   void Tick(Timestamp now);
 
   // Convicts live peers whose phi exceeds DEAD_PEER_PHI (Tick does it too).
@@ -221,6 +223,12 @@ class Engine {
   std::vector<DigestEntry> DigestForSyn(bool* partial);
   void SendDigest(const PeerEndpoint& to);
   void ChooseGossipTargets();
+  // The seed exchange of a round (see GossipToSeeds in engine.cpp): `live`
+  // and `known` count peers but ourselves; `partners` are the round's.
+  void GossipToSeeds(std::size_t live, std::size_t known,
+                     const std::vector<const PeerId*>& partners);
+  // options.seeds without ourselves (by id or by address).
+  std::vector<PeerEndpoint> OtherSeeds() const;
   // Sends the digest of the next (or, with `all`, every) exchange of this
   // round that is still waiting, to peers still live.
   void StartStaggeredExchanges(bool all);
@@ -263,6 +271,8 @@ class Engine {
   std::optional<double> typical_view_age_ms_;
   // A digest went to a live peer and no reply has come back since.
   bool awaiting_reply_ = false;
+  // The first round sent a digest to every seed.
+  bool announced_to_seeds_ = false;
   // This round's digest partners after the first, in the order they are
   // called (one per CheckLiveness).
   std::vector<PeerId> staggered_targets_;

@@ -13,6 +13,15 @@
 // MAX_INTERVALS refreshes, and phi is the tail probability of the current
 // age under that model.
 //
+// Learning from the first refreshes: until the window is full, each sample
+// weighs as much as every earlier one and as the prior (two intervals, give
+// or take one), which counts as one sample: the estimate is the plain mean
+// of what was seen. An exponential window from the first sample would let
+// the pessimistic prior dominate for about MAX_INTERVALS refreshes, so that
+// a peer that crashes in a cluster's first minutes is convicted 60% later
+// than one that crashes after ten (docs/real-processes.md, "Detection from
+// the first minute").
+//
 // Why age and not inter-arrival time: gossip delivers a crashed peer's last
 // heartbeat to the last observers several rounds late. Timing from the
 // arrival would add that propagation delay to every conviction; timing from
@@ -23,6 +32,8 @@
 // Invariant: all peers of a cluster use the same GOSSIP_INTERVAL (a peer
 // with a slower cadence looks older than it is and is convicted early).
 #pragma once
+
+#include <cstdint>
 
 #include "gossipmonger/options.h"
 #include "gossipmonger/types.h"
@@ -54,6 +65,9 @@ class PhiAccrualDetector {
   // How old our freshest knowledge of the peer is at `now`.
   Duration Age(Timestamp now, const Options& options) const;
   double mean_age_ms() const { return mean_ms_; }
+  // The weight of the next sample: 1 / (samples + 2) while that exceeds the
+  // window's 2 / (MAX_INTERVALS + 1), then the window's.
+  double NextSampleWeight(const Options& options) const;
 
  private:
   Timestamp ProducedAt(Heartbeat heartbeat, const Options& options) const;
@@ -62,6 +76,8 @@ class PhiAccrualDetector {
   Heartbeat heartbeat_;
   float mean_ms_;
   float variance_ms2_;
+  // Samples learned so far (saturates; only its order of magnitude matters).
+  std::uint32_t samples_ = 0;
   bool skip_next_sample_ = true;
 };
 

@@ -41,14 +41,24 @@ SimCluster::SimCluster(ClusterConfig config)
     }
   }
   nodes_.resize(config_.nodes);
+  std::mt19937_64 start_rng(NextSeed(rng_state_));
   for (std::size_t i = 0; i < config_.nodes; ++i) {
     nodes_[i].storage = MakeStorage(i, /*wipe=*/true);
     if (config_.prejoined) {
       for (std::size_t j = 0; j < config_.nodes; ++j) {
-        if (j != i) nodes_[i].storage->PutPeer({IdOf(j), AddressOf(j), kInitialGeneration, true});
+        if (j != i)
+          nodes_[i].storage->PutPeer({IdOf(j), AddressOf(j), kInitialGeneration, true});
       }
     }
-    StartEngine(i, kInitialGeneration);
+    if (config_.start_window > Duration(0)) {
+      nodes_[i].up = false;
+      std::uniform_int_distribution<Duration::rep> pick(0,
+                                                        config_.start_window.count() - 1);
+      queue_.push(
+          {Timestamp(Duration(pick(start_rng))), sequence_++, i, 0, nullptr, kStart});
+    } else {
+      StartEngine(i, kInitialGeneration);
+    }
   }
 }
 
@@ -95,7 +105,8 @@ void SimCluster::Crash(std::size_t node) {
   ++nodes_[node].incarnation;
 }
 
-void SimCluster::Restart(std::size_t node, bool keep_storage, Generation fresh_generation) {
+void SimCluster::Restart(std::size_t node, bool keep_storage,
+                         Generation fresh_generation) {
   Node& n = nodes_[node];
   n.engine.reset();
   if (!keep_storage || config_.make_storage) {
@@ -105,14 +116,17 @@ void SimCluster::Restart(std::size_t node, bool keep_storage, Generation fresh_g
   StartEngine(node, fresh_generation);
 }
 
-void SimCluster::Stall(std::size_t node, Timestamp until) { nodes_[node].stalled_until = until; }
+void SimCluster::Stall(std::size_t node, Timestamp until) {
+  nodes_[node].stalled_until = until;
+}
 
 void SimCluster::Flush(std::size_t node) {
   Node& n = nodes_[node];
   for (OutgoingMessage& out : n.engine->TakeOutbox()) {
     if (config_.on_send) config_.on_send(node, out);
-    const std::size_t bytes = wire_size::Body(out.message) +
-                              wire_size::Envelope(config_.cluster_name, out.message.sender, out.message.kind);
+    const std::size_t bytes =
+        wire_size::Body(out.message) +
+        wire_size::Envelope(config_.cluster_name, out.message.sender, out.message.kind);
     auto copies = faults_.Route(AddressOf(node), out.to.address, bytes);
     if (copies.empty()) continue;
     auto shared = std::make_shared<const Message>(std::move(out.message));
@@ -134,6 +148,10 @@ void SimCluster::Flush(std::size_t node) {
 
 void SimCluster::Run(const Scheduled& item) {
   Node& n = nodes_[item.node];
+  if (item.phase == kStart) {
+    StartEngine(item.node, kInitialGeneration);
+    return;
+  }
   if (!n.up) return;
   if (item.message) {
     if (now_ < n.stalled_until) {

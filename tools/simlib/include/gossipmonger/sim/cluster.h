@@ -32,6 +32,11 @@ struct ClusterConfig {
   std::size_t seed_count = 1;
   // Rounds start at a random phase in [0, interval) per node.
   bool random_phase = true;
+  // Zero: every node starts at time 0. Otherwise each node starts at a
+  // random instant in [0, start_window), so in random order, as processes
+  // started all at once by a script or an orchestrator do; until then it is
+  // down (messages to it are lost, as to a port nobody listens on yet).
+  Duration start_window{0};
   // Makes a node's storage. `wipe`: start empty (a first start, or a restart
   // that lost its state); otherwise reopen what the node persisted. Unset:
   // MemoryStorage, whose object survives a Restart that keeps storage.
@@ -90,12 +95,15 @@ class SimCluster {
     std::size_t node;
     std::uint64_t incarnation;
     std::shared_ptr<const Message> message;  // null: a tick or a check
-    int phase = 0;  // for a tick: 0 = the round, k > 0 = liveness check k
+    // For a tick: 0 = the round, k > 0 = liveness check k; kStart: the
+    // node's first start (ClusterConfig::start_window).
+    int phase = 0;
     bool operator>(const Scheduled& other) const {
       return at != other.at ? at > other.at : sequence > other.sequence;
     }
   };
 
+  static constexpr int kStart = -1;
   void StartEngine(std::size_t node, Generation fresh_generation);
   std::unique_ptr<Storage> MakeStorage(std::size_t node, bool wipe);
   void ScheduleTick(std::size_t node, Timestamp at);
