@@ -145,3 +145,21 @@ TEST_CASE("flags: --dead-peer-phi reaches the workload, positive only") {
   CHECK(ParseBenchFlags({}).workload.dead_peer_phi == 0);  // the nodes' default
   CHECK(ParseBenchFlags({"--dead-peer-phi", "0"}).mode == BenchFlags::Mode::kError);
 }
+
+TEST_CASE("flags: --kill-at is for run mode and excludes --kill-after") {
+  const auto run = ParseBenchFlags({"--kill-at", "10"});
+  REQUIRE(run.mode == BenchFlags::Mode::kRun);
+  CHECK(run.workload.kill_at_s == 10);
+  CHECK(run.workload.kill_after_s == 0);
+  CHECK(ParseBenchFlags({}).workload.kill_at_s == 0);
+  CHECK(ParseBenchFlags({"--kill-at", "-1"}).mode == BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"--kill-at", "10", "--kill-after", "5"}).mode ==
+        BenchFlags::Mode::kError);
+  CHECK(ParseBenchFlags({"nodes", "--transport", "tcp", "--log", "x", "--kill-at", "5"})
+            .mode == BenchFlags::Mode::kError);
+  Workload w;
+  w.kill_at_s = 45;
+  CHECK(RenderTable(w, {}).find("SIGKILL of one node 45 s after start") !=
+        std::string::npos);
+  CHECK(RenderJson(w, {}).find("\"kill_at_s\":45") != std::string::npos);
+}

@@ -140,20 +140,25 @@ TEST_CASE("Age counts from when a heartbeat was produced, not when it arrived",
 TEST_CASE("MAX_INTERVALS is the span of the window the mean moves in", "[detector]") {
   // Refreshed once per interval, on time, news is one interval old just
   // before each refresh: the mean age tends to the interval (1000 ms) from
-  // its initial assumption (two intervals).
+  // its initial assumption, (1 + 1 / gossip_fanout) intervals (1333 ms at
+  // the default fanout 3; two intervals, the seed's exchange, at fanout 1).
   Options quick;
   quick.max_intervals = 1;  // the last sample alone
   Options standard;         // the seed's 100
   REQUIRE(standard.max_intervals == 100);
   PhiAccrualDetector a(At(0), quick);
   PhiAccrualDetector b(At(0), standard);
-  CHECK(a.mean_age_ms() == Approx(2000));
+  CHECK(a.mean_age_ms() == Approx(1333.33));
+  Options seed_exchange;
+  seed_exchange.gossip_fanout = 1;
+  CHECK(PhiAccrualDetector(At(0), seed_exchange).mean_age_ms() == Approx(2000));
   FeedRegular(a, quick, 5, 0ms);
   FeedRegular(b, standard, 5, 0ms);
   CHECK(a.mean_age_ms() == Approx(1000).margin(1));
   // Until the window is full, the plain mean of the samples with the prior
-  // counted once: the first refresh is no sample, four are (2000 + 4 * 1000) / 5.
-  CHECK(b.mean_age_ms() == Approx(1200).margin(1));
+  // counted once: the first refresh is no sample, four are
+  // (1333 + 4 * 1000) / 5.
+  CHECK(b.mean_age_ms() == Approx(1066.67).margin(1));
   CHECK(b.NextSampleWeight(standard) == Approx(1.0 / 6));
   FeedRegular(b, standard, 400, 0ms, 6);
   CHECK(b.mean_age_ms() == Approx(1000).margin(20));

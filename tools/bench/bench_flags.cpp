@@ -32,6 +32,8 @@ const char kBenchUsage[] =
     "  --transport T            nodes: this run's transport\n"
     "  --kill-after S           run: S s after the drain, SIGKILL the last node\n"
     "                           and time every other node's peer_dead [off]\n"
+    "  --kill-at S              run: the same, S s after the first node started\n"
+    "                           (detection in a cluster's first minutes) [off]\n"
     "  --detect-timeout S       run: wait this long for those peer_deads [30]\n"
     "  --node-binary PATH       gossipmonger-node to start [the one built along]\n"
     "Output:\n"
@@ -109,6 +111,7 @@ const std::map<std::string, Setter>& Setters() {
       {"--push-fanout", [](F& f, S v) { f.workload.push_fanout = Integer(v, 0, 1000); }},
       {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
       {"--kill-after", [](F& f, S v) { f.workload.kill_after_s = Number(v, 0, 1e6); }},
+      {"--kill-at", [](F& f, S v) { f.workload.kill_at_s = Number(v, 0, 1e6); }},
       {"--detect-timeout",
        [](F& f, S v) { f.workload.detect_timeout_s = Number(v, 0, 1e6); }},
       {"--transports", [](F& f, S v) { f.transports = Transports(v); }},
@@ -152,9 +155,11 @@ BenchFlags Finish(BenchFlags flags) {
       return Error("nodes: --transport tcp|udp is required");
     if (flags.workload.repeat != 1) return Error("nodes: --repeat is for run only");
     // Another host's node is not ours to kill, nor to wait for.
-    if (flags.workload.kill_after_s > 0)
-      return Error("nodes: --kill-after is for run only");
+    if (flags.workload.kill_after_s > 0 || flags.workload.kill_at_s > 0)
+      return Error("nodes: --kill-after and --kill-at are for run only");
   }
+  if (flags.workload.kill_after_s > 0 && flags.workload.kill_at_s > 0)
+    return Error("--kill-after and --kill-at: one or the other");
   if (!flags.advertise_host.empty() && flags.base_port == 0) {
     return Error("--advertise-host needs --base-port (the ports must be known)");
   }

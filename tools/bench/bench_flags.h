@@ -27,6 +27,10 @@ struct Workload {
   // run: SIGKILL the last node this long after the drain (0: no kill), then
   // wait up to detect_timeout_s for every other node's peer_dead.
   double kill_after_s = 0;
+  // run: instead, SIGKILL it this long after the first node started (0:
+  // off): detection in a cluster's first minutes. If warm-up, updates and
+  // drain take longer, the kill comes right after them.
+  double kill_at_s = 0;
   double detect_timeout_s = 30;
 };
 

@@ -107,6 +107,7 @@ void ReadWorkload(const std::string& line, Workload& w) {
       JsonNumber(line, "gossip_interval_ms").value_or(w.gossip_interval_ms));
   w.repeat = static_cast<int>(JsonNumber(line, "repeat").value_or(w.repeat));
   w.kill_after_s = JsonNumber(line, "kill_after_s").value_or(w.kill_after_s);
+  w.kill_at_s = JsonNumber(line, "kill_at_s").value_or(w.kill_at_s);
   w.dead_peer_phi = JsonNumber(line, "dead_peer_phi").value_or(w.dead_peer_phi);
   w.gossip_fanout =
       static_cast<int>(JsonNumber(line, "gossip_fanout").value_or(w.gossip_fanout));

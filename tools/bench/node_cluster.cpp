@@ -74,6 +74,7 @@ class Driver {
   std::map<std::string, int> deliveries_;  // key -> local nodes that got it
   std::size_t first_set_ = 0;  // the log holds earlier runs' sets too (--repeat)
   std::uint64_t errors_ = 0;
+  Clock::time_point started_at_;  // when the first node was started
 };
 
 std::vector<std::string> Driver::NodeArgs(int index) const {
@@ -233,6 +234,7 @@ bool Driver::Run(std::string* error) {
   log_->transport = plan_.transport;
   first_set_ = log_->sets.size();
   nodes_.resize(static_cast<std::size_t>(w.nodes));
+  started_at_ = Clock::now();
   for (int i = 0; i < w.nodes; ++i) {
     nodes_[i].id = plan_.id_prefix + std::to_string(i);
     if (!StartNode(i, error)) return false;
@@ -271,7 +273,7 @@ bool Driver::Run(std::string* error) {
   const double window_s =
       std::chrono::duration<double>(Clock::now() - window_start).count();
   std::vector<NodeRecord> usage = Usage(begin, end, cpu_begin, cpu_end, window_s);
-  if (w.kill_after_s > 0) KillOneAndWait();
+  if (w.kill_after_s > 0 || w.kill_at_s > 0) KillOneAndWait();
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     // VmHWM only grows: read it last, except from the killed node (gone).
     if (!nodes_[i].exited)
@@ -310,10 +312,16 @@ std::vector<NodeRecord> Driver::Usage(const std::vector<Counters>& begin,
 // the seed, so the others' view of the cluster does not hinge on it.
 void Driver::KillOneAndWait() {
   const Workload& w = plan_.workload;
-  std::cerr << "[" << plan_.transport << "] quiet for " << w.kill_after_s
-            << " s, then SIGKILL " << nodes_.back().id << "\n";
-  PollUntil(After(w.kill_after_s), [] { return false; });
+  const Clock::time_point kill_at =
+      w.kill_at_s > 0
+          ? started_at_ +
+                std::chrono::microseconds(static_cast<long long>(w.kill_at_s * 1e6))
+          : After(w.kill_after_s);
+  PollUntil(kill_at, [] { return false; });
   LocalNode& victim = nodes_.back();
+  std::cerr << "[" << plan_.transport << "] SIGKILL " << victim.id << " "
+            << std::chrono::duration<double>(Clock::now() - started_at_).count()
+            << " s after the first node started\n";
   const KillRecord kill{victim.id, plan_.run, NowMs()};
   victim.process->Kill();
   victim.exited = true;  // whatever it still printed is not read

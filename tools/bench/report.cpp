@@ -83,6 +83,7 @@ std::string Header(const Workload& w, std::size_t nodes) {
   if (w.repeat > 1) out << ", " << w.repeat << " runs per transport (pooled)";
   if (w.kill_after_s > 0)
     out << "; SIGKILL of one node " << w.kill_after_s << " s after the updates";
+  if (w.kill_at_s > 0) out << "; SIGKILL of one node " << w.kill_at_s << " s after start";
   out << "\n";
   return out.str();
 }
@@ -118,7 +119,7 @@ std::string WorkloadJsonFields(const Workload& w) {
       << ",\"duration_s\":" << w.duration_s << ",\"loss\":" << w.loss
       << ",\"delay_ms\":" << w.delay_ms
       << ",\"gossip_interval_ms\":" << w.gossip_interval_ms << ",\"repeat\":" << w.repeat
-      << ",\"kill_after_s\":" << w.kill_after_s
+      << ",\"kill_after_s\":" << w.kill_after_s << ",\"kill_at_s\":" << w.kill_at_s
       << ",\"dead_peer_phi\":" << w.dead_peer_phi
       << ",\"gossip_fanout\":" << w.gossip_fanout << ",\"push_fanout\":" << w.push_fanout;
   return out.str();

@@ -14,9 +14,9 @@
 // age under that model.
 //
 // Learning from the first refreshes: until the window is full, each sample
-// weighs as much as every earlier one and as the prior (two intervals, give
-// or take one), which counts as one sample: the estimate is the plain mean
-// of what was seen. An exponential window from the first sample would let
+// weighs as much as every earlier one and as the prior ((1 + 1 / fanout)
+// intervals, give or take half that), which counts as one sample: the
+// estimate is the plain mean of what was seen. An exponential window from the first sample would let
 // the pessimistic prior dominate for about MAX_INTERVALS refreshes, so that
 // a peer that crashes in a cluster's first minutes is convicted 60% later
 // than one that crashes after ten (docs/real-processes.md, "Detection from
