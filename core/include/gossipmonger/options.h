@@ -43,9 +43,15 @@ struct Options {
   std::chrono::milliseconds gossip_interval{1000};
   // MAX_DELTAS_PER_GOSSIP: most deltas in one message.
   std::size_t max_deltas_per_gossip = 5;
-  // MINIMUM_LIVE_PEERS: below this many live peers, also gossip with a seed.
+  // MINIMUM_LIVE_PEERS: below this many live peers, also gossip with a seed
+  // every round.
   std::size_t minimum_live_peers = 1;
-  // seeds: peers to bootstrap from and to fall back on.
+  // seeds: peers to bootstrap from and to fall back on. Beyond the seed's
+  // rule above, a node calls every seed in its first round, a seed every
+  // round while fewer peers are live than there are seeds, and otherwise a
+  // seed with probability seeds / known peers unless a round's partner is
+  // one: groups that formed apart (nodes started all at once) merge. Give
+  // every node the same few seeds (3 is usual).
   std::vector<PeerEndpoint> seeds;
 
   // --- failure detector ------------------------------------------------
