@@ -88,7 +88,9 @@ TEST_CASE("The exponential model's phi is age / mean * log10(e)", "[detector]") 
 }
 
 TEST_CASE("The normal model floors its deviation at min_std_dev", "[detector]") {
-  Options options;  // kNormal, min_std_dev 500 ms
+  Options options;  // kNormal, min_std_dev 400 ms
+  const double floor_ms = static_cast<double>(options.min_std_dev.count());
+  REQUIRE(floor_ms == 400);
   REQUIRE(options.failure_model == FailureModel::kNormal);
   PhiAccrualDetector detector(At(0), options);
   // A perfectly regular peer: the measured deviation shrinks far below the
@@ -106,7 +108,7 @@ TEST_CASE("The normal model floors its deviation at min_std_dev", "[detector]") 
   CHECK(detector.Phi(at_age(mean_ms), options) == Approx(std::log10(2.0)).margin(0.01));
   // DEAD_PEER_PHI 8 is reached about 5.6 floors past the mean.
   const double z8 = 5.612;
-  CHECK(detector.Phi(at_age(mean_ms + z8 * 500), options) ==
+  CHECK(detector.Phi(at_age(mean_ms + z8 * floor_ms), options) ==
         Approx(NormalPhi(z8)).margin(0.05));
   CHECK(NormalPhi(z8) == Approx(8).margin(0.01));
 

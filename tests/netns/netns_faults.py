@@ -70,15 +70,15 @@ CONVERGE_ROUNDS = 15
 #
 # DETECT_ROUNDS: the detector convicts when phi of a peer's heartbeat age
 # exceeds DEAD_PEER_PHI = 8, with the normal model: age > mean + z * sd,
-# z = Q^-1(1e-8) = 5.61, sd floored at min_std_dev = 500 ms (absolute, so at
-# a short interval the floor dominates): 5.61 * 0.5 s = 2.81 s = 14.1 rounds
+# z = Q^-1(1e-8) = 5.61, sd floored at min_std_dev = 400 ms (absolute, so at
+# a short interval the floor dominates): 5.61 * 0.4 s = 2.24 s = 11.2 rounds
 # at 200 ms, plus the mean age of the freshest heartbeat (1-2 rounds in a
 # 5-node cluster), plus up to 5 rounds the view-starvation guard forgives an
 # observer that lost most of its peers at once (the partition cuts 3 of 4
-# peers of n1 and n2), plus a quarter round between checks: about 22
-# rounds; bound 2.81 s / I + 13 rounds = 28 rounds (5.6 s) at 200 ms. It
+# peers of n1 and n2), plus a quarter round between checks: about 19
+# rounds; bound 2.24 s / I + 13 rounds = 24 rounds (4.8 s) at 200 ms. It
 # cannot pass if conviction takes the 1 s-interval figure of 9-10 s.
-PHI_AGE_S = 5.61 * 0.5
+PHI_AGE_S = 5.61 * 0.4
 DETECT_EXTRA_ROUNDS = 13
 #
 # TCP after a fault: a stream does not lose messages; the segments sent

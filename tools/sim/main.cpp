@@ -38,7 +38,7 @@ const char kUsage[] =
     "  --phi X              DEAD_PEER_PHI (default 8)\n"
     "  --max-deltas N       MAX_DELTAS_PER_GOSSIP (default 5)\n"
     "  --failure-model normal|exponential  (default normal)\n"
-    "  --min-std-ms MS      floor of the normal model's deviation (default 500)\n"
+    "  --min-std-ms MS      floor of the normal model's deviation (default 400)\n"
     "  --max-intervals N    MAX_INTERVALS, the detector's window (default 100)\n"
     "  --max-body-bytes N   the transport's message budget (default 65536)\n"
     "  --warmup-s S         simulated seconds before the crash (detect) or the\n"

@@ -22,7 +22,7 @@ struct ScenarioConfig {
   double phi = 8;
   std::size_t max_deltas = 5;
   bool exponential = false;
-  double min_std_ms = 500;
+  double min_std_ms = static_cast<double>(gossipmonger::Options{}.min_std_dev.count());
   std::size_t max_intervals = 100;
   std::size_t max_body_bytes = 64 * 1024;
   double warmup_s = 60;

@@ -62,10 +62,13 @@ struct Options {
   std::size_t max_intervals = 100;
   // Floor of the normal model's standard deviation: gossip delivers
   // heartbeats in bursts, so the measured deviation understates the tail.
-  // Sized for the default gossip_fanout of 3 (news of every peer arrives a
-  // few times a round). With gossip_fanout 1 in a small cluster a node can
+  // At phi 8 a peer is convicted 5.6 floors past its mean age. Sized for the
+  // default gossip_fanout of 3 (news of every peer arrives a few times a
+  // round): no false conviction at 5% loss in 5,000 simulated node-hours at
+  // 20, 50 and 100 nodes, with cold starts (docs/SIMULATION.md), and 0.6 s
+  // sooner than 500 ms. With gossip_fanout 1 in a small cluster a node can
   // miss a peer's news for four rounds in a row: use about one interval.
-  std::chrono::milliseconds min_std_dev{500};
+  std::chrono::milliseconds min_std_dev{400};
   // A local loop that ran nothing for longer than this many gossip intervals
   // was paused (GC, suspend, overload); the silence of every peer during the
   // pause is then forgiven instead of convicting everyone.
