@@ -82,6 +82,7 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
 }
 
 void Engine::StartFromStorage(Timestamp now, Generation fresh_generation) {
+  built_at_ = now;
   const PeerRecord* own = storage_.Get(self_.id);
   if (own != nullptr && own->generation != Generation()) {
     // Resume the persisted lineage: same generation, same version counter,
@@ -101,6 +102,33 @@ void Engine::StartFromStorage(Timestamp now, Generation fresh_generation) {
   });
 }
 
+// --- restarts: what a (re)started node and its peers assume -----------------
+
+void Engine::StartDetectors(Timestamp now) {
+  // Our first step came more than local_pause_intervals after we were
+  // built (the application started gossiping late). Peers we know from
+  // storage but have heard nothing of since (heartbeat 0) are judged from
+  // now, not from our construction: we must not convict them before we
+  // have even called them. Their detectors start now, so a peer that is
+  // really gone is convicted as any silent peer is, a few intervals later.
+  for (auto& [id, liveness] : liveness_) {
+    if (liveness.heartbeat == Heartbeat()) {
+      liveness.detector.Restart(liveness.heartbeat, now, options_);
+    }
+  }
+}
+
+void Engine::NoticePeerRestart(const PeerId& id, Liveness& liveness, Timestamp now) {
+  // The peer itself speaks, in the lineage we know, with a heartbeat below
+  // the one we know: it restarted on its persisted state (its heartbeat
+  // starts from zero until our answer shows it the old value; see
+  // AbsorbOwnEntry). Its own message is news of it as fresh as news gets,
+  // so it is live now, not one round trip and a heartbeat rise later, and
+  // the silence while it was down teaches the detector nothing.
+  liveness.detector.Restart(liveness.heartbeat, now, options_);
+  if (!liveness.live) SetLive(id, liveness, true);
+}
+
 // --- rounds -----------------------------------------------------------------
 
 void Engine::NoticeLocalPause(Timestamp now) {
@@ -108,7 +136,12 @@ void Engine::NoticeLocalPause(Timestamp now) {
       static_cast<double>(
           std::chrono::duration_cast<Duration>(options_.gossip_interval).count()) *
       options_.local_pause_intervals));
-  if (last_step_ && now - *last_step_ > pause_limit) ForgivePause(now);
+  if (!last_step_) {
+    // Built long before it started stepping: like a pause, see StartDetectors.
+    if (now - built_at_ > pause_limit) StartDetectors(now);
+  } else if (now - *last_step_ > pause_limit) {
+    ForgivePause(now);
+  }
   last_step_ = now;
 }
 
@@ -524,6 +557,9 @@ Engine::Liveness* Engine::AbsorbPeerEntry(const DigestEntry& entry,
     if (peer != nullptr && peer->address != sender.address) {
       Persist(storage_.PutPeer({entry.id, sender.address, peer->generation, peer->live}));
     }
+  }
+  if (from_itself && entry.heartbeat < liveness.heartbeat) {
+    NoticePeerRestart(entry.id, liveness, now);
   }
   if (entry.heartbeat > liveness.heartbeat) {
     liveness.heartbeat = entry.heartbeat;

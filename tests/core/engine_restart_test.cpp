@@ -4,8 +4,10 @@
 // saw. A node restarted empty takes a new lineage: with a higher generation
 // directly, with the same or a lower one once digests show it the lineage it
 // lost; either way its peers drop the old lineage's keys.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <numeric>
+#include <optional>
 
 #include "core/engine_test_support.h"
 #include "gossipmonger/sim/cluster.h"
@@ -279,4 +281,145 @@ TEST_CASE("A third party's digest carries a peer's new lineage", "[engine][resta
              3s);
   CHECK(b.Peer("c")->generation == Generation(2));
   CHECK(b.Peer("c")->data.size() == 1);
+}
+
+namespace {
+
+// A digest from A itself listing its own heartbeat (generation kGen).
+Message DigestFromA(std::uint64_t heartbeat) {
+  return MakeMessage(MessageKind::kDigest, Endpoint("a"),
+                     {Entry("a", kGen.value(), heartbeat, 0)});
+}
+
+// How old B's news of A is at `now`, in milliseconds (readable when a
+// check fails).
+double AgeOfAMs(HandNode& b, Timestamp now) {
+  const std::optional<Duration> age = b->HeartbeatAge("a", now);
+  REQUIRE(age.has_value());
+  return static_cast<double>(age->count()) / 1000.0;
+}
+
+// B hears A's heartbeats 1..10 over ten seconds, one per second.
+void HearTenSeconds(HandNode& b) {
+  for (int s = 1; s <= 10; ++s) {
+    const Timestamp now = Timestamp(1s) * s;
+    b->Tick(now);
+    b.Out();
+    b->Receive(DigestFromA(static_cast<std::uint64_t>(s)), now);
+    b.Out();
+  }
+  REQUIRE(b.Events().empty());
+  REQUIRE(b->KnownHeartbeat("a") == Heartbeat(10));
+}
+
+}  // namespace
+
+TEST_CASE("A peer restarted on its kept storage is live again at its first message",
+          "[engine][restart]") {
+  // A restarted on its storage keeps its generation but counts its heartbeat
+  // from zero until an answer shows it the old value. Its own message says
+  // it is up: B must not wait for that round trip and a rise.
+  HandNode b("b");
+  b.Know(Endpoint("a"));
+  b.Start(0s);
+  HearTenSeconds(b);
+
+  // A is down until B convicts it.
+  Timestamp now = 10s;
+  bool dead = false;
+  while (!dead && now < Timestamp(120s)) {
+    now += 1s;
+    b->Tick(now);
+    b.Out();
+    dead = !EventsOf<PeerDeadEvent>(b.Events()).empty();
+  }
+  REQUIRE(dead);
+
+  // A's first digest after its restart, heartbeat 1.
+  now += 500ms;
+  b->Receive(DigestFromA(1), now);
+  const auto live = EventsOf<PeerLiveEvent>(b.Events());
+  REQUIRE(live.size() == 1);
+  CHECK(live[0].peer == Endpoint("a"));
+  CHECK(b.Peer("a")->live);
+  CHECK(AgeOfAMs(b, now) == 0);
+  // The answer still shows A the heartbeat B knows, so that A jumps past it.
+  const Message reply = Single(b.Out(), Endpoint("a"));
+  CHECK(std::find(reply.digest.begin(), reply.digest.end(),
+                  Entry("a", kGen.value(), 10, 0)) != reply.digest.end());
+  CHECK(b->KnownHeartbeat("a") == Heartbeat(10));
+
+  // A, caught up, ticks on: no further event, fresh news.
+  for (std::uint64_t h = 12; h < 42; ++h) {
+    now += 1s;
+    b->Tick(now);
+    b.Out();
+    b->Receive(DigestFromA(h), now);
+    b.Out();
+    REQUIRE(b.Events().empty());
+    CHECK(AgeOfAMs(b, now) < 500);
+  }
+  // A real crash is still detected.
+  dead = false;
+  const Timestamp crash = now;
+  while (!dead && now < crash + 60s) {
+    now += 1s;
+    b->Tick(now);
+    b.Out();
+    dead = !EventsOf<PeerDeadEvent>(b.Events()).empty();
+  }
+  CHECK(dead);
+}
+
+TEST_CASE("A peer back before it was convicted is not judged by its time down",
+          "[engine][restart]") {
+  HandNode b("b");
+  b.Know(Endpoint("a"));
+  b.Start(0s);
+  HearTenSeconds(b);
+  // Down three seconds: not convicted yet.
+  for (int s = 11; s <= 13; ++s) {
+    b->Tick(Timestamp(1s) * s);
+    b.Out();
+  }
+  REQUIRE(b.Events().empty());
+
+  b->Receive(DigestFromA(1), 13500ms);
+  b.Out();
+  CHECK(AgeOfAMs(b, 13500ms) == 0);
+  // A jumped to 11 on B's answer and ticked to 12: B judges that news
+  // fresh, not three seconds late (its three seconds down are no lateness
+  // of A's heartbeats).
+  b->Receive(DigestFromA(12), 14500ms);
+  b.Out();
+  CHECK(AgeOfAMs(b, 14500ms) < 200);
+  CHECK(b.Events().empty());
+}
+
+TEST_CASE("A node that starts gossiping long after it was built convicts nobody at once",
+          "[engine][restart]") {
+  // Peers restored from storage are judged from the node's first round, not
+  // from its construction, and a peer that is gone is still convicted as
+  // soon as by a node built at that first round.
+  HandNode early("a");
+  HandNode on_time("a");
+  for (HandNode* node : {&early, &on_time}) node->Know(Endpoint("b"));
+  early.Start(0s);
+  on_time.Start(60s);
+  std::optional<Timestamp> early_dead;
+  std::optional<Timestamp> on_time_dead;
+  for (int s = 0; s <= 120 && !(early_dead && on_time_dead); ++s) {
+    const Timestamp now = Timestamp(60s) + Timestamp(1s) * s;
+    early->Tick(now);
+    on_time->Tick(now);
+    early.Out();
+    on_time.Out();
+    if (!EventsOf<PeerDeadEvent>(early.Events()).empty() && !early_dead) early_dead = now;
+    if (!EventsOf<PeerDeadEvent>(on_time.Events()).empty() && !on_time_dead)
+      on_time_dead = now;
+  }
+  REQUIRE(on_time_dead.has_value());
+  REQUIRE(early_dead.has_value());
+  CHECK(*early_dead == *on_time_dead);
+  CHECK(*early_dead > Timestamp(61s));
 }

@@ -15,8 +15,13 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
                                    "--gossip-interval-ms",
                                    config.gossip_interval_ms};
   args.push_back("--storage");
-  args.push_back(config.storage == "sqlite" ? "sqlite:" + SqlitePath(config, id)
-                                            : "memory");
+  if (config.storage == "sqlite") {
+    args.push_back("sqlite:" + SqlitePath(config, id));
+  } else if (config.storage == "rocksdb") {
+    args.push_back("rocksdb:" + config.dir + "/" + id + ".rocksdb");
+  } else {
+    args.push_back("memory");
+  }
   if (!seed.empty()) {
     args.push_back("--seed");
     args.push_back(seed);

@@ -13,8 +13,10 @@ namespace gossipmonger::node_test {
 
 struct NodeConfig {
   std::string transport = "tcp";
-  std::string storage = "memory";  // "memory" or "sqlite": a file per node in `dir`
-  std::string dir;                 // for sqlite
+  // "memory", "sqlite" (a file per node in `dir`) or "rocksdb" (a
+  // directory per node in `dir`; only if the node binary has RocksDB).
+  std::string storage = "memory";
+  std::string dir;  // for sqlite and rocksdb
   // Short rounds so that the tests finish quickly.
   std::string gossip_interval_ms = "100";
 };

@@ -287,6 +287,47 @@ TEST_CASE("the sender reconnects after the remote restarts, with backoff meanwhi
   CHECK(sender->stats().connections_opened == 2);
 }
 
+TEST_CASE("a frame from a peer ends the backoff towards it at once") {
+  // A node restarted after a few seconds down: its peers' backoff towards it
+  // has grown, and until it ends they would not even answer it.
+  asio::io_context io;
+  std::uint16_t port = 0;
+  {
+    auto placeholder = Listen(io);
+    port = placeholder->local_port();
+  }
+  TcpTransportOptions options;
+  options.reconnect_backoff_initial = 300ms;
+  options.reconnect_backoff_max = 30s;
+  auto sender = Listen(io, options);
+  Inbox sent_box;
+  sent_box.Attach(*sender);
+  const PeerEndpoint to{"r", AddressOf("127.0.0.1", port)};
+  sender->Send(to, Deltas("queued"));
+  // Attempts at 0, 0.3, 0.9 and 2.1 s fail; the next one waits 2.4 s.
+  REQUIRE(RunUntil(
+      io, [&] { return sender->stats().connect_failures == 4; }, 10s));
+  const auto fourth_failure = std::chrono::steady_clock::now();
+
+  auto receiver = Listen(io, {}, port);
+  Inbox inbox;
+  inbox.Attach(*receiver);
+  Message hello = Digest(1);
+  hello.sender = to;  // the restarted peer speaks first
+  receiver->Send({"s", AddressOf("127.0.0.1", sender->local_port())}, hello);
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 10s));
+  const auto waited = std::chrono::steady_clock::now() - fourth_failure;
+  CHECK(inbox.messages[0] == Deltas("queued"));
+  // Delivered by an early attempt, at the earliest reconnect_backoff_initial
+  // after the failed one, not by the attempt due 2.4 s after it.
+  CHECK(sender->stats().early_reconnects == 1);
+  CHECK(sender->stats().connect_failures == 4);
+  CHECK(waited > 200ms);
+  CHECK(waited < 1500ms);
+  CHECK(sender->stats().outbound_connections == 1);
+}
+
 TEST_CASE("a full send queue replaces stale digests, then drops the oldest") {
   asio::io_context io;
   std::uint16_t port = 0;

@@ -102,6 +102,7 @@ struct Outbound {
   bool removed = false;  // erased from the transport's map
   std::chrono::milliseconds backoff;
   Clock::time_point connected_at;
+  Clock::time_point connect_started;  // of the last attempt
   Clock::time_point last_activity;
   std::uint64_t epoch = 0;
   std::array<char, 512> discard{};
@@ -372,7 +373,31 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     ++stats.frames_received;
+    // Before the handler: the answer it sends goes straight to a fresh
+    // connection instead of waiting behind a backoff.
+    SenderIsUp(decoded.message.sender.address);
     if (MessageHandler handler = on_message) handler(std::move(decoded.message));
+  }
+
+  // A frame from the peer at `address` just arrived: it is up. If our own
+  // connection to it is waiting out a backoff (the peer was down, e.g.
+  // restarting, and the backoff grew meanwhile up to reconnect_backoff_max),
+  // retry now; otherwise a node that restarts hears nothing from us, not
+  // even the answers to its own messages, for up to that long, and convicts
+  // us meanwhile. The backoff starts over too. Never sooner than
+  // reconnect_backoff_initial after the previous attempt, so that frames
+  // naming an unreachable address cannot turn into a connect storm.
+  void SenderIsUp(const std::string& address) {
+    const auto it = outbound.find(address);
+    if (it == outbound.end()) return;
+    const std::shared_ptr<Outbound> out = it->second;
+    out->backoff = options.reconnect_backoff_initial;
+    const Clock::time_point earliest =
+        out->connect_started + options.reconnect_backoff_initial;
+    if (out->state != Outbound::State::kBackoff || out->timer.expiry() <= earliest)
+      return;
+    ++stats.early_reconnects;
+    WaitThenConnect(out, earliest);
   }
 
   void CloseInbound(const std::shared_ptr<Inbound>& in) {
@@ -465,6 +490,7 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
 
   void StartConnect(const std::shared_ptr<Outbound>& out) {
     out->state = Outbound::State::kConnecting;
+    out->connect_started = Clock::now();
     const std::uint64_t epoch = ++out->epoch;
     out->timer.expires_after(options.connect_timeout);
     out->timer.async_wait([self = shared_from_this(), out, epoch](std::error_code error) {
@@ -627,9 +653,14 @@ struct TcpTransport::Impl : std::enable_shared_from_this<Impl> {
 
   void StartBackoff(const std::shared_ptr<Outbound>& out) {
     out->state = Outbound::State::kBackoff;
-    const std::uint64_t epoch = ++out->epoch;
-    out->timer.expires_after(out->backoff);
+    WaitThenConnect(out, Clock::now() + out->backoff);
     out->backoff = std::min(out->backoff * 2, options.reconnect_backoff_max);
+  }
+
+  // In kBackoff: connects at `at` if messages are queued by then.
+  void WaitThenConnect(const std::shared_ptr<Outbound>& out, Clock::time_point at) {
+    const std::uint64_t epoch = ++out->epoch;
+    out->timer.expires_at(at);
     out->timer.async_wait([self = shared_from_this(), out, epoch](std::error_code error) {
       if (error || self->closed || !Current(*out, epoch)) return;
       if (out->queue.empty()) {

@@ -170,6 +170,12 @@ class Engine {
   };
 
   void StartFromStorage(Timestamp now, Generation fresh_generation);
+  // Restarts (engine.cpp, "restarts"): at a first step long after our
+  // construction, the detectors of peers not heard of since start counting;
+  // a peer that restarted on its persisted state is live as soon as it
+  // speaks.
+  void StartDetectors(Timestamp now);
+  void NoticePeerRestart(const PeerId& id, Liveness& liveness, Timestamp now);
   Status ValidateMessage(const Message& message) const;
   // Returns, for each digest entry, the liveness of the peer it names after
   // absorbing it (nullptr for ourselves and for peers we do not know).
@@ -268,6 +274,7 @@ class Engine {
   Heartbeat heartbeat_;
   std::optional<Timestamp> last_tick_;
   std::optional<Timestamp> last_step_;
+  Timestamp built_at_{};  // the engine's construction (StartFromStorage)
   std::optional<double> typical_view_age_ms_;
   // A digest went to a live peer and no reply has come back since.
   bool awaiting_reply_ = false;

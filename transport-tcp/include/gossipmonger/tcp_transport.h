@@ -99,7 +99,9 @@ struct TcpTransportOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   // After a failed connect, the next attempt waits reconnect_backoff_initial,
   // doubled after every further failure up to reconnect_backoff_max; reset
-  // by a successful connect. Messages sent meanwhile queue (bounded).
+  // by a connection that lived a second. A frame received from a peer
+  // (its sender address) ends a backoff towards it at once and resets it:
+  // the peer is evidently up. Messages sent meanwhile queue (bounded).
   std::chrono::milliseconds reconnect_backoff_initial{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
   // A frame must arrive whole within this from its first byte, and a newly
@@ -139,6 +141,7 @@ struct TcpTransportStats {
   std::uint64_t dropped_unsendable = 0;  // bad address, oversized, or closed transport
   std::uint64_t dropped_on_error = 0;    // lost with a connection that broke
   std::uint64_t connect_failures = 0;    // resolve / connect error or timeout
+  std::uint64_t early_reconnects = 0;    // backoff cut short: that peer spoke
   std::uint64_t connections_opened = 0;  // outgoing connected + inbound accepted
   std::uint64_t connections_closed = 0;  // of those, closed since
   std::uint64_t connections_rejected = 0;  // inbound over max_inbound_connections
