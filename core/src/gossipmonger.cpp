@@ -1,5 +1,6 @@
 #include "gossipmonger/gossipmonger.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -135,6 +136,18 @@ void Gossipmonger::Stop() {
   } else {
     RunOnExecutor(stop);
   }
+}
+
+std::vector<PeerSummary> Gossipmonger::Peers() const {
+  std::vector<PeerSummary> peers;
+  peers.reserve(storage_.PeerCount());
+  storage_.ForEachPeer([&](const PeerRecord& peer) {
+    if (peer.id == engine_.self().id) return;
+    peers.push_back({peer.id, peer.address, peer.live, peer.max_version_seen});
+  });
+  std::sort(peers.begin(), peers.end(),
+            [](const PeerSummary& a, const PeerSummary& b) { return a.id < b.id; });
+  return peers;
 }
 
 std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,

@@ -301,6 +301,16 @@ TEST_CASE("A stopped runtime node is convicted, and seen live when it comes back
   };
   CHECK(cluster.RunUntil([&] { return convicted_r2(0) && convicted_r2(1); }));
   CHECK_FALSE(cluster.node(0).GetPeer("r2")->live);
+  // Peers() lists the dead peer too, as dead.
+  const std::vector<PeerSummary> peers = cluster.node(0).Peers();
+  REQUIRE(peers.size() == 2);
+  CHECK(peers[1].id == "r2");
+  CHECK_FALSE(peers[1].live);
+  CHECK(peers[1].max_version_seen == Version(1));
+  CHECK(cluster.node(0).storage().DeadPeers("r0").size() +
+            cluster.node(0).storage().LivePeers("r0").size() ==
+        2);
+
 
   // A new runtime on the same storage resumes r2's lineage.
   for (std::size_t i = 0; i < 2; ++i) cluster.seen(i).live.clear();
@@ -451,4 +461,44 @@ TEST_CASE("A runtime owning its storage and transport works the same", "[runtime
     return spread;
   });
   CHECK(works);
+}
+
+TEST_CASE("Peers lists every other peer with its address, liveness and version",
+          "[runtime]") {
+  Cluster cluster(Fast());
+  cluster.GossipAll();
+  REQUIRE(cluster.node(1).Update("a", "1").ok());
+  REQUIRE(cluster.node(1).Update("b", "2").ok());
+  REQUIRE(cluster.node(2).Update("c", "3").ok());
+  REQUIRE(cluster.RunUntil([&] {
+    return cluster.Holds(0, "r1", "b", "2") && cluster.Holds(0, "r2", "c", "3");
+  }));
+
+  const std::vector<PeerSummary> peers = cluster.node(0).Peers();
+  // Never the local node; sorted by id.
+  REQUIRE(peers.size() == 2);
+  CHECK(peers[0].id == "r1");
+  CHECK(peers[0].address == "mem:r1");
+  CHECK(peers[0].max_version_seen == Version(2));
+  CHECK(peers[1].id == "r2");
+  CHECK(peers[1].address == "mem:r2");
+  CHECK(peers[1].max_version_seen == Version(1));
+  // The same view as the storage's, without the local node: the storage
+  // holds r0's own record, but LivePeers / DeadPeers leave it out when told
+  // which id is local.
+  const Storage& storage = cluster.node(0).storage();
+  CHECK(storage.PeerCount() == 3);
+  std::size_t listed = 0;
+  for (const PeerRecord* peer : storage.LivePeers("r0")) {
+    CHECK(peer->id != "r0");
+    ++listed;
+  }
+  for (const PeerRecord* peer : storage.DeadPeers("r0")) {
+    CHECK(peer->id != "r0");
+    ++listed;
+  }
+  CHECK(listed == 2);
+  for (const PeerSummary& peer : peers) {
+    CHECK(peer.live == cluster.node(0).GetPeer(peer.id)->live);
+  }
 }

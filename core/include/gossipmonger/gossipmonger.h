@@ -14,7 +14,7 @@
 // Threading rule: the engine's state is touched only on the io_context's
 // executor. Gossip, Update and Stop may be called from any thread: off the
 // executor they are posted to it. Event callbacks run on the executor. The
-// read accessors (GetPeer, Get, engine(), storage()) must be called on the
+// read accessors (GetPeer, Get, Peers, engine(), storage()) must be called on the
 // executor (or while the io_context is not running).
 //
 // Unlike the seed, no storage or transport is created behind your back: the
@@ -68,6 +68,10 @@ class Gossipmonger {
   // --- reading (on the executor) ----------------------------------------
   const PeerRecord* GetPeer(std::string_view id) const { return storage_.Get(id); }
   std::optional<VersionedValue> Get(std::string_view peer_id, std::string_view key) const;
+  // Every other peer this node knows, live or dead, sorted by id; never the
+  // local node (the seed's livePeers() and deadPeers() together). Copies, so
+  // the result outlives later storage writes.
+  std::vector<PeerSummary> Peers() const;
   const Engine& engine() const { return engine_; }
   Storage& storage() { return storage_; }
   Transport& transport() { return transport_; }
