@@ -64,19 +64,56 @@ Timestamp Gossipmonger::Now() const {
   return std::chrono::duration_cast<Timestamp>(std::chrono::steady_clock::now() - epoch_);
 }
 
-void Gossipmonger::RunOnExecutor(std::function<void()> work) {
-  if (io_.get_executor().running_in_this_thread()) {
-    work();
-    return;
+Status Gossipmonger::Submit(std::function<void()> work) {
+  const bool on_executor = io_.get_executor().running_in_this_thread();
+  {
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    if (stop_requested_)
+      return Status::Error(StatusCode::kStopped, "the node was stopped");
+    if (!on_executor) {
+      // Queued rather than posted with the work inside: the stop drains this
+      // queue first, so an accepted call is applied even when the stop runs
+      // before the executor reaches this post (a Stop on the executor, or
+      // the destructor).
+      queued_.push_back(std::move(work));
+      asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        auto flag = alive.lock();
+        if (flag && *flag) RunOneQueued();
+      });
+      return Status::Ok();
+    }
   }
-  asio::post(io_, [alive = std::weak_ptr<bool>(alive_), work = std::move(work)] {
-    auto flag = alive.lock();
-    if (flag && *flag) work();
-  });
+  // Outside the lock: the work raises events, and a handler may call Update
+  // or Stop.
+  work();
+  return Status::Ok();
 }
 
-void Gossipmonger::Gossip() {
-  RunOnExecutor([this] {
+void Gossipmonger::RunOneQueued() {
+  std::function<void()> work;
+  {
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    if (queued_.empty()) return;  // already run by a stop
+    work = std::move(queued_.front());
+    queued_.pop_front();
+  }
+  work();
+}
+
+void Gossipmonger::RunAllQueued() {
+  // One at a time, taking each under the lock: a handler of an event raised
+  // by one may itself stop the node, which drains the rest.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(calls_mutex_);
+      if (queued_.empty()) return;
+    }
+    RunOneQueued();
+  }
+}
+
+Status Gossipmonger::Gossip() {
+  return Submit([this] {
     if (gossiping_ || stopped_) return;
     gossiping_ = true;
     next_round_ = std::chrono::steady_clock::now();
@@ -115,27 +152,37 @@ Status Gossipmonger::Update(std::string key, std::string value) {
   Status valid = Engine::ValidateUpdate(engine_.self(), key, value, engine_.options(),
                                         transport_.MaxBodyBytes());
   if (!valid.ok()) return valid;
-  RunOnExecutor([this, key = std::move(key), value = std::move(value)] {
-    if (stopped_) return;
+  // No stopped_ check inside: an accepted update always runs before the
+  // stop takes effect (the stop drains the queue first).
+  return Submit([this, key = std::move(key), value = std::move(value)] {
     engine_.Update(key, value);  // a failure is also queued as an error event
     Drain();
   });
-  return Status::Ok();
 }
 
 void Gossipmonger::Stop() {
+  {
+    // From here on Submit refuses, so the queue only shrinks.
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    stop_requested_ = true;
+  }
   auto stop = [this] {
     if (stopped_) return;
+    RunAllQueued();        // what was accepted before the request comes first
+    if (stopped_) return;  // a handler run by it stopped the node already
     stopped_ = true;
     timer_.cancel();
     Status flushed = storage_.Flush();
     if (!flushed.ok()) RaiseError(flushed);
   };
-  if (!*alive_) {
-    stop();  // the destructor: must not post
-  } else {
-    RunOnExecutor(stop);
+  if (!*alive_ || io_.get_executor().running_in_this_thread()) {
+    stop();  // the destructor must not post; on the executor, act at once
+    return;
   }
+  asio::post(io_, [alive = std::weak_ptr<bool>(alive_), stop] {
+    auto flag = alive.lock();
+    if (flag && *flag) stop();
+  });
 }
 
 std::vector<PeerSummary> Gossipmonger::Peers() const {

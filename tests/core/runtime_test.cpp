@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -243,9 +244,11 @@ TEST_CASE("Stop is idempotent and silences the node", "[runtime]") {
   stopped.Stop();
   const std::uint64_t rounds = stopped.engine().stats().rounds;
   const std::uint64_t received = stopped.engine().stats().messages_received;
-  // Calls after Stop change nothing.
-  CHECK(stopped.Update("late", "x").ok());  // only validated
-  stopped.Gossip();
+  // Calls after Stop are refused and change nothing.
+  CHECK(stopped.Update("late", "x").code() == StatusCode::kStopped);
+  CHECK(stopped.Gossip().code() == StatusCode::kStopped);
+  // Arguments are still checked first: a bad call is a bad call.
+  CHECK(stopped.Update("", "x").code() == StatusCode::kInvalidArgument);
   cluster.RunFor(200ms);
   CHECK(stopped.engine().stats().rounds == rounds);
   CHECK(stopped.engine().stats().messages_received == received);
@@ -262,6 +265,8 @@ TEST_CASE("Stop is idempotent and silences the node", "[runtime]") {
       cluster.node(1).Stop();
     });
     stopper.join();
+    // Refused from the moment Stop returned, before the posted stop ran.
+    CHECK(cluster.node(1).Update("after", "x").code() == StatusCode::kStopped);
     cluster.RunFor(50ms);  // the posted stop runs
     const std::uint64_t r1_rounds = cluster.node(1).engine().stats().rounds;
     cluster.RunFor(150ms);
@@ -310,7 +315,6 @@ TEST_CASE("A stopped runtime node is convicted, and seen live when it comes back
   CHECK(cluster.node(0).storage().DeadPeers("r0").size() +
             cluster.node(0).storage().LivePeers("r0").size() ==
         2);
-
 
   // A new runtime on the same storage resumes r2's lineage.
   for (std::size_t i = 0; i < 2; ++i) cluster.seen(i).live.clear();
@@ -500,5 +504,83 @@ TEST_CASE("Peers lists every other peer with its address, liveness and version",
   CHECK(listed == 2);
   for (const PeerSummary& peer : peers) {
     CHECK(peer.live == cluster.node(0).GetPeer(peer.id)->live);
+  }
+}
+
+TEST_CASE("An update accepted before Stop is applied, one refused after is not",
+          "[runtime]") {
+  asio::io_context io;
+  MemoryNetwork network(io, 3);
+  MemoryStorage storage;
+  MemoryTransport transport(network, "mem:a");
+
+  SECTION("Stop on the executor applies what other threads queued") {
+    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    // The executor will run Stop before the queued update's own turn: the
+    // stop must apply it first rather than drop it.
+    asio::post(io, [&] { node.Stop(); });
+    Status from_thread;
+    std::thread writer([&] { from_thread = node.Update("k", "queued"); });
+    writer.join();
+    REQUIRE(from_thread.ok());
+    io.run_for(20ms);
+    REQUIRE(node.Get("a", "k").has_value());
+    CHECK(node.Get("a", "k")->value == "queued");
+    CHECK(node.engine().version() == Version(1));
+    CHECK(node.Update("k", "late").code() == StatusCode::kStopped);
+    io.run_for(20ms);
+    CHECK(node.Get("a", "k")->value == "queued");
+  }
+
+  SECTION("destroying the node applies what was queued") {
+    {
+      Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+      // The io_context never runs: the update waits in the queue.
+      REQUIRE(node.Update("k", "queued").ok());
+      REQUIRE(node.Gossip().ok());
+    }
+    const PeerRecord* a = storage.Get("a");
+    REQUIRE(a != nullptr);
+    REQUIRE(a->data.count("k") == 1);
+    CHECK(a->data.at("k").value == "queued");
+  }
+
+  SECTION("racing Stop from another thread: every ok is applied") {
+    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    std::atomic<int> accepted{0};
+    std::atomic<bool> refused{false};
+    std::thread writer([&] {
+      for (int i = 0;; ++i) {
+        const Status s = node.Update("k" + std::to_string(i), "v");
+        if (!s.ok()) {
+          refused = s.code() == StatusCode::kStopped;
+          return;
+        }
+        ++accepted;
+      }
+    });
+    std::thread stopper([&] {
+      while (accepted < 50) std::this_thread::yield();
+      node.Stop();
+    });
+    // The executor runs meanwhile, applying some updates at their turn.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!refused && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(5ms);
+      if (io.stopped()) io.restart();  // ran out of work; more may come
+    }
+    writer.join();
+    stopper.join();
+    // Until nothing is left: the queued updates' own turns and the posted
+    // stop (the node does not gossip, so nothing else keeps io busy).
+    io.restart();
+    io.run();
+    REQUIRE(refused);
+    const int n = accepted;
+    CHECK(n >= 50);
+    CHECK(node.engine().version() == Version(static_cast<std::uint64_t>(n)));
+    const PeerRecord* a = storage.Get("a");
+    REQUIRE(a != nullptr);
+    CHECK(a->data.size() == static_cast<std::size_t>(n));
   }
 }
