@@ -209,7 +209,10 @@ std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
 void Gossipmonger::Receive(Message&& message) {
   if (stopped_) return;
   const PeerEndpoint& sender = message.sender;
-  if (on_digest_receive_ && !message.digest.empty()) on_digest_receive_(sender, message.digest);
+  // Only a round's digest (see OnDigestSend); the seed has no other.
+  if (on_digest_receive_ && message.kind == MessageKind::kDigest) {
+    on_digest_receive_(sender, message.digest);
+  }
   if (on_deltas_receive_ && !message.deltas.empty()) on_deltas_receive_(sender, message.deltas);
   engine_.Receive(message, Now());
   Drain();
@@ -217,7 +220,7 @@ void Gossipmonger::Receive(Message&& message) {
 
 void Gossipmonger::Drain() {
   for (OutgoingMessage& out : engine_.TakeOutbox()) {
-    if (on_digest_send_ && (out.message.kind != MessageKind::kDeltas)) {
+    if (on_digest_send_ && out.message.kind == MessageKind::kDigest) {
       on_digest_send_(out.to, out.message.digest);
     }
     if (on_deltas_send_ && !out.message.deltas.empty()) {

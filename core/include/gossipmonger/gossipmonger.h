@@ -109,7 +109,12 @@ class Gossipmonger {
   // 'unknown peer'
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
-  // (the seed marks them internal; useful for tracing).
+  // (the seed marks them internal; useful for tracing). As in the seed, the
+  // digest events are the digest a gossip round sends (kDigest, which always
+  // holds at least the sender's own entry) and its arrival, nothing else: a
+  // reply's digest entries (kDigestReply, an extension the seed does not
+  // have), pushes and acknowledgements raise no digest event. The deltas
+  // events are every message that carries deltas (replies, kDeltas, pushes).
   using DigestHandler = std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
   using DeltasHandler = std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
   void OnDigestSend(DigestHandler handler) { on_digest_send_ = std::move(handler); }
