@@ -126,8 +126,8 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
       std::size_t visited = 0;
       s.ForEachPeer([&](const PeerRecord&) { ++visited; });
       CHECK(visited == 0);
-      CHECK(s.LivePeers().empty());
-      CHECK(s.DeadPeers().empty());
+      CHECK(s.LivePeers("self").empty());
+      CHECK(s.DeadPeers("self").empty());
     });
   }
 
@@ -354,19 +354,26 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
     });
   }
 
-  SECTION("LivePeers and DeadPeers follow live") {
+  SECTION("LivePeers and DeadPeers follow live and never list the local peer") {
+    // "self" stands for the local node's own record, which a storage holds
+    // like any other.
+    REQUIRE(storage->PutPeer(Header("self", "x:0", 1, true)).ok());
     REQUIRE(storage->PutPeer(Header("a", "x:1", 1, true)).ok());
     REQUIRE(storage->PutPeer(Header("b", "x:2", 1, false)).ok());
     REQUIRE(storage->PutPeer(Header("c", "x:3", 1, true)).ok());
     verify([](const Storage& s) {
-      CHECK(IdsOf(s.LivePeers()) == std::set<std::string>{"a", "c"});
-      CHECK(IdsOf(s.DeadPeers()) == std::set<std::string>{"b"});
+      CHECK(IdsOf(s.LivePeers("self")) == std::set<std::string>{"a", "c"});
+      CHECK(IdsOf(s.DeadPeers("self")) == std::set<std::string>{"b"});
+      // Whoever is named local is left out, live or dead.
+      CHECK(IdsOf(s.LivePeers("a")) == std::set<std::string>{"self", "c"});
+      CHECK(IdsOf(s.DeadPeers("b")).empty());
     });
     REQUIRE(storage->PutPeer(Header("a", "x:1", 1, false)).ok());
     REQUIRE(storage->PutPeer(Header("b", "x:2", 1, true)).ok());
+    REQUIRE(storage->PutPeer(Header("self", "x:0", 1, false)).ok());
     verify([](const Storage& s) {
-      CHECK(IdsOf(s.LivePeers()) == std::set<std::string>{"b", "c"});
-      CHECK(IdsOf(s.DeadPeers()) == std::set<std::string>{"a"});
+      CHECK(IdsOf(s.LivePeers("self")) == std::set<std::string>{"b", "c"});
+      CHECK(IdsOf(s.DeadPeers("self")) == std::set<std::string>{"a"});
     });
   }
 
@@ -383,7 +390,7 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
       CHECK(visits.size() == 20);
       for (int i = 0; i < 20; ++i) CHECK(visits["p" + std::to_string(i)] == 1);
       CHECK(s.PeerCount() == 20);
-      CHECK(s.LivePeers().size() + s.DeadPeers().size() == 20);
+      CHECK(s.LivePeers("p0").size() + s.DeadPeers("p0").size() == 19);
     });
   }
 
@@ -417,7 +424,8 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
     }
     verify([&](const Storage& s) {
       REQUIRE(s.PeerCount() == kPeers);
-      CHECK(s.LivePeers().size() == kPeers / 2);
+      // peer-0 is live; named local, it is left out.
+      CHECK(s.LivePeers("peer-0").size() == kPeers / 2 - 1);
       for (int p = 0; p < kPeers; ++p) {
         const PeerRecord* peer = s.Get("peer-" + std::to_string(p));
         REQUIRE(peer != nullptr);

@@ -1,5 +1,6 @@
 #include "gossipmonger/gossipmonger.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -63,19 +64,56 @@ Timestamp Gossipmonger::Now() const {
   return std::chrono::duration_cast<Timestamp>(std::chrono::steady_clock::now() - epoch_);
 }
 
-void Gossipmonger::RunOnExecutor(std::function<void()> work) {
-  if (io_.get_executor().running_in_this_thread()) {
-    work();
-    return;
+Status Gossipmonger::Submit(std::function<void()> work) {
+  const bool on_executor = io_.get_executor().running_in_this_thread();
+  {
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    if (stop_requested_)
+      return Status::Error(StatusCode::kStopped, "the node was stopped");
+    if (!on_executor) {
+      // Queued rather than posted with the work inside: the stop drains this
+      // queue first, so an accepted call is applied even when the stop runs
+      // before the executor reaches this post (a Stop on the executor, or
+      // the destructor).
+      queued_.push_back(std::move(work));
+      asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        auto flag = alive.lock();
+        if (flag && *flag) RunOneQueued();
+      });
+      return Status::Ok();
+    }
   }
-  asio::post(io_, [alive = std::weak_ptr<bool>(alive_), work = std::move(work)] {
-    auto flag = alive.lock();
-    if (flag && *flag) work();
-  });
+  // Outside the lock: the work raises events, and a handler may call Update
+  // or Stop.
+  work();
+  return Status::Ok();
 }
 
-void Gossipmonger::Gossip() {
-  RunOnExecutor([this] {
+void Gossipmonger::RunOneQueued() {
+  std::function<void()> work;
+  {
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    if (queued_.empty()) return;  // already run by a stop
+    work = std::move(queued_.front());
+    queued_.pop_front();
+  }
+  work();
+}
+
+void Gossipmonger::RunAllQueued() {
+  // One at a time, taking each under the lock: a handler of an event raised
+  // by one may itself stop the node, which drains the rest.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(calls_mutex_);
+      if (queued_.empty()) return;
+    }
+    RunOneQueued();
+  }
+}
+
+Status Gossipmonger::Gossip() {
+  return Submit([this] {
     if (gossiping_ || stopped_) return;
     gossiping_ = true;
     next_round_ = std::chrono::steady_clock::now();
@@ -114,27 +152,49 @@ Status Gossipmonger::Update(std::string key, std::string value) {
   Status valid = Engine::ValidateUpdate(engine_.self(), key, value, engine_.options(),
                                         transport_.MaxBodyBytes());
   if (!valid.ok()) return valid;
-  RunOnExecutor([this, key = std::move(key), value = std::move(value)] {
-    if (stopped_) return;
+  // No stopped_ check inside: an accepted update always runs before the
+  // stop takes effect (the stop drains the queue first).
+  return Submit([this, key = std::move(key), value = std::move(value)] {
     engine_.Update(key, value);  // a failure is also queued as an error event
     Drain();
   });
-  return Status::Ok();
 }
 
 void Gossipmonger::Stop() {
+  {
+    // From here on Submit refuses, so the queue only shrinks.
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    stop_requested_ = true;
+  }
   auto stop = [this] {
     if (stopped_) return;
+    RunAllQueued();        // what was accepted before the request comes first
+    if (stopped_) return;  // a handler run by it stopped the node already
     stopped_ = true;
     timer_.cancel();
     Status flushed = storage_.Flush();
     if (!flushed.ok()) RaiseError(flushed);
   };
-  if (!*alive_) {
-    stop();  // the destructor: must not post
-  } else {
-    RunOnExecutor(stop);
+  if (!*alive_ || io_.get_executor().running_in_this_thread()) {
+    stop();  // the destructor must not post; on the executor, act at once
+    return;
   }
+  asio::post(io_, [alive = std::weak_ptr<bool>(alive_), stop] {
+    auto flag = alive.lock();
+    if (flag && *flag) stop();
+  });
+}
+
+std::vector<PeerSummary> Gossipmonger::Peers() const {
+  std::vector<PeerSummary> peers;
+  peers.reserve(storage_.PeerCount());
+  storage_.ForEachPeer([&](const PeerRecord& peer) {
+    if (peer.id == engine_.self().id) return;
+    peers.push_back({peer.id, peer.address, peer.live, peer.max_version_seen});
+  });
+  std::sort(peers.begin(), peers.end(),
+            [](const PeerSummary& a, const PeerSummary& b) { return a.id < b.id; });
+  return peers;
 }
 
 std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
@@ -149,7 +209,10 @@ std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
 void Gossipmonger::Receive(Message&& message) {
   if (stopped_) return;
   const PeerEndpoint& sender = message.sender;
-  if (on_digest_receive_ && !message.digest.empty()) on_digest_receive_(sender, message.digest);
+  // Only a round's digest (see OnDigestSend); the seed has no other.
+  if (on_digest_receive_ && message.kind == MessageKind::kDigest) {
+    on_digest_receive_(sender, message.digest);
+  }
   if (on_deltas_receive_ && !message.deltas.empty()) on_deltas_receive_(sender, message.deltas);
   engine_.Receive(message, Now());
   Drain();
@@ -157,7 +220,7 @@ void Gossipmonger::Receive(Message&& message) {
 
 void Gossipmonger::Drain() {
   for (OutgoingMessage& out : engine_.TakeOutbox()) {
-    if (on_digest_send_ && (out.message.kind != MessageKind::kDeltas)) {
+    if (on_digest_send_ && out.message.kind == MessageKind::kDigest) {
       on_digest_send_(out.to, out.message.digest);
     }
     if (on_deltas_send_ && !out.message.deltas.empty()) {

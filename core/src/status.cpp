@@ -13,6 +13,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kBusy: return "Busy";
     case StatusCode::kNotSupported: return "NotSupported";
     case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kStopped: return "Stopped";
   }
   return "Unknown";
 }

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -172,6 +174,15 @@ TEST_CASE("Three runtime nodes spread updates and raise the seed's events", "[ru
     }
     return true;
   }));
+  // Only round digests raise 'digest receive', and a node that has just
+  // been learnt of may not have been any round's partner yet: give it a
+  // few intervals.
+  CHECK(cluster.RunUntil([&] {
+    for (std::size_t i = 0; i < cluster.size(); ++i) {
+      if (cluster.seen(i).digests_received == 0) return false;
+    }
+    return true;
+  }));
 
   const Seen& r1 = cluster.seen(1);
   bool got_color = false;
@@ -243,9 +254,11 @@ TEST_CASE("Stop is idempotent and silences the node", "[runtime]") {
   stopped.Stop();
   const std::uint64_t rounds = stopped.engine().stats().rounds;
   const std::uint64_t received = stopped.engine().stats().messages_received;
-  // Calls after Stop change nothing.
-  CHECK(stopped.Update("late", "x").ok());  // only validated
-  stopped.Gossip();
+  // Calls after Stop are refused and change nothing.
+  CHECK(stopped.Update("late", "x").code() == StatusCode::kStopped);
+  CHECK(stopped.Gossip().code() == StatusCode::kStopped);
+  // Arguments are still checked first: a bad call is a bad call.
+  CHECK(stopped.Update("", "x").code() == StatusCode::kInvalidArgument);
   cluster.RunFor(200ms);
   CHECK(stopped.engine().stats().rounds == rounds);
   CHECK(stopped.engine().stats().messages_received == received);
@@ -262,6 +275,8 @@ TEST_CASE("Stop is idempotent and silences the node", "[runtime]") {
       cluster.node(1).Stop();
     });
     stopper.join();
+    // Refused from the moment Stop returned, before the posted stop ran.
+    CHECK(cluster.node(1).Update("after", "x").code() == StatusCode::kStopped);
     cluster.RunFor(50ms);  // the posted stop runs
     const std::uint64_t r1_rounds = cluster.node(1).engine().stats().rounds;
     cluster.RunFor(150ms);
@@ -301,6 +316,15 @@ TEST_CASE("A stopped runtime node is convicted, and seen live when it comes back
   };
   CHECK(cluster.RunUntil([&] { return convicted_r2(0) && convicted_r2(1); }));
   CHECK_FALSE(cluster.node(0).GetPeer("r2")->live);
+  // Peers() lists the dead peer too, as dead.
+  const std::vector<PeerSummary> peers = cluster.node(0).Peers();
+  REQUIRE(peers.size() == 2);
+  CHECK(peers[1].id == "r2");
+  CHECK_FALSE(peers[1].live);
+  CHECK(peers[1].max_version_seen == Version(1));
+  CHECK(cluster.node(0).storage().DeadPeers("r0").size() +
+            cluster.node(0).storage().LivePeers("r0").size() ==
+        2);
 
   // A new runtime on the same storage resumes r2's lineage.
   for (std::size_t i = 0; i < 2; ++i) cluster.seen(i).live.clear();
@@ -451,4 +475,242 @@ TEST_CASE("A runtime owning its storage and transport works the same", "[runtime
     return spread;
   });
   CHECK(works);
+}
+
+TEST_CASE("Peers lists every other peer with its address, liveness and version",
+          "[runtime]") {
+  Cluster cluster(Fast());
+  cluster.GossipAll();
+  REQUIRE(cluster.node(1).Update("a", "1").ok());
+  REQUIRE(cluster.node(1).Update("b", "2").ok());
+  REQUIRE(cluster.node(2).Update("c", "3").ok());
+  REQUIRE(cluster.RunUntil([&] {
+    return cluster.Holds(0, "r1", "b", "2") && cluster.Holds(0, "r2", "c", "3");
+  }));
+
+  const std::vector<PeerSummary> peers = cluster.node(0).Peers();
+  // Never the local node; sorted by id.
+  REQUIRE(peers.size() == 2);
+  CHECK(peers[0].id == "r1");
+  CHECK(peers[0].address == "mem:r1");
+  CHECK(peers[0].max_version_seen == Version(2));
+  CHECK(peers[1].id == "r2");
+  CHECK(peers[1].address == "mem:r2");
+  CHECK(peers[1].max_version_seen == Version(1));
+  // The same view as the storage's, without the local node: the storage
+  // holds r0's own record, but LivePeers / DeadPeers leave it out when told
+  // which id is local.
+  const Storage& storage = cluster.node(0).storage();
+  CHECK(storage.PeerCount() == 3);
+  std::size_t listed = 0;
+  for (const PeerRecord* peer : storage.LivePeers("r0")) {
+    CHECK(peer->id != "r0");
+    ++listed;
+  }
+  for (const PeerRecord* peer : storage.DeadPeers("r0")) {
+    CHECK(peer->id != "r0");
+    ++listed;
+  }
+  CHECK(listed == 2);
+  for (const PeerSummary& peer : peers) {
+    CHECK(peer.live == cluster.node(0).GetPeer(peer.id)->live);
+  }
+}
+
+namespace {
+
+// Counts, by kind, what a node sends and receives, between the runtime and
+// a MemoryTransport.
+class CountingTransport final : public Transport {
+ public:
+  CountingTransport(MemoryNetwork& network, const std::string& address)
+      : inner_(network, address) {}
+  void SetHandlers(MessageHandler on_message, ErrorHandler on_error) override {
+    if (!on_message) return inner_.SetHandlers(nullptr, std::move(on_error));
+    inner_.SetHandlers(
+        [this, on_message = std::move(on_message)](Message&& message) {
+          ++received[message.kind];
+          on_message(std::move(message));
+        },
+        std::move(on_error));
+  }
+  void Send(const PeerEndpoint& remote, const Message& message) override {
+    ++sent[message.kind];
+    inner_.Send(remote, message);
+  }
+  std::size_t MaxBodyBytes() const override { return inner_.MaxBodyBytes(); }
+
+  std::map<MessageKind, int> sent;
+  std::map<MessageKind, int> received;
+
+ private:
+  MemoryTransport inner_;
+};
+
+}  // namespace
+
+TEST_CASE("Digest events are raised for a round's digests only", "[runtime]") {
+  asio::io_context io;
+  MemoryNetwork network(io, 7);
+  Options options = Fast();
+  options.seeds = {{"d0", "mem:d0"}};
+  struct Node {
+    std::unique_ptr<MemoryStorage> storage = std::make_unique<MemoryStorage>();
+    std::unique_ptr<CountingTransport> transport;
+    std::unique_ptr<Gossipmonger> node;
+    int digest_sends = 0;
+    int digest_receives = 0;
+    int deltas_sends = 0;
+    int deltas_receives = 0;
+  };
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    auto n = std::make_unique<Node>();
+    const std::string id = "d" + std::to_string(i);
+    n->transport = std::make_unique<CountingTransport>(network, "mem:" + id);
+    n->node = std::make_unique<Gossipmonger>(io, PeerEndpoint{id, "mem:" + id}, options,
+                                             *n->storage, *n->transport);
+    Node* raw = n.get();
+    raw->node->OnDigestSend(
+        [raw, id](const PeerEndpoint&, const std::vector<DigestEntry>& digest) {
+          ++raw->digest_sends;
+          // A round's digest always holds the sender's own entry, first.
+          CHECK_FALSE(digest.empty());
+          if (!digest.empty()) CHECK(digest.front().id == id);
+        });
+    raw->node->OnDigestReceive(
+        [raw](const PeerEndpoint& remote, const std::vector<DigestEntry>& digest) {
+          ++raw->digest_receives;
+          CHECK_FALSE(digest.empty());
+          if (!digest.empty()) CHECK(digest.front().id == remote.id);
+        });
+    raw->node->OnDeltasSend([raw](const PeerEndpoint&, const std::vector<PeerDeltas>&) {
+      ++raw->deltas_sends;
+    });
+    raw->node->OnDeltasReceive(
+        [raw](const PeerEndpoint&, const std::vector<PeerDeltas>&) {
+          ++raw->deltas_receives;
+        });
+    nodes.push_back(std::move(n));
+  }
+  for (auto& n : nodes) REQUIRE(n->node->Gossip().ok());
+
+  // Membership first, then updates, so that pushes travel too.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  auto everyone_knows_everyone = [&] {
+    for (auto& n : nodes) {
+      if (n->node->Peers().size() != 2) return false;
+    }
+    return true;
+  };
+  while (!everyone_knows_everyone() && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(10ms);
+  }
+  REQUIRE(everyone_knows_everyone());
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(nodes[0]->node->Update("k" + std::to_string(i), "v").ok());
+    io.run_for(15ms);
+  }
+  io.run_for(200ms);
+  for (auto& n : nodes) n->node->Stop();
+  io.run_for(20ms);  // messages already in flight arrive and are ignored
+
+  int pushes = 0;
+  int replies = 0;
+  for (auto& n : nodes) {
+    INFO("node " << n->node->self().id);
+    CHECK(n->digest_sends == n->transport->sent[MessageKind::kDigest]);
+    CHECK(n->digest_sends > 0);
+    pushes += n->transport->sent[MessageKind::kPush];
+    replies += n->transport->sent[MessageKind::kDigestReply];
+  }
+  // The other kinds were sent, so the counts above say something: they are
+  // not digest events.
+  CHECK(pushes > 0);
+  CHECK(replies > 0);
+  // Receiving is symmetric, counted up to the stop (a stopped node raises
+  // nothing for what still arrives, so the transport may count more).
+  for (auto& n : nodes) {
+    INFO("node " << n->node->self().id);
+    CHECK(n->digest_receives > 0);
+    CHECK(n->digest_receives <= n->transport->received[MessageKind::kDigest]);
+  }
+}
+
+TEST_CASE("An update accepted before Stop is applied, one refused after is not",
+          "[runtime]") {
+  asio::io_context io;
+  MemoryNetwork network(io, 3);
+  MemoryStorage storage;
+  MemoryTransport transport(network, "mem:a");
+
+  SECTION("Stop on the executor applies what other threads queued") {
+    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    // The executor will run Stop before the queued update's own turn: the
+    // stop must apply it first rather than drop it.
+    asio::post(io, [&] { node.Stop(); });
+    Status from_thread;
+    std::thread writer([&] { from_thread = node.Update("k", "queued"); });
+    writer.join();
+    REQUIRE(from_thread.ok());
+    io.run_for(20ms);
+    REQUIRE(node.Get("a", "k").has_value());
+    CHECK(node.Get("a", "k")->value == "queued");
+    CHECK(node.engine().version() == Version(1));
+    CHECK(node.Update("k", "late").code() == StatusCode::kStopped);
+    io.run_for(20ms);
+    CHECK(node.Get("a", "k")->value == "queued");
+  }
+
+  SECTION("destroying the node applies what was queued") {
+    {
+      Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+      // The io_context never runs: the update waits in the queue.
+      REQUIRE(node.Update("k", "queued").ok());
+      REQUIRE(node.Gossip().ok());
+    }
+    const PeerRecord* a = storage.Get("a");
+    REQUIRE(a != nullptr);
+    REQUIRE(a->data.count("k") == 1);
+    CHECK(a->data.at("k").value == "queued");
+  }
+
+  SECTION("racing Stop from another thread: every ok is applied") {
+    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    std::atomic<int> accepted{0};
+    std::atomic<bool> refused{false};
+    std::thread writer([&] {
+      for (int i = 0;; ++i) {
+        const Status s = node.Update("k" + std::to_string(i), "v");
+        if (!s.ok()) {
+          refused = s.code() == StatusCode::kStopped;
+          return;
+        }
+        ++accepted;
+      }
+    });
+    std::thread stopper([&] {
+      while (accepted < 50) std::this_thread::yield();
+      node.Stop();
+    });
+    // The executor runs meanwhile, applying some updates at their turn.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!refused && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(5ms);
+      if (io.stopped()) io.restart();  // ran out of work; more may come
+    }
+    writer.join();
+    stopper.join();
+    // Until nothing is left: the queued updates' own turns and the posted
+    // stop (the node does not gossip, so nothing else keeps io busy).
+    io.restart();
+    io.run();
+    REQUIRE(refused);
+    const int n = accepted;
+    CHECK(n >= 50);
+    CHECK(node.engine().version() == Version(static_cast<std::uint64_t>(n)));
+    const PeerRecord* a = storage.Get("a");
+    REQUIRE(a != nullptr);
+    CHECK(a->data.size() == static_cast<std::size_t>(n));
+  }
 }

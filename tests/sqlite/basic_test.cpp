@@ -63,8 +63,8 @@ TEST_CASE("a new database is empty and a reopened one holds what was written") {
   CHECK_FALSE(b->live);
   CHECK(b->generation == Generation(3));
   CHECK(b->data.empty());
-  CHECK(reopened->LivePeers().size() == 1);
-  CHECK(reopened->DeadPeers().size() == 1);
+  CHECK(reopened->LivePeers("local").size() == 1);
+  CHECK(reopened->DeadPeers("local").size() == 1);
 }
 
 TEST_CASE("byte strings round-trip exactly: empty, NUL bytes, non-UTF-8, 1 MiB") {

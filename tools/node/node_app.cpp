@@ -1,8 +1,5 @@
 #include "node_app.h"
 
-#include <algorithm>
-#include <vector>
-
 #include "command.h"
 
 namespace gossipmonger::node {
@@ -84,25 +81,19 @@ void NodeApp::Get(const std::string& peer, const std::string& key) {
   writer_.Write(line);
 }
 
-// Every peer this node knows except itself, sorted by id.
+// Every peer this node knows except itself, sorted by id (Gossipmonger::Peers).
 void NodeApp::Peers() {
-  std::vector<const PeerRecord*> peers;
-  node_.storage().ForEachPeer([&](const PeerRecord& peer) {
-    if (peer.id != node_.self().id) peers.push_back(&peer);
-  });
-  std::sort(peers.begin(), peers.end(),
-            [](const PeerRecord* a, const PeerRecord* b) { return a->id < b->id; });
   std::string array = "[";
-  for (const PeerRecord* peer : peers) {
+  for (const PeerSummary& peer : node_.Peers()) {
     if (array.size() > 1) array += ',';
     array += '{';
     AppendJsonString(array, "peer");
     array += ':';
-    AppendJsonString(array, peer->id);
+    AppendJsonString(array, peer.id);
     array += ",\"address\":";
-    AppendJsonString(array, peer->address);
-    array += std::string(",\"live\":") + (peer->live ? "true" : "false");
-    array += ",\"max_version\":" + std::to_string(peer->max_version_seen.value()) + "}";
+    AppendJsonString(array, peer.address);
+    array += std::string(",\"live\":") + (peer.live ? "true" : "false");
+    array += ",\"max_version\":" + std::to_string(peer.max_version_seen.value()) + "}";
   }
   array += ']';
   writer_.Write(JsonLine("peers").Raw("peers", array));

@@ -12,17 +12,24 @@
 //   io.run();
 //
 // Threading rule: the engine's state is touched only on the io_context's
-// executor. Gossip, Update and Stop may be called from any thread: off the
-// executor they are posted to it. Event callbacks run on the executor. The
-// read accessors (GetPeer, Get, engine(), storage()) must be called on the
-// executor (or while the io_context is not running).
+// executor (one thread runs the io_context). Gossip, Update and Stop may be
+// called from any thread: on the executor they act at once, off it they are
+// queued for it. Event callbacks run on the executor. The read accessors
+// (GetPeer, Get, Peers, engine(), storage()) must be called on the executor
+// (or while the io_context is not running).
+//
+// Stop is final. Once Stop has been called, from any thread, Gossip and
+// Update return kStopped and queue nothing; every call that returned ok
+// before it takes effect before Stop does (see Stop).
 //
 // Unlike the seed, no storage or transport is created behind your back: the
 // library picks plugins at link time, so you pass the ones you linked.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,18 +63,33 @@ class Gossipmonger {
   Gossipmonger& operator=(const Gossipmonger&) = delete;
 
   // The seed's gossip(): one round now, then one every GOSSIP_INTERVAL.
-  void Gossip();
-  // The seed's update(key, value). Limits are checked at once (a non-ok
-  // Status means nothing was queued); the change itself happens on the
-  // executor, and a storage failure there is announced as an `error` event.
+  // Calling it again while gossiping changes nothing (ok). kStopped after
+  // Stop.
+  Status Gossip();
+  // The seed's update(key, value). Limits are checked at once; a non-ok
+  // Status (kInvalidArgument, kLimitExceeded, or kStopped after Stop) means
+  // nothing was queued. Ok means the change will be applied: on the
+  // executor, at once if called there, and in any case before Stop takes
+  // effect. A storage failure while applying it is an `error` event.
   Status Update(std::string key, std::string value);
   // Stops gossiping, ignores further messages and flushes the storage.
-  // Idempotent.
+  // Idempotent and final. The call is the dividing line for every other
+  // thread: a Gossip or Update that returned ok before it is applied first
+  // (then flushed with the rest), one that starts after it returns kStopped.
+  // (A Gossip or Update running concurrently on another thread falls on
+  // one side or the other, never in between: the check and the queueing
+  // happen under one lock.) On the executor, or from the destructor, the
+  // node is stopped and flushed when Stop returns; from another thread the
+  // stop itself is queued and runs when the executor next runs.
   void Stop();
 
   // --- reading (on the executor) ----------------------------------------
   const PeerRecord* GetPeer(std::string_view id) const { return storage_.Get(id); }
   std::optional<VersionedValue> Get(std::string_view peer_id, std::string_view key) const;
+  // Every other peer this node knows, live or dead, sorted by id; never the
+  // local node (the seed's livePeers() and deadPeers() together). Copies, so
+  // the result outlives later storage writes.
+  std::vector<PeerSummary> Peers() const;
   const Engine& engine() const { return engine_; }
   Storage& storage() { return storage_; }
   Transport& transport() { return transport_; }
@@ -87,7 +109,12 @@ class Gossipmonger {
   // 'unknown peer'
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
-  // (the seed marks them internal; useful for tracing).
+  // (the seed marks them internal; useful for tracing). As in the seed, the
+  // digest events are the digest a gossip round sends (kDigest, which always
+  // holds at least the sender's own entry) and its arrival, nothing else: a
+  // reply's digest entries (kDigestReply, an extension the seed does not
+  // have), pushes and acknowledgements raise no digest event. The deltas
+  // events are every message that carries deltas (replies, kDeltas, pushes).
   using DigestHandler = std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
   using DeltasHandler = std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
   void OnDigestSend(DigestHandler handler) { on_digest_send_ = std::move(handler); }
@@ -101,7 +128,12 @@ class Gossipmonger {
                std::unique_ptr<Transport>&& owned_transport);
 
   Timestamp Now() const;
-  void RunOnExecutor(std::function<void()> work);
+  // Runs `work` now if called on the executor, else queues it for the
+  // executor; refuses it (kStopped) once Stop was called.
+  Status Submit(std::function<void()> work);
+  // Executor: runs the oldest queued call, or every queued call.
+  void RunOneQueued();
+  void RunAllQueued();
   void ScheduleRound();
   void Receive(Message&& message);
   void Drain();
@@ -119,7 +151,11 @@ class Gossipmonger {
   std::chrono::steady_clock::time_point next_round_;
   int phase_ = 0;  // 0: the next timer expiry is a round; else a liveness check
   bool gossiping_ = false;
-  bool stopped_ = false;
+  bool stopped_ = false;  // executor: the stop has taken effect
+  // Orders Stop against Gossip and Update called from other threads.
+  std::mutex calls_mutex_;
+  bool stop_requested_ = false;               // guarded by calls_mutex_
+  std::deque<std::function<void()>> queued_;  // guarded by calls_mutex_
   // Set to false on destruction so that work posted before it is dropped.
   std::shared_ptr<bool> alive_;
 

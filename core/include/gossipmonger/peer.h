@@ -31,6 +31,18 @@ struct PeerRecord {
   std::unordered_map<std::string, VersionedValue> data;
 };
 
+// One line of Gossipmonger::Peers(): what a user would list about another
+// peer (the seed's livePeers() and deadPeers() together, as values that stay
+// valid after the storage changes).
+struct PeerSummary {
+  PeerId id;
+  std::string address;
+  bool live = true;
+  Version max_version_seen;  // the highest version of its data this node holds
+
+  friend bool operator==(const PeerSummary&, const PeerSummary&) = default;
+};
+
 // What a storage keeps about a peer besides its data: created with it,
 // replaced by Storage::PutPeer.
 struct PeerHeader {

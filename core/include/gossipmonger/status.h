@@ -19,6 +19,11 @@ enum class StatusCode {
   kBusy,             // a resource (a database file) is held by someone else
   kNotSupported,     // e.g. a newer on-disk schema than this build knows
   kUnavailable,      // a remote peer cannot be reached right now
+  // The node was stopped: the call was refused and nothing was queued.
+  // Distinct from kUnavailable, which the error event also carries (a peer
+  // out of reach, a late local timer), so a caller can tell "try again" from
+  // "this node is gone".
+  kStopped,
 };
 
 class Status {

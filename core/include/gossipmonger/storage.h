@@ -37,9 +37,13 @@ class Storage {
   // must not write to this storage.
   virtual void ForEachPeer(const std::function<void(const PeerRecord&)>& visit) const = 0;
   virtual std::size_t PeerCount() const = 0;
-  // The seed's livePeers() / deadPeers(), from PeerRecord::live.
-  std::vector<const PeerRecord*> LivePeers() const;
-  std::vector<const PeerRecord*> DeadPeers() const;
+  // The seed's livePeers() / deadPeers(), from PeerRecord::live: every
+  // stored peer but `local_id`. As in the seed, neither ever lists the local
+  // node, although a storage also holds the local node's record (that is how
+  // a node resumes); the storage does not know which record is the local
+  // one, so the caller names it.
+  std::vector<const PeerRecord*> LivePeers(std::string_view local_id) const;
+  std::vector<const PeerRecord*> DeadPeers(std::string_view local_id) const;
 
   // --- writes -------------------------------------------------------------
   // The seed's put(id, peer) for everything but data. Creates the peer if it
