@@ -171,19 +171,29 @@ std::optional<std::chrono::milliseconds> StartAllAtOnce(const std::string& trans
   return took;
 }
 
+// Five runs per transport, each with another start order; one test per
+// transport so that CTest can run them side by side.
+void StartAllAtOnceFiveTimes(const std::string& transport) {
+  for (std::uint64_t run = 1; run <= 5; ++run) {
+    INFO(transport << " run " << run);
+    const auto took = StartAllAtOnce(transport, run);
+    CHECK(took.has_value());
+    if (took)
+      WARN(transport << " run " << run << ": one cluster after " << took->count()
+                     << " ms");
+  }
+}
+
 }  // namespace
 
-TEST_CASE("load: 50 nodes started at once on a busy host are one cluster within 15 s") {
-  for (const std::string transport : {"udp", "tcp"}) {
-    for (std::uint64_t run = 1; run <= 5; ++run) {
-      INFO(transport << " run " << run);
-      const auto took = StartAllAtOnce(transport, run);
-      CHECK(took.has_value());
-      if (took)
-        WARN(transport << " run " << run << ": one cluster after " << took->count()
-                       << " ms");
-    }
-  }
+TEST_CASE(
+    "load: 50 nodes started at once on a busy host are one cluster within 15 s (UDP)") {
+  StartAllAtOnceFiveTimes("udp");
+}
+
+TEST_CASE(
+    "load: 50 nodes started at once on a busy host are one cluster within 15 s (TCP)") {
+  StartAllAtOnceFiveTimes("tcp");
 }
 
 }  // namespace gossipmonger::node_test
