@@ -55,6 +55,14 @@ int Sum(const Targets& t, const std::vector<std::string>& ids) {
   return n;
 }
 
+// Whether every node of `cluster` knows every other.
+bool EveryoneKnowsEveryone(SimCluster& cluster) {
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (cluster.storage(i).PeerCount() != cluster.size()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("Each round goes to one random live peer", "[engine][targets]") {
@@ -238,14 +246,8 @@ TEST_CASE("Seeds bootstrap a cluster that is not prejoined", "[engine][targets]"
       announced[node].insert(peer->peer.id);
     }
   });
-  const bool everyone_knows_everyone = cluster.RunUntil(
-      [&] {
-        for (std::size_t i = 0; i < cluster.size(); ++i) {
-          if (cluster.storage(i).PeerCount() != cluster.size()) return false;
-        }
-        return true;
-      },
-      60s);
+  const bool everyone_knows_everyone =
+      cluster.RunUntil([&] { return EveryoneKnowsEveryone(cluster); }, 60s);
   REQUIRE(everyone_knows_everyone);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     INFO("node " << i);
@@ -282,28 +284,10 @@ TEST_CASE("Partial digests still spread membership in a large cluster on a small
   config.prejoined = false;
   config.max_body_bytes = 300;  // about 20 digest entries: digests are partial
   SimCluster cluster(config);
-  const bool everyone_knows_everyone = cluster.RunUntil(
-      [&] {
-        for (std::size_t i = 0; i < cluster.size(); ++i) {
-          if (cluster.storage(i).PeerCount() != cluster.size()) return false;
-        }
-        return true;
-      },
-      120s);
+  const bool everyone_knows_everyone =
+      cluster.RunUntil([&] { return EveryoneKnowsEveryone(cluster); }, 120s);
   CHECK(everyone_knows_everyone);
 }
-
-namespace {
-
-// Whether every node of `cluster` knows every other.
-bool EveryoneKnowsEveryone(SimCluster& cluster) {
-  for (std::size_t i = 0; i < cluster.size(); ++i) {
-    if (cluster.storage(i).PeerCount() != cluster.size()) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 TEST_CASE("Two clusters that formed apart and share a seed list merge",
           "[engine][targets]") {
