@@ -3,7 +3,8 @@
 # a fresh prefix, checks the installed headers, builds examples/ against
 # that prefix with find_package and runs the example. Also checks that
 # asking the package config for a component it does not have fails with a
-# message naming it. Exits non-zero on any failure.
+# message naming it, and that an installed gossipmonger-node loads its
+# RocksDB module from the installation. Exits non-zero on any failure.
 #
 # Its own build directory ($EXAMPLE_BUILD_DIR, default build-install/),
 # without tests and tools: only the installed libraries are built. With
@@ -61,4 +62,23 @@ if ! grep -q "component 'nosuch': unknown component" "$probe_dir/log"; then
   cat "$probe_dir/log" >&2
   exit 1
 fi
-echo "example.sh: installed package, example and component check OK"
+# The node program, when the installation has it (INSTALL_FROM a build with
+# the tools and RocksDB): from a copy of the prefix elsewhere, it must open a
+# RocksDB database through the module installed beside it (lib/gossipmonger/),
+# found relative to its own path, and not through the build tree.
+node_checked=""
+if [[ -x "$prefix/bin/gossipmonger-node" ]] &&
+    [[ -n "$(find "$prefix" -name gossipmonger-node-rocksdb.so)" ]]; then
+  moved=$build_dir/moved-prefix
+  rm -rf "$moved" "$build_dir/node-rocksdb"
+  cp -a "$prefix" "$moved"
+  if ! env -u GOSSIPMONGER_NODE_MODULE_DIR timeout 30 "$moved/bin/gossipmonger-node" \
+      --id a --listen 127.0.0.1:0 --storage "rocksdb:$build_dir/node-rocksdb" \
+      </dev/null >/dev/null || [[ ! -f "$build_dir/node-rocksdb/CURRENT" ]]; then
+    echo "example.sh: the installed gossipmonger-node did not open RocksDB through its module" >&2
+    exit 1
+  fi
+  rm -rf "$moved" "$build_dir/node-rocksdb"
+  node_checked=", node's RocksDB module"
+fi
+echo "example.sh: installed package, example${node_checked} and component check OK"

@@ -23,6 +23,8 @@
 #include "gossipmonger/sqlite_storage.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,7 +32,6 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -387,25 +388,35 @@ struct SqliteStorage::Impl {
 
 // --- Open ---------------------------------------------------------------------
 
+// The directory of `path` as std::filesystem's parent_path() names it ("."
+// for a bare file name). Plain strings and stat() here rather than
+// std::filesystem: these checks were the only use of std::filesystem in a
+// gossipmonger-node on SQLite, and its code cost that process 0.2 MiB of
+// libstdc++ pages (docs/real-processes.md, "Memory of one node").
+namespace {
+std::string ParentDirectory(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+}  // namespace
+
 Status SqliteStorage::Impl::OpenConnection() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path file(path);
-  fs::path directory = file.parent_path();
-  if (directory.empty()) directory = ".";
-  if (!fs::is_directory(directory, ec)) {
+  const std::string directory = ParentDirectory(path);
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
     return Status::Error(StatusCode::kIOError, "cannot open database " + Quote(path) +
-                                                   ": directory " +
-                                                   Quote(directory.string()) +
+                                                   ": directory " + Quote(directory) +
                                                    " does not exist");
   }
-  const bool exists = fs::exists(file, ec);
+  const bool exists = ::stat(path.c_str(), &info) == 0;
   if (!exists && !options.create_if_missing) {
     return Status::Error(StatusCode::kIOError,
                          "cannot open database " + Quote(path) +
                              ": no such file (create_if_missing is false)");
   }
-  if (exists && fs::is_directory(file, ec)) {
+  if (exists && S_ISDIR(info.st_mode)) {
     return Status::Error(StatusCode::kIOError,
                          "cannot open database " + Quote(path) + ": it is a directory");
   }
@@ -422,7 +433,7 @@ Status SqliteStorage::Impl::OpenConnection() {
     std::string message = "cannot open database " + Quote(path) + " for writing: ";
     message += read_only ? "the file is read-only" : (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     if (::access(directory.c_str(), W_OK) != 0) {
-      message += " (directory " + Quote(directory.string()) + ": " + std::strerror(errno) + ")";
+      message += " (directory " + Quote(directory) + ": " + std::strerror(errno) + ")";
     } else if (exists && ::access(path.c_str(), R_OK | W_OK) != 0) {
       message += std::string(" (") + std::strerror(errno) + ")";
     }

@@ -15,13 +15,9 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
                                    "--gossip-interval-ms",
                                    config.gossip_interval_ms};
   args.push_back("--storage");
-  if (config.storage == "sqlite") {
-    args.push_back("sqlite:" + SqlitePath(config, id));
-  } else if (config.storage == "rocksdb") {
-    args.push_back("rocksdb:" + config.dir + "/" + id + ".rocksdb");
-  } else {
-    args.push_back("memory");
-  }
+  args.push_back(config.storage == "memory"
+                     ? "memory"
+                     : config.storage + ":" + StoragePath(config, id));
   if (!seed.empty()) {
     args.push_back("--seed");
     args.push_back(seed);
@@ -29,8 +25,8 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
   return args;
 }
 
-std::string SqlitePath(const NodeConfig& config, const std::string& id) {
-  return config.dir + "/" + id + ".db";
+std::string StoragePath(const NodeConfig& config, const std::string& id) {
+  return config.dir + "/" + id + (config.storage == "rocksdb" ? ".rocksdb" : ".db");
 }
 
 Cluster::Cluster(NodeConfig config, int size) : config_(std::move(config)) {

@@ -13,10 +13,9 @@ namespace gossipmonger::node_test {
 
 struct NodeConfig {
   std::string transport = "tcp";
-  // "memory", "sqlite" (a file per node in `dir`) or "rocksdb" (a
-  // directory per node in `dir`; only if the node binary has RocksDB).
+  // "memory", or "sqlite" / "rocksdb": a database per node in `dir`.
   std::string storage = "memory";
-  std::string dir;  // for sqlite and rocksdb
+  std::string dir;
   // Short rounds so that the tests finish quickly.
   std::string gossip_interval_ms = "100";
 };
@@ -26,8 +25,8 @@ struct NodeConfig {
 std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& id,
                                   const std::string& listen, const std::string& seed);
 
-// Where node `id` keeps its SQLite database.
-std::string SqlitePath(const NodeConfig& config, const std::string& id);
+// Where node `id` keeps its SQLite file or RocksDB directory.
+std::string StoragePath(const NodeConfig& config, const std::string& id);
 
 // Nodes "node0".."node<n-1>"; node0 is everyone's seed. Returns once every
 // node has announced every other one (new_peer).

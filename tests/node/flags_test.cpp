@@ -1,6 +1,9 @@
 // gossipmonger-node's command line: bad flags exit 2 with one line on
 // stderr naming the flag; --help and --version succeed.
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "node/node_process.h"
 
@@ -87,8 +90,14 @@ TEST_CASE("the version flag prints the project version and exits 0") {
 }
 
 TEST_CASE("a storage that cannot be opened exits 1 with one line on stderr") {
-  NodeProcess node({"--id", "a", "--listen", "127.0.0.1:0", "--storage",
-                    "sqlite:/nonexistent-dir/for/sure/a.db"});
+  std::vector<std::string> storages = {"sqlite:/nonexistent-dir/for/sure/a.db"};
+#ifdef GOSSIPMONGER_NODE_TEST_HAVE_ROCKSDB
+  // RocksDB's error crosses from the module: code and message.
+  storages.push_back("rocksdb:/nonexistent-dir/for/sure/a.rocksdb");
+#endif
+  const std::string storage = GENERATE_COPY(from_range(storages));
+  CAPTURE(storage);
+  NodeProcess node({"--id", "a", "--listen", "127.0.0.1:0", "--storage", storage});
   auto status = node.Wait();
   REQUIRE(status.has_value());
   CHECK(status->exited);
@@ -96,7 +105,36 @@ TEST_CASE("a storage that cannot be opened exits 1 with one line on stderr") {
   const std::string error = node.Stderr();
   INFO("stderr: " << error);
   CHECK(error.find("--storage") != std::string::npos);
+  CHECK(error.find("IOError") != std::string::npos);
+  CHECK(error.find("/nonexistent-dir/for/sure") != std::string::npos);
   CHECK(error.find('\n') == error.size() - 1);
 }
+
+#ifdef GOSSIPMONGER_NODE_TEST_HAVE_ROCKSDB
+TEST_CASE("RocksDB storage without a loadable module exits 1 naming the module") {
+  TempDir modules;
+  TempDir data;
+  std::string expected;
+  SECTION("no module in the directory") { expected = "not found in " + modules.path(); }
+  SECTION("a file of that name that is no shared object") {
+    std::ofstream(modules.path() + "/gossipmonger-node-rocksdb.so") << "not ELF\n";
+    expected = "cannot load " + modules.path() + "/gossipmonger-node-rocksdb.so";
+  }
+  NodeProcess node({"--id", "a", "--listen", "127.0.0.1:0", "--storage",
+                    "rocksdb:" + data.path() + "/db"},
+                   /*json_stdout=*/true,
+                   {"GOSSIPMONGER_NODE_MODULE_DIR=" + modules.path()});
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->exited);
+  CHECK(status->code == 1);
+  const std::string error = node.Stderr();
+  INFO("stderr: " << error);
+  CHECK(error.find("--storage") != std::string::npos);
+  CHECK(error.find("gossipmonger-node-rocksdb.so") != std::string::npos);
+  CHECK(error.find(expected) != std::string::npos);
+  CHECK(error.find('\n') == error.size() - 1);
+}
+#endif
 
 }  // namespace gossipmonger::node_test

@@ -31,7 +31,8 @@ std::string NewTempPath(const std::string& stem) {
 
 }  // namespace
 
-NodeProcess::NodeProcess(std::vector<std::string> args, bool json_stdout)
+NodeProcess::NodeProcess(std::vector<std::string> args, bool json_stdout,
+                         const std::vector<std::string>& env)
     : json_stdout_(json_stdout) {
   // The test must not die of SIGPIPE writing to a node that exited.
   ::signal(SIGPIPE, SIG_IGN);
@@ -54,8 +55,21 @@ NodeProcess::NodeProcess(std::vector<std::string> args, bool json_stdout)
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> variables = env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string variable = *e;
+    const std::string name = variable.substr(0, variable.find('='));
+    bool replaced = false;
+    for (const std::string& added : env) {
+      replaced = replaced || added.substr(0, added.find('=')) == name;
+    }
+    if (!replaced) variables.push_back(variable);
+  }
+  std::vector<char*> envp;
+  for (std::string& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   const int error =
-      ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+      ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);

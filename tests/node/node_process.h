@@ -32,7 +32,10 @@ class NodeProcess {
   // Starts GOSSIPMONGER_NODE_BINARY with `args`. Throws std::runtime_error
   // if it cannot be started. `json_stdout` false: stdout is kept as raw
   // text (raw_stdout()) instead of being parsed as JSON lines (--help).
-  explicit NodeProcess(std::vector<std::string> args, bool json_stdout = true);
+  // `env`: "NAME=VALUE" entries added to (or replacing) the test's own
+  // environment.
+  explicit NodeProcess(std::vector<std::string> args, bool json_stdout = true,
+                       const std::vector<std::string>& env = {});
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -64,6 +67,7 @@ class NodeProcess {
   std::uint16_t Port();
   std::string Address() { return "127.0.0.1:" + std::to_string(Port()); }
   const std::vector<JsonValue>& events() const { return events_; }
+  pid_t pid() const { return pid_; }
   std::string Stderr() const;
   const std::string& raw_stdout() const { return raw_stdout_; }
 

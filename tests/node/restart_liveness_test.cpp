@@ -84,7 +84,7 @@ TEST_CASE(
     "a node restarted on its storage convicts no live peer and is seen live at once",
     "[restart]") {
   std::vector<std::string> storages = {"sqlite"};
-#ifdef GOSSIPMONGER_NODE_TEST_ROCKSDB
+#ifdef GOSSIPMONGER_NODE_TEST_HAVE_ROCKSDB
   storages.push_back("rocksdb");
 #endif
   // Shortest downtime first: the restarts below go in this order.

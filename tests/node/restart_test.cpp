@@ -1,8 +1,11 @@
-// gossipmonger-node on SQLite: a node killed and restarted resumes its own
-// keys and versions without setting them again, and SIGTERM flushes the
-// storage before exiting 0.
+// gossipmonger-node on SQLite and on RocksDB (the RocksDB storage comes
+// from the node's module, gossipmonger-node-rocksdb.so): a node killed and
+// restarted resumes its own keys and versions without setting them again,
+// and SIGTERM flushes the storage before exiting 0.
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <string>
+#include <vector>
 
 #include "gossipmonger/sqlite_storage.h"
 #include "node/cluster.h"
@@ -26,13 +29,23 @@ bool IsUpdate(const JsonValue& e, const std::string& peer, const std::string& ke
   return e.Str("event") == "update" && e.Str("peer") == peer && e.Str("key") == key;
 }
 
+// The persistent storages this build's node can open.
+std::vector<std::string> PersistentStorages() {
+  std::vector<std::string> storages = {"sqlite"};
+#ifdef GOSSIPMONGER_NODE_TEST_HAVE_ROCKSDB
+  storages.push_back("rocksdb");
+#endif
+  return storages;
+}
+
 }  // namespace
 
-TEST_CASE("a node restarted on SQLite resumes its keys and versions") {
+TEST_CASE("a node restarted on its database resumes its keys and versions") {
+  const std::string storage = GENERATE(from_range(PersistentStorages()));
   const std::string transport = GENERATE(std::string("tcp"), std::string("udp"));
-  CAPTURE(transport);
+  CAPTURE(storage, transport);
   TempDir dir;
-  Cluster cluster({transport, "sqlite", dir.path()}, kNodes);
+  Cluster cluster({transport, storage, dir.path()}, kNodes);
   const int restarted = 1;
   NodeProcess* node = &cluster.node(restarted);
   node->Send("set alpha first value");
@@ -93,7 +106,7 @@ TEST_CASE("SIGTERM or SIGINT exits 0 and leaves every key in the SQLite file") {
   CHECK(status->code == 0);
 
   std::unique_ptr<SqliteStorage> storage;
-  REQUIRE(SqliteStorage::Open(SqlitePath({"tcp", "sqlite", dir.path()}, "node0"), {},
+  REQUIRE(SqliteStorage::Open(StoragePath({"tcp", "sqlite", dir.path()}, "node0"), {},
                               &storage)
               .ok());
   const PeerRecord* self = storage->Get("node0");

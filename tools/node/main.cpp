@@ -10,7 +10,6 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -28,8 +27,11 @@ namespace {
 using namespace gossipmonger;
 using namespace gossipmonger::node;
 
+// stdio rather than <iostream> in the node: initialising the standard
+// streams and their locale touches about 0.3 MiB of libstdc++ in every
+// process (docs/real-processes.md, "Memory of one node").
 int Fail(int code, const std::string& message) {
-  std::cerr << "gossipmonger-node: " << message << "\n";
+  std::fprintf(stderr, "gossipmonger-node: %s\n", message.c_str());
   return code;
 }
 
@@ -83,13 +85,13 @@ int main(int argc, char** argv) {
   const ParsedFlags parsed = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   switch (parsed.action) {
     case ParsedFlags::Action::kHelp:
-      std::cout << kUsage;
+      std::fputs(kUsage, stdout);
       return 0;
     case ParsedFlags::Action::kVersion:
-      std::cout << "gossipmonger-node " << GOSSIPMONGER_NODE_VERSION << "\n";
+      std::printf("gossipmonger-node %s\n", GOSSIPMONGER_NODE_VERSION);
       return 0;
     case ParsedFlags::Action::kError:
-      std::cerr << "gossipmonger-node: " << parsed.error << " (see --help)\n";
+      std::fprintf(stderr, "gossipmonger-node: %s (see --help)\n", parsed.error.c_str());
       return 2;
     case ParsedFlags::Action::kRun:
       break;

@@ -1,7 +1,13 @@
 #include "plugins.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <type_traits>
+#include <vector>
 
 #include "gossipmonger/memory_storage.h"
 #include "gossipmonger/tcp_transport.h"
@@ -10,7 +16,7 @@
 #include "gossipmonger/sqlite_storage.h"
 #endif
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
-#include "gossipmonger/rocksdb_storage.h"
+#include "storage_module.h"
 #endif
 
 namespace gossipmonger::node {
@@ -50,6 +56,68 @@ Status Listen(asio::io_context& io, const NodeFlags& flags, ListeningTransport* 
   return Status::Ok();
 }
 
+#ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
+// Where the RocksDB module may be: only $GOSSIPMONGER_NODE_MODULE_DIR when it
+// is set; else next to this executable (the build tree), then in the
+// installed layout's module directory, found relative to the executable so
+// that an installation can be moved (cmake --install --prefix).
+std::vector<std::filesystem::path> ModuleDirectories() {
+  if (const char* dir = std::getenv("GOSSIPMONGER_NODE_MODULE_DIR"); dir && *dir) {
+    return {dir};
+  }
+  std::error_code error;
+  const std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  const std::filesystem::path bin = exe.parent_path();
+  return {bin, (bin / GOSSIPMONGER_NODE_MODULE_RELDIR).lexically_normal()};
+}
+
+Status OpenRocksDb(const std::string& path, std::unique_ptr<Storage>* out) {
+  std::string searched;
+  for (const std::filesystem::path& dir : ModuleDirectories()) {
+    const std::filesystem::path file = dir / kRocksDbModuleFile;
+    searched += (searched.empty() ? "" : ", ") + dir.string();
+    if (::access(file.c_str(), F_OK) != 0) continue;
+    // RTLD_NODELETE, and the handle is never closed: once a database was
+    // opened, RocksDB's background threads run code of librocksdb for the
+    // rest of the process. RTLD_LOCAL: librocksdb's symbols stay out of the
+    // global scope.
+    void* module = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (module == nullptr) {
+      return Status::Error(StatusCode::kNotSupported,
+                           "cannot load " + file.string() + ": " + ::dlerror());
+    }
+    auto open =
+        reinterpret_cast<OpenRocksDbFunction>(::dlsym(module, kRocksDbModuleEntry));
+    if (open == nullptr) {
+      return Status::Error(StatusCode::kNotSupported, file.string() + " has no " +
+                                                          kRocksDbModuleEntry +
+                                                          ": not a RocksDB module of "
+                                                          "this gossipmonger-node");
+    }
+    int code = 0;
+    char message[4096] = {};
+    Storage* storage =
+        open(GOSSIPMONGER_NODE_MODULE_ABI, path.c_str(), &code, message, sizeof message);
+    if (storage == nullptr) {
+      // Never an ok Status without a storage, whatever the module said.
+      const auto status_code = static_cast<StatusCode>(code);
+      return Status::Error(
+          status_code == StatusCode::kOk ? StatusCode::kIOError : status_code, message);
+    }
+    out->reset(storage);
+    return Status::Ok();
+  }
+  return Status::Error(StatusCode::kNotSupported,
+                       std::string("storage 'rocksdb' needs the module ") +
+                           kRocksDbModuleFile + ", not found in " +
+                           (searched.empty() ? "(/proc/self/exe unreadable)" : searched) +
+                           " (build the gossipmonger-node-rocksdb target, install it, "
+                           "or set GOSSIPMONGER_NODE_MODULE_DIR)");
+}
+#endif
+
 }  // namespace
 
 Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
@@ -78,12 +146,7 @@ Status MakeStorage(const NodeFlags& flags, std::unique_ptr<Storage>* out) {
   }
 #endif
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
-  if (kind == "rocksdb") {
-    std::unique_ptr<RocksDbStorage> storage;
-    if (Status s = RocksDbStorage::Open(path, {}, &storage); !s.ok()) return s;
-    *out = std::move(storage);
-    return Status::Ok();
-  }
+  if (kind == "rocksdb") return OpenRocksDb(path, out);
 #endif
   (void)path;
   return Status::Error(StatusCode::kNotSupported,

@@ -1,7 +1,8 @@
 // Builds the storage and transport named on the command line. The library
-// picks plugins at link time; this program links every plugin that was
-// built (GOSSIPMONGER_NODE_HAVE_SQLITE / _ROCKSDB tell which storages) and
-// picks one at run time.
+// picks plugins at link time; this program links the transports, memory
+// storage and SQLite (GOSSIPMONGER_NODE_HAVE_SQLITE) and picks one at run
+// time. RocksDB (GOSSIPMONGER_NODE_HAVE_ROCKSDB) is a module of its own,
+// loaded only when asked for (storage_module.h says why).
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -31,8 +32,12 @@ Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
                      ListeningTransport* out);
 
 // Opens the storage of `flags.storage` (memory, sqlite:PATH, rocksdb:PATH).
-// SQLite commits the node's own writes synchronously (its own updates
-// survive kill -9); everything else is flushed once per gossip round.
+// rocksdb:PATH loads gossipmonger-node-rocksdb.so from
+// $GOSSIPMONGER_NODE_MODULE_DIR if set, else from this executable's
+// directory, then from the installed module directory; a missing module is
+// kNotSupported naming where it was looked for. SQLite commits the node's own writes
+// synchronously (its own updates survive kill -9); everything else is flushed once per
+// gossip round.
 Status MakeStorage(const NodeFlags& flags, std::unique_ptr<Storage>* out);
 
 }  // namespace gossipmonger::node
