@@ -16,16 +16,16 @@
 // Learning from the first refreshes: until the window is full, each sample
 // weighs as much as every earlier one and as the prior ((1 + 1 / fanout)
 // intervals, give or take half that), which counts as one sample: the
-// estimate is the plain mean of what was seen. An exponential window from the first sample would let
-// the pessimistic prior dominate for about MAX_INTERVALS refreshes, so that
-// a peer that crashes in a cluster's first minutes is convicted 60% later
-// than one that crashes after ten (docs/real-processes.md, "Detection from
-// the first minute").
+// estimate is the plain mean of what was seen. An exponential window from
+// the first sample would let a pessimistic prior dominate for about
+// MAX_INTERVALS refreshes: a peer that crashed 45 s after its cluster
+// started was convicted 65% later than one that crashed after two minutes
+// (docs/real-processes.md, "Detection from the first minute").
 //
 // Why age and not inter-arrival time: gossip delivers a crashed peer's last
 // heartbeat to the last observers several rounds late. Timing from the
 // arrival would add that propagation delay to every conviction; timing from
-// the production convicts everywhere at about the same moment. It costs 24
+// the production convicts everywhere at about the same moment. It costs 32
 // bytes per peer instead of the seed's 100 intervals, so that a 10,000-node
 // cluster fits in memory.
 //
