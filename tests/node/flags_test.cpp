@@ -10,6 +10,20 @@
 namespace gossipmonger::node_test {
 namespace {
 
+// The node exits 1 with one line on stderr naming --storage and each of
+// `parts`.
+void ExpectStorageError(NodeProcess& node, const std::vector<std::string>& parts) {
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->exited);
+  CHECK(status->code == 1);
+  const std::string error = node.Stderr();
+  INFO("stderr: " << error);
+  CHECK(error.find("--storage") != std::string::npos);
+  for (const std::string& part : parts) CHECK(error.find(part) != std::string::npos);
+  CHECK(error.find('\n') == error.size() - 1);
+}
+
 struct BadFlags {
   std::vector<std::string> args;
   std::string flag;  // must be named in the message
@@ -98,16 +112,7 @@ TEST_CASE("a storage that cannot be opened exits 1 with one line on stderr") {
   const std::string storage = GENERATE_COPY(from_range(storages));
   CAPTURE(storage);
   NodeProcess node({"--id", "a", "--listen", "127.0.0.1:0", "--storage", storage});
-  auto status = node.Wait();
-  REQUIRE(status.has_value());
-  CHECK(status->exited);
-  CHECK(status->code == 1);
-  const std::string error = node.Stderr();
-  INFO("stderr: " << error);
-  CHECK(error.find("--storage") != std::string::npos);
-  CHECK(error.find("IOError") != std::string::npos);
-  CHECK(error.find("/nonexistent-dir/for/sure") != std::string::npos);
-  CHECK(error.find('\n') == error.size() - 1);
+  ExpectStorageError(node, {"IOError", "/nonexistent-dir/for/sure"});
 }
 
 #ifdef GOSSIPMONGER_NODE_TEST_HAVE_ROCKSDB
@@ -124,16 +129,7 @@ TEST_CASE("RocksDB storage without a loadable module exits 1 naming the module")
                     "rocksdb:" + data.path() + "/db"},
                    /*json_stdout=*/true,
                    {"GOSSIPMONGER_NODE_MODULE_DIR=" + modules.path()});
-  auto status = node.Wait();
-  REQUIRE(status.has_value());
-  CHECK(status->exited);
-  CHECK(status->code == 1);
-  const std::string error = node.Stderr();
-  INFO("stderr: " << error);
-  CHECK(error.find("--storage") != std::string::npos);
-  CHECK(error.find("gossipmonger-node-rocksdb.so") != std::string::npos);
-  CHECK(error.find(expected) != std::string::npos);
-  CHECK(error.find('\n') == error.size() - 1);
+  ExpectStorageError(node, {"gossipmonger-node-rocksdb.so", expected});
 }
 #endif
 
