@@ -391,8 +391,9 @@ void ClusterScenario() {
   std::vector<std::set<PeerId>> dead(kNodes), live(kNodes);
   std::vector<std::size_t> errors(kNodes, 0);
   auto start = [&](std::size_t i) {
-    nodes[i] = std::make_unique<Gossipmonger>(io, endpoints[i], options, *storages[i],
-                                              *transports[i]);
+    REQUIRE(Gossipmonger::Create(io, endpoints[i], options, *storages[i], *transports[i],
+                                 &nodes[i])
+                .ok());
     nodes[i]->OnPeerDead([&dead, i](const PeerEndpoint& p) { dead[i].insert(p.id); });
     nodes[i]->OnPeerLive([&live, i](const PeerEndpoint& p) { live[i].insert(p.id); });
     // Connection failures to the stopped node are expected; counted only.

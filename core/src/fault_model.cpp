@@ -2,8 +2,8 @@
 
 namespace gossipmonger {
 
-FaultModel::FaultModel(std::uint64_t seed, LinkConditions conditions)
-    : rng_(seed), conditions_(conditions) {}
+FaultModel::FaultModel(std::uint64_t rng_seed, LinkConditions conditions)
+    : rng_(rng_seed), conditions_(conditions) {}
 
 void FaultModel::Partition(const std::vector<std::vector<std::string>>& groups) {
   group_of_.clear();

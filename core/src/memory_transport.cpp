@@ -10,16 +10,16 @@
 namespace gossipmonger {
 
 struct MemoryNetwork::State {
-  State(asio::io_context& io_context, std::uint64_t seed, LinkConditions conditions)
-      : io(io_context), faults(seed, conditions) {}
+  State(asio::io_context& io_context, std::uint64_t rng_seed, LinkConditions conditions)
+      : io(io_context), faults(rng_seed, conditions) {}
   asio::io_context& io;
   FaultModel faults;
   std::unordered_map<std::string, MemoryTransport*> endpoints;
 };
 
-MemoryNetwork::MemoryNetwork(asio::io_context& io, std::uint64_t seed,
+MemoryNetwork::MemoryNetwork(asio::io_context& io, std::uint64_t rng_seed,
                              LinkConditions conditions)
-    : state_(std::make_shared<State>(io, seed, conditions)) {}
+    : state_(std::make_shared<State>(io, rng_seed, conditions)) {}
 
 MemoryNetwork::~MemoryNetwork() { state_->endpoints.clear(); }
 

@@ -1,8 +1,9 @@
-// FaultModel: decides, with a seeded RNG, what an imperfect network does to
-// each message: lose it, duplicate it, delay it (which reorders messages
-// whose delays cross), or cut it by a partition. It has no clock and no
-// queue, so the in-process transport (MemoryTransport, on asio timers) and
-// the simulator (virtual time) share it. It counts messages and bytes.
+// FaultModel: decides, with its own RNG (rng_seed), what an imperfect
+// network does to each message: lose it, duplicate it, delay it (which
+// reorders messages whose delays cross), or cut it by a partition. It has no
+// clock and no queue, so the in-process transport (MemoryTransport, on asio
+// timers) and the simulator (virtual time) share it. It counts messages and
+// bytes.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,7 @@ struct NetworkStats {
 
 class FaultModel {
  public:
-  explicit FaultModel(std::uint64_t seed, LinkConditions conditions = {});
+  explicit FaultModel(std::uint64_t rng_seed, LinkConditions conditions = {});
 
   void SetConditions(const LinkConditions& conditions) { conditions_ = conditions; }
   const LinkConditions& conditions() const { return conditions_; }

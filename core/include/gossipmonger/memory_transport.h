@@ -19,7 +19,8 @@ class MemoryTransport;
 
 class MemoryNetwork {
  public:
-  MemoryNetwork(asio::io_context& io, std::uint64_t seed, LinkConditions conditions = {});
+  // `rng_seed` drives the network's FaultModel (losses, delays).
+  MemoryNetwork(asio::io_context& io, std::uint64_t rng_seed, LinkConditions conditions = {});
   ~MemoryNetwork();
   MemoryNetwork(const MemoryNetwork&) = delete;
   MemoryNetwork& operator=(const MemoryNetwork&) = delete;
