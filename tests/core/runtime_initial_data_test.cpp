@@ -88,6 +88,20 @@ class TwoNodes {
   std::unique_ptr<Gossipmonger> a_;
 };
 
+// Node "a" alone, on a storage of the test's.
+struct LoneNode {
+  Status Create(Storage& storage, const Options& options,
+                const Gossipmonger::InitialData& initial_data,
+                std::unique_ptr<Gossipmonger>* out) {
+    return Gossipmonger::Create(io, {"a", "mem:a"}, options, storage, transport,
+                                initial_data, out);
+  }
+
+  asio::io_context io;
+  MemoryNetwork network{io, 1};
+  MemoryTransport transport{network, "mem:a"};
+};
+
 // A MemoryStorage whose writes fail on demand.
 class FailingStorage final : public Storage {
  public:
@@ -166,16 +180,13 @@ TEST_CASE("A restart with unchanged initial data takes no version, a changed val
 
 TEST_CASE("Invalid initial data refuses the node and writes nothing",
           "[runtime][initial]") {
-  asio::io_context io;
-  MemoryNetwork network(io, 1);
-  MemoryTransport transport(network, "mem:a");
+  LoneNode lone;
   MemoryStorage storage;
   Options options;
   options.limits.max_keys_per_peer = 2;
   auto refusal = [&](const Gossipmonger::InitialData& initial_data) {
     std::unique_ptr<Gossipmonger> node;
-    const Status created = Gossipmonger::Create(io, {"a", "mem:a"}, options, storage,
-                                                transport, initial_data, &node);
+    const Status created = lone.Create(storage, options, initial_data, &node);
     CHECK(node == nullptr);
     return created.code();
   };
@@ -188,9 +199,7 @@ TEST_CASE("Invalid initial data refuses the node and writes nothing",
   // Within the limit alone, over it with what the storage holds already.
   {
     std::unique_ptr<Gossipmonger> node;
-    REQUIRE(Gossipmonger::Create(io, {"a", "mem:a"}, options, storage, transport,
-                                 {{"k1", "v"}}, &node)
-                .ok());
+    REQUIRE(lone.Create(storage, options, {{"k1", "v"}}, &node).ok());
     REQUIRE(node->Update("k2", "v").ok());
   }
   CHECK(refusal({{"k1", "v"}, {"k3", "v"}}) == StatusCode::kLimitExceeded);
@@ -198,27 +207,21 @@ TEST_CASE("Invalid initial data refuses the node and writes nothing",
 }
 
 TEST_CASE("A storage that fails at the start fails Create", "[runtime][initial]") {
-  asio::io_context io;
-  MemoryNetwork network(io, 1);
-  MemoryTransport transport(network, "mem:a");
+  LoneNode lone;
   FailingStorage storage;
   std::unique_ptr<Gossipmonger> node;
 
   storage.fail_put_peer = true;  // the local peer's record
-  Status created =
-      Gossipmonger::Create(io, {"a", "mem:a"}, Options{}, storage, transport, &node);
-  CHECK(created.code() == StatusCode::kIOError);
+  CHECK(lone.Create(storage, Options{}, {}, &node).code() == StatusCode::kIOError);
   CHECK(node == nullptr);
 
   storage.fail_put_peer = false;
   storage.fail_put_deltas = true;  // the initial data
-  created = Gossipmonger::Create(io, {"a", "mem:a"}, Options{}, storage, transport,
-                                 {{"k", "v"}}, &node);
-  CHECK(created.code() == StatusCode::kIOError);
+  CHECK(lone.Create(storage, Options{}, {{"k", "v"}}, &node).code() ==
+        StatusCode::kIOError);
   CHECK(node == nullptr);
 
   storage.fail_put_deltas = false;
-  CHECK(Gossipmonger::Create(io, {"a", "mem:a"}, Options{}, storage, transport, &node)
-            .ok());
+  CHECK(lone.Create(storage, Options{}, {{"k", "v"}}, &node).ok());
   CHECK(node != nullptr);
 }
