@@ -10,6 +10,7 @@
 //     static std::unique_ptr<Type> Listening(asio::io_context&, const std::string& host,
 //                                            gossipmonger::Status* status,
 //                                            std::uint16_t port = 0);
+//     using Options = gossipmonger::TcpTransportOptions;
 //     static void Close(Type&);
 //     // Puts `bytes` on the wire to 127.0.0.1:`port` as a raw peer would:
 //     // TCP writes them on a fresh connection, UDP sends one datagram.
@@ -181,7 +182,7 @@ void EachKindArrivesUnaltered() {
   Inbox sent_box, inbox;
   sent_box.Attach(*sender);
   inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
   const std::vector<Message> messages = OneOfEachKind(sender->MaxBodyBytes());
   for (const Message& m : messages) {
     REQUIRE(wire_size::Body(m) <= sender->MaxBodyBytes());
@@ -207,7 +208,7 @@ void BulkArrives() {
   auto receiver = MustListen<Traits>(io);
   Inbox inbox;
   inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
   constexpr std::size_t kTotal = 1000;
   std::size_t sent = 0;
   while (sent < kTotal) {
@@ -254,7 +255,7 @@ void ClosedPortDoesNotStopTheSender() {
   const Message m = OneOfEachKind()[0];
   for (int i = 0; i < 5; ++i) sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
   RunFor(io, 200ms);
-  sender->Send({"receiver", AddressOf("127.0.0.1", receiver->local_port())}, m);
+  sender->Send({"receiver", receiver->local_address()}, m);
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
   CHECK(inbox.messages[0] == m);
   // An unparsable address is reported, not thrown.
@@ -278,7 +279,7 @@ void GarbageIsReported() {
   CHECK(inbox.messages.empty());
   // Still receiving.
   const Message m = OneOfEachKind()[1];
-  sender->Send({"receiver", AddressOf("127.0.0.1", port)}, m);
+  sender->Send({"receiver", receiver->local_address()}, m);
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
   CHECK(inbox.messages[0] == m);
 }
@@ -298,7 +299,8 @@ void WorksOverIpv6() {
   Inbox inbox;
   inbox.Attach(*receiver);
   const Message m = OneOfEachKind()[1];
-  const PeerEndpoint to{"receiver", AddressOf("::1", receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
+  CHECK(to.address == AddressOf("::1", receiver->local_port()));  // bracketed
   sender->Send(to, m);   // from IPv4 to IPv6
   sender6->Send(to, m);  // IPv6 to IPv6
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 2; }, 5s));
@@ -315,7 +317,7 @@ void MaxBodyBytesFits() {
   Inbox sent_box, inbox;
   sent_box.Attach(*sender);
   inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
   const Message largest = MessageOfBody(sender->MaxBodyBytes());
   sender->Send(to, largest);
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 10s));
@@ -338,7 +340,7 @@ void CloseStopsReceiving() {
   auto receiver = MustListen<Traits>(io);
   Inbox inbox;
   inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
   const Message m = OneOfEachKind()[0];
   sender->Send(to, m);
   REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
@@ -349,10 +351,85 @@ void CloseStopsReceiving() {
   CHECK(inbox.messages.size() == 1);
   // Close is idempotent; a closed transport drops what it is asked to send.
   Traits::Close(*receiver);
-  receiver->Send({"sender", AddressOf("127.0.0.1", sender->local_port())}, m);
+  receiver->Send({"sender", sender->local_address()}, m);
   RunFor(io, 50ms);
 }
 
+template <typename Traits>
+void ClusterNameOverTheLimitIsRefused() {
+  // A name every decoder refuses would cut the node off: Listen says so.
+  asio::io_context io;
+  typename Traits::Options options;
+  options.listen_port = 0;
+  options.cluster = std::string(Traits::Type::kMaxClusterBytes + 1, 'c');
+  typename Traits::Type too_long(io, options);
+  CHECK(too_long.Listen().code() == StatusCode::kInvalidArgument);
+  CHECK(too_long.local_port() == 0);
+  options.cluster = std::string(Traits::Type::kMaxClusterBytes, 'c');
+  typename Traits::Type at_limit(io, options);
+  CHECK(at_limit.Listen().ok());
+}
+
+// local_address() is what a PeerEndpoint needs: "host:port" once
+// listening, nothing before or after (the wildcard case is a unit test of
+// the transport core: tests bind only to loopback).
+template <typename Traits>
+void ReportsTheAddressToAnnounce() {
+  asio::io_context io;
+  typename Traits::Options options;
+  options.listen_port = 0;
+  typename Traits::Type idle(io, options);
+  CHECK(idle.local_address().empty());
+  auto receiver = MustListen<Traits>(io);
+  CHECK(receiver->local_address() ==
+        "127.0.0.1:" + std::to_string(receiver->local_port()));
+  auto sender = MustListen<Traits>(io);
+  Inbox inbox;
+  inbox.Attach(*receiver);
+  const Message m = OneOfEachKind()[0];
+  sender->Send({"receiver", receiver->local_address()}, m);
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 5s));
+  Traits::Close(*receiver);
+  CHECK(receiver->local_address().empty());
+}
+
+// The one place limits are set is Options::limits: the runtime hands them
+// to the transport (Transport::SetLimits), whose decoder then refuses what
+// they refuse and whose MaxBodyBytes follows the longest id they allow.
+template <typename Traits>
+void RuntimeHandsOverItsLimits() {
+  asio::io_context io;
+  auto transport = MustListen<Traits>(io);
+  auto sender = MustListen<Traits>(io);
+  const std::size_t by_default = transport->MaxBodyBytes();
+  Options options;
+  options.limits.max_peer_id_bytes = 16;
+  options.limits.max_value_bytes = 100;
+  MemoryStorage storage;
+  Gossipmonger node(io, {"node", transport->local_address()}, options, storage,
+                    *transport);
+  std::vector<Status> errors;
+  node.OnError([&](const Status& s) { errors.push_back(s); });
+  const PeerEndpoint longest{std::string(Limits{}.max_peer_id_bytes, 'x'),
+                             std::string(Limits{}.max_address_bytes, 'x')};
+  const PeerEndpoint shorter{std::string(16, 'x'), longest.address};
+  const std::string cluster = "gossipmonger";
+  CHECK(transport->MaxBodyBytes() - by_default ==
+        wire_size::Envelope(cluster, longest, MessageKind::kDigestReply) -
+            wire_size::Envelope(cluster, shorter, MessageKind::kDigestReply));
+  // A value over the node's max_value_bytes is refused by the decoder.
+  Message big;
+  big.kind = MessageKind::kDeltas;
+  big.sender = {"peer", sender->local_address()};
+  big.deltas = {{"peer", Generation(1), "", {{"k", std::string(101, 'v'), Version(1)}}}};
+  sender->Send({"node", transport->local_address()}, big);
+  REQUIRE(RunUntil(
+      io, [&] { return transport->stats().decode_errors == 1; }, 5s));
+  REQUIRE_FALSE(errors.empty());
+  CHECK(errors[0].code() == StatusCode::kLimitExceeded);
+  CHECK_FALSE(node.Get("peer", "k").has_value());
+}
 
 // --- a cluster over the transport ----------------------------------------------
 
@@ -383,8 +460,7 @@ void ClusterScenario() {
     storages.push_back(std::make_unique<MemoryStorage>());
     transports.push_back(MustListen<Traits>(io));
     ports.push_back(transports[i]->local_port());
-    endpoints.push_back(
-        {"node-" + std::to_string(i), AddressOf("127.0.0.1", transports[i]->local_port())});
+    endpoints.push_back({"node-" + std::to_string(i), transports[i]->local_address()});
   }
   options.seeds = {endpoints[0], endpoints[1]};
 
@@ -468,17 +544,28 @@ void ClusterScenario() {
   }
 
 // Defines the suite's test cases for `Traits`; `name` is a string literal.
-#define GOSSIPMONGER_TRANSPORT_CONFORMANCE(Traits, name)                                          \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "a message of each kind arrives unaltered",        \
-                                EachKindArrivesUnaltered)                                         \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "many messages arrive, in any order", BulkArrives) \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                                     \
-                                "a message to a closed port does not stop the sender",           \
-                                ClosedPortDoesNotStopTheSender)                                   \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "garbage is reported and the transport goes on",  \
-                                GarbageIsReported)                                                \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "IPv6 loopback works", WorksOverIpv6)              \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                                     \
-                                "a MaxBodyBytes message goes through, a larger one is refused",  \
-                                MaxBodyBytesFits)                                                 \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "Close stops receiving", CloseStopsReceiving)
+#define GOSSIPMONGER_TRANSPORT_CONFORMANCE(Traits, name)                                \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a message of each kind arrives unaltered",             \
+                                EachKindArrivesUnaltered)                               \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "many messages arrive, in any order",     \
+                                BulkArrives)                                            \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a message to a closed port does not stop the sender",  \
+                                ClosedPortDoesNotStopTheSender)                         \
+  GOSSIPMONGER_CONFORMANCE_CASE(                                                        \
+      Traits, name, "garbage is reported and the transport goes on", GarbageIsReported) \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "IPv6 loopback works", WorksOverIpv6)     \
+  GOSSIPMONGER_CONFORMANCE_CASE(                                                        \
+      Traits, name, "a MaxBodyBytes message goes through, a larger one is refused",     \
+      MaxBodyBytesFits)                                                                 \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "Close stops receiving",                  \
+                                CloseStopsReceiving)                                    \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a cluster name over the limit is refused",             \
+                                ClusterNameOverTheLimitIsRefused)                       \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "local_address is the address to announce",             \
+                                ReportsTheAddressToAnnounce)                            \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "the runtime hands over Options::limits", \
+                                RuntimeHandsOverItsLimits)
