@@ -25,10 +25,11 @@ class FakeCore final : public transport_core::SocketCore {
                 [this](const Status& s) { errors.push_back(s); });
   }
 
-  using SocketCore::Decode;
+  using SocketCore::DecodeAndDeliver;
   using SocketCore::Decoding;
   using SocketCore::EncodeWithin;
   using SocketCore::ParseAddress;
+  using SocketCore::SourceText;
 
   std::error_code Bind(const asio::ip::address& address, std::uint16_t,
                        std::uint16_t* bound_port) override {
@@ -39,12 +40,19 @@ class FakeCore final : public transport_core::SocketCore {
   }
   void StartReceiving() override { ++receiving; }
   void CloseSockets() override { ++sockets_closed; }
+  void Arriving(const Message& message) override {
+    // Before the handler, which has not seen it yet.
+    arrived_before_handler.push_back(messages.size() == arrivals++);
+    CHECK(message.kind == MessageKind::kDeltas);
+  }
   void Send(const PeerEndpoint&, const Message&) override {}
 
   bool refuse_bind = false;
   std::vector<asio::ip::address> tried;
   int receiving = 0;
   int sockets_closed = 0;
+  std::size_t arrivals = 0;
+  std::vector<bool> arrived_before_handler;
   std::vector<Message> messages;
   std::vector<Status> errors;
 };
@@ -61,6 +69,11 @@ std::string AddressWhenListeningOn(const std::string& host) {
   FakeCore core(io, ListeningOn(host));
   REQUIRE(core.Listen().ok());
   return core.local_address();
+}
+
+// The text of a source, as SocketCore::Decode asks it.
+FakeCore::SourceText From(const std::string& text) {
+  return [text] { return text; };
 }
 
 // A deltas message carrying one value of `bytes` bytes, and its encoding.
@@ -146,33 +159,36 @@ TEST_CASE("SetLimits: MaxBodyBytes reserves the longest id and address they allo
   CHECK(advertised.max_body_bytes() == budget(small, "10.0.0.5:9742"));
 }
 
-TEST_CASE("Decode: the limits handed over, the payload and the cluster are checked") {
+TEST_CASE("DecodeAndDeliver: the limits handed over, the payload and the cluster") {
   asio::io_context io;
   FakeCore core(io, SocketTransportOptions{});
-  Message decoded;
+  using Decoding = FakeCore::Decoding;
   const Sample fits = WithValue(50);
-  REQUIRE(core.Decode(fits.encoded, "10.0.0.9:1", "dropped", &decoded) ==
-          FakeCore::Decoding::kMessage);
-  CHECK(decoded == fits.message);
+  REQUIRE(core.DecodeAndDeliver(fits.encoded, From("10.0.0.9:1"), "dropped") ==
+          Decoding::kMessage);
+  REQUIRE(core.messages.size() == 1);
+  CHECK(core.messages[0] == fits.message);
+  CHECK(core.arrived_before_handler == std::vector<bool>{true});
   Limits small;
   small.max_value_bytes = 49;
   core.SetLimits(small);
-  CHECK(core.Decode(fits.encoded, "10.0.0.9:1", "dropped", &decoded) ==
-        FakeCore::Decoding::kUndecodable);
+  CHECK(core.DecodeAndDeliver(fits.encoded, From("10.0.0.9:1"), "dropped") ==
+        Decoding::kUndecodable);
   REQUIRE(core.errors.size() == 1);
   CHECK(core.errors[0].code() == StatusCode::kLimitExceeded);
-  CHECK(
-      core.errors[0].message().find("fake transport: undecodable message from 10.0.0.9:1 "
-                                    "(dropped)") == 0);
+  CHECK(core.errors[0].message().find(
+            "fake transport: undecodable message from 10.0.0.9:1 (dropped)") == 0);
   // The payload limit bounds the message, whatever the Limits.
   core.SetLimits(Limits{});
-  CHECK(core.Decode(WithValue(kPayload).encoded, "x:1", "dropped", &decoded) ==
-        FakeCore::Decoding::kUndecodable);
-  CHECK(core.Decode(WithValue(50, "other").encoded, "x:1", "dropped", &decoded) ==
-        FakeCore::Decoding::kForeignCluster);
+  CHECK(core.DecodeAndDeliver(WithValue(kPayload).encoded, From("x:1"), "dropped") ==
+        Decoding::kUndecodable);
+  CHECK(core.DecodeAndDeliver(WithValue(50, "other").encoded, From("x:1"), "dropped") ==
+        Decoding::kForeignCluster);
   CHECK(core.shared_stats().decode_errors == 2);
   CHECK(core.shared_stats().foreign_cluster == 1);
   CHECK(core.errors.size() == 3);
+  CHECK(core.messages.size() == 1);
+  CHECK(core.arrivals == 1);
 }
 
 TEST_CASE("EncodeWithin and ParseAddress refuse and report") {

@@ -124,10 +124,6 @@ void SocketCore::Report(StatusCode code, std::string text) const {
   }
 }
 
-void SocketCore::Deliver(Message&& message) const {
-  if (Transport::MessageHandler handler = on_message_) handler(std::move(message));
-}
-
 // --- the wire ----------------------------------------------------------------------
 
 bool SocketCore::ParseAddress(const PeerEndpoint& remote, std::string* host,
@@ -155,8 +151,9 @@ bool SocketCore::EncodeWithin(const PeerEndpoint& remote, const Message& message
   return false;
 }
 
-SocketCore::Decoding SocketCore::Decode(std::string_view bytes, const std::string& from,
-                                        std::string_view consequence, Message* out) {
+SocketCore::Decoding SocketCore::DecodeAndDeliver(std::string_view bytes,
+                                                  const SourceText& from,
+                                                  std::string_view consequence) {
   // The frame / datagram bounds the message; Limits bound its fields.
   codec::DecodeLimits limits;
   limits.max_message_bytes = payload_.bytes;
@@ -166,19 +163,22 @@ SocketCore::Decoding SocketCore::Decode(std::string_view bytes, const std::strin
   const Status status = codec::Decode(bytes, limits, &decoded);
   if (!status.ok()) {
     ++shared_stats_.decode_errors;
-    Report(status.code(), "undecodable message from " + from + " (" +
+    Report(status.code(), "undecodable message from " + from() + " (" +
                               std::string(consequence) + "): " + status.message());
     return Decoding::kUndecodable;
   }
   if (decoded.cluster != options_.cluster) {
     ++shared_stats_.foreign_cluster;
     Report(StatusCode::kProtocolError,
-           "message from " + from + " (peer '" + decoded.message.sender.id +
+           "message from " + from() + " (peer '" + decoded.message.sender.id +
                "') of cluster '" + decoded.cluster + "' dropped: this is cluster '" +
                options_.cluster + "'");
     return Decoding::kForeignCluster;
   }
-  *out = std::move(decoded.message);
+  Arriving(decoded.message);
+  // A copy: the handler may replace the handlers while it runs.
+  if (Transport::MessageHandler handler = on_message_)
+    handler(std::move(decoded.message));
   return Decoding::kMessage;
 }
 

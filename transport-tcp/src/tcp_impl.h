@@ -123,6 +123,7 @@ struct TcpTransport::Impl final : transport_core::SocketCore,
   void StartReceiving() override;
   void CloseSockets() override;
   void Send(const PeerEndpoint& remote, const Message& message) override;
+  void Arriving(const Message& message) override;  // tcp_inbound.cpp
 
   // --- inbound (tcp_inbound.cpp) ----------------------------------------------
   void Accept();

@@ -188,22 +188,18 @@ bool TcpTransport::Impl::DeliverFrames(const std::shared_ptr<Inbound>& in,
 
 void TcpTransport::Impl::DeliverFrame(const std::shared_ptr<Inbound>& in,
                                       std::string_view frame) {
-  Message message;
-  switch (Decode(frame, in->remote, "connection closed", &message)) {
-    case Decoding::kUndecodable:
-      // The stream cannot be trusted to be in sync any more.
-      CloseInbound(in);
-      return;
-    case Decoding::kForeignCluster:
-      return;
-    case Decoding::kMessage:
-      break;
+  const auto from = [&in] { return in->remote; };
+  if (DecodeAndDeliver(frame, from, "connection closed") == Decoding::kUndecodable) {
+    // The stream cannot be trusted to be in sync any more.
+    CloseInbound(in);
   }
+}
+
+void TcpTransport::Impl::Arriving(const Message& message) {
   ++stats.frames_received;
   // Before the handler: the answer it sends goes straight to a fresh
   // connection instead of waiting behind a backoff.
   SenderIsUp(message.sender.address);
-  Deliver(std::move(message));
 }
 
 // A frame from the peer at `address` just arrived: it is up. If our own

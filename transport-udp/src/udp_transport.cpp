@@ -83,16 +83,13 @@ struct UdpTransport::Impl final : transport_core::SocketCore,
                  " dropped: larger than max_datagram_bytes (" +
                  std::to_string(options.max_datagram_bytes) + ")");
     } else {
-      Message message;
-      const std::string_view datagram(receive_buffer.data(), n);
-      if (Decode(datagram, EndpointText(from), "dropped", &message) ==
-          Decoding::kMessage) {
-        ++stats.datagrams_received;
-        Deliver(std::move(message));
-      }
+      const auto sender = [this] { return EndpointText(from); };
+      DecodeAndDeliver(std::string_view(receive_buffer.data(), n), sender, "dropped");
     }
     if (!closed() && socket.is_open()) Receive();
   }
+
+  void Arriving(const Message&) override { ++stats.datagrams_received; }
 
   void OnReceiveError(std::error_code error) {
     ++stats.receive_errors;

@@ -1,11 +1,11 @@
 // SocketCore: the implementation a socket transport shares with every
 // other (docs/transports.md). A transport's Impl derives from it and adds
-// its sockets: it implements Bind, StartReceiving, CloseSockets and Send,
-// and calls the protected helpers below to encode, decode, report and
+// its sockets: it implements Bind, StartReceiving, CloseSockets, Arriving
+// and Send, and calls the protected helpers below to encode, decode, report and
 // deliver. The SocketTransport facade calls the public part.
 //
 // What lives here and only here: the handlers and how they are called
-// (Report, Deliver), the Limits the runtime hands over and what follows
+// (Report, DecodeAndDeliver), the Limits the runtime hands over and what follows
 // from them (the decoder's bounds, MaxBodyBytes), encoding with the size
 // check, decoding with the cluster check, address parsing, and Listen
 // (checks, resolution, trying each address, the bound port and address).
@@ -19,6 +19,7 @@
 #include <asio/ip/address.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -61,6 +62,10 @@ class SocketCore {
  protected:
   // The outcome of decoding received bytes.
   enum class Decoding { kMessage, kUndecodable, kForeignCluster };
+  // Where received bytes came from (host:port), as text. Called only when
+  // a report needs it: formatting an endpoint costs more than decoding a
+  // small message.
+  using SourceText = std::function<std::string()>;
 
   // Opens a socket on `address`:`port`, binds it (and for a stream socket
   // listens), setting *bound_port. On error leaves nothing open.
@@ -70,6 +75,9 @@ class SocketCore {
   virtual void StartReceiving() = 0;
   // Closes every socket and timer (closed() is already true).
   virtual void CloseSockets() = 0;
+  // A message of this cluster arrived; the message handler gets it next.
+  // The transport counts it (TCP also ends a backoff towards its sender).
+  virtual void Arriving(const Message& message) = 0;
 
   bool closed() const { return closed_; }
   bool listening() const { return bound_port_ != 0 && !closed_; }
@@ -77,9 +85,6 @@ class SocketCore {
 
   // Sends `text` (prefixed with the transport's name) to the error handler.
   void Report(StatusCode code, std::string text) const;
-  // Hands a received message to the message handler.
-  void Deliver(Message&& message) const;
-
   // Splits remote.address into host and port; false (reported) when it is
   // not host:port.
   bool ParseAddress(const PeerEndpoint& remote, std::string* host,
@@ -89,12 +94,13 @@ class SocketCore {
   // message: a bug). `out` may hold a prefix already; it is not counted.
   bool EncodeWithin(const PeerEndpoint& remote, const Message& message,
                     std::string& out) const;
-  // Decodes one envelope received from `from` (host:port text) into *out.
-  // An undecodable one is counted and reported, saying `consequence` (what
-  // the transport does about it: "dropped", "connection closed"); one of
-  // another cluster is counted, reported and to be dropped.
-  Decoding Decode(std::string_view bytes, const std::string& from,
-                  std::string_view consequence, Message* out);
+  // Decodes one envelope received from `from`; a message of this cluster
+  // goes to Arriving, then to the message handler. An undecodable one is
+  // counted and reported, saying `consequence` (what the transport does
+  // about it: "dropped", "connection closed"); one of another cluster is
+  // counted, reported and dropped.
+  Decoding DecodeAndDeliver(std::string_view bytes, const SourceText& from,
+                            std::string_view consequence);
 
   const PayloadLimit payload_;
 
