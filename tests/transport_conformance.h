@@ -407,10 +407,12 @@ void RuntimeHandsOverItsLimits() {
   options.limits.max_peer_id_bytes = 16;
   options.limits.max_value_bytes = 100;
   MemoryStorage storage;
-  Gossipmonger node(io, {"node", transport->local_address()}, options, storage,
-                    *transport);
+  std::unique_ptr<Gossipmonger> node;
+  REQUIRE(Gossipmonger::Create(io, {"node", transport->local_address()}, options, storage,
+                               *transport, &node)
+              .ok());
   std::vector<Status> errors;
-  node.OnError([&](const Status& s) { errors.push_back(s); });
+  node->OnError([&](const Status& s) { errors.push_back(s); });
   const PeerEndpoint longest{std::string(Limits{}.max_peer_id_bytes, 'x'),
                              std::string(Limits{}.max_address_bytes, 'x')};
   const PeerEndpoint shorter{std::string(16, 'x'), longest.address};
@@ -428,7 +430,7 @@ void RuntimeHandsOverItsLimits() {
       io, [&] { return transport->stats().decode_errors == 1; }, 5s));
   REQUIRE_FALSE(errors.empty());
   CHECK(errors[0].code() == StatusCode::kLimitExceeded);
-  CHECK_FALSE(node.Get("peer", "k").has_value());
+  CHECK_FALSE(node->Get("peer", "k").has_value());
 }
 
 // --- a cluster over the transport ----------------------------------------------
