@@ -1,23 +1,17 @@
-// Command-line flags of gossipmonger-node. Parsing never exits or prints:
-// it returns the flags, or what to do instead (help, version) or a one-line
-// error naming the offending flag.
+// Command-line flags of gossipmonger-node (docs/node.md), parsed by CLI11.
+// Parsing never exits or prints: it returns the flags, or what to do
+// instead (help, version) or a one-line error naming the offending flag.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "gossipmonger/options.h"
-#include "gossipmonger/types.h"
+#include "host_port.h"
 
 namespace gossipmonger::node {
-
-// "HOST:PORT" split; HOST may be "[v6]" (brackets stripped here).
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
 
 struct NodeFlags {
   std::string id;
@@ -36,19 +30,10 @@ struct NodeFlags {
 };
 
 struct ParsedFlags {
-  enum class Action { kRun, kHelp, kVersion, kError };
-  Action action = Action::kRun;
+  tools::CommandLine command_line;  // kRun: `flags` hold the command line
   NodeFlags flags;
-  std::string error;  // kError: one line, names the flag
 };
 
 ParsedFlags ParseFlags(const std::vector<std::string>& args);
-
-// Parses "HOST:PORT" / "[V6]:PORT"; nullopt if malformed.
-std::optional<HostPort> ParseHostPort(const std::string& text);
-// Formats a host and port back as an address ("[v6]:port" for IPv6).
-std::string FormatHostPort(const std::string& host, std::uint16_t port);
-
-extern const char kUsage[];
 
 }  // namespace gossipmonger::node
