@@ -67,6 +67,22 @@ TEST_CASE("values are escaped as valid JSON, bytes that are not UTF-8 as u00XX e
         "q\"b\\c\x01 \xC3\xA9\xE2\x82\xAC \xC3\xBF \xC3\xA2\xC2\x82");
 }
 
+TEST_CASE("the node's escaping is byte-exact: \\u00XX for control and non-UTF-8 bytes") {
+  // The bytes nlohmann-json's dump() would write differently (docs/node.md):
+  // 0x08 and 0x0C, and a byte that is not UTF-8.
+  NodeProcess node(LoneNode("solo"), /*json_stdout=*/false);
+  node.Send("set k q\"b\\\x01\x08\x0c\t\xC3\xA9 \xFF");
+  node.Send("get solo k");
+  node.Send("quit");
+  auto status = node.Wait();
+  REQUIRE(status);
+  CHECK(status->code == 0);
+  INFO(node.raw_stdout());
+  CHECK(node.raw_stdout().find(R"("value":"q\"b\\\u0001\u0008\u000c\t)"
+                               "\xC3\xA9"
+                               R"( \u00ff","version":1})") != std::string::npos);
+}
+
 TEST_CASE("the node stops cleanly at EOF on stdin and on SIGINT / SIGTERM") {
   SECTION("EOF") {
     NodeProcess node(LoneNode("solo"));

@@ -5,96 +5,70 @@
 namespace gossipmonger::bench {
 namespace {
 
-using tools::NumberIn;
+using tools::AddNumber;
 
-template <typename T>
-struct NumberFlag {
-  const char* name;
-  T* value;
-  double min, max;
-  const char* help;
-};
-
-template <typename T>
-void AddNumbers(CLI::App& app, const char* group,
-                std::initializer_list<NumberFlag<T>> flags) {
-  for (const NumberFlag<T>& f : flags) {
-    app.add_option(f.name, *f.value, f.help)
-        ->check(NumberIn(f.min, f.max, std::is_integral_v<T>))
-        ->group(group)
-        ->capture_default_str();
-  }
+bool IsSeed(const std::string& v) {
+  return v.find('@') != std::string::npos && v.find(':') != std::string::npos;
 }
 
 void AddWorkloadFlags(CLI::App& app, Workload& w) {
-  const char* group = "Workload (every mode that runs nodes)";
-  AddNumbers<int>(
-      app, group,
-      {{"--nodes", &w.nodes, 1, 1e4, "nodes (run: per transport; nodes: on this host)"},
-       {"--value-bytes", &w.value_bytes, 1, 1 << 20, "bytes per value"},
-       {"--delay-ms", &w.delay_ms, 0, 1e6, "inject this delay on every send"},
-       {"--gossip-interval-ms", &w.gossip_interval_ms, 1, 1e6, "the nodes' interval"},
-       {"--gossip-fanout", &w.gossip_fanout, 1, 1000, "the nodes' gossip_fanout (0: 3)"},
-       {"--push-fanout", &w.push_fanout, 0, 1000,
-        "the nodes' push_fanout, 0: no pushes (-1: 4)"},
-       {"--repeat", &w.repeat, 1, 1000,
-        "run: K runs per transport, interleaved; figures pool every run"}});
-  AddNumbers<double>(
-      app, group,
-      {{"--update-rate", &w.update_rate, 0, 1e6, "sets per node per second"},
-       {"--duration", &w.duration_s, 0, 1e6, "seconds of updates after the warm-up"},
-       {"--drain", &w.drain_s, 0, 1e6, "seconds to wait for the last updates"},
-       {"--warmup-timeout", &w.warmup_timeout_s, 0, 1e6, "give up if no cluster by then"},
-       {"--loss", &w.loss, 0, 1,
-        "inject loss: each send lost with probability P (UDP: dropped; TCP: resent "
-        "after 200 ms)"},
-       {"--dead-peer-phi", &w.dead_peer_phi, 0.001, 1e6, "the nodes' phi (0: 8)"},
-       {"--kill-after", &w.kill_after_s, 0, 1e6,
-        "run: S s after the drain, SIGKILL the last node and time the peer_deads"},
-       {"--kill-at", &w.kill_at_s, 0, 1e6, "run: the same, S s after the first start"},
-       {"--detect-timeout", &w.detect_timeout_s, 0, 1e6,
-        "run: wait this long for them"}});
+  AddNumber(app, "--nodes", w.nodes, 1, 1e4,
+            "nodes (run: per transport; nodes: on this host)");
+  AddNumber(app, "--update-rate", w.update_rate, 0, 1e6, "sets per node per second");
+  AddNumber(app, "--value-bytes", w.value_bytes, 1, 1 << 20, "bytes per value");
+  AddNumber(app, "--duration", w.duration_s, 0, 1e6,
+            "seconds of updates after the warm-up");
+  AddNumber(app, "--drain", w.drain_s, 0, 1e6, "seconds to wait for the last updates");
+  AddNumber(app, "--warmup-timeout", w.warmup_timeout_s, 0, 1e6,
+            "give up if the cluster has not formed by then");
+  AddNumber(app, "--loss", w.loss, 0, 1,
+            "inject loss: each send lost with probability P (UDP: dropped; TCP: resent "
+            "after 200 ms)");
+  AddNumber(app, "--delay-ms", w.delay_ms, 0, 1e6, "inject D ms of delay on every send");
+  AddNumber(app, "--gossip-interval-ms", w.gossip_interval_ms, 1, 1e6,
+            "the nodes' GOSSIP_INTERVAL");
+  AddNumber(app, "--dead-peer-phi", w.dead_peer_phi, 0.001, 1e6,
+            "the nodes' DEAD_PEER_PHI (0: theirs, 8)");
+  AddNumber(app, "--gossip-fanout", w.gossip_fanout, 1, 1000,
+            "the nodes' gossip_fanout (0: theirs, 3)");
+  AddNumber(app, "--push-fanout", w.push_fanout, 0, 1000,
+            "the nodes' push_fanout, 0: no pushes (-1: theirs, 4)");
+  AddNumber(app, "--repeat", w.repeat, 1, 1000,
+            "run: K runs per transport, interleaved; figures pool every run");
+  AddNumber(
+      app, "--kill-after", w.kill_after_s, 0, 1e6,
+      "run: S s after the drain, SIGKILL the last node and time the others' peer_dead");
+  AddNumber(app, "--kill-at", w.kill_at_s, 0, 1e6,
+            "run: the same, S s after the first node started");
+  AddNumber(app, "--detect-timeout", w.detect_timeout_s, 0, 1e6,
+            "run: wait this long for those peer_dead");
 }
 
 void AddOtherFlags(CLI::App& app, BenchFlags& f, std::string& transport) {
-  const CLI::Validator tcp_or_udp = CLI::IsMember({"tcp", "udp"});
+  const auto tcp_or_udp = CLI::IsMember({"tcp", "udp"});
   app.add_option("--transports", f.transports, "run: comma-separated, in order")
       ->delimiter(',')
-      ->allow_extra_args(false)
-      ->check(tcp_or_udp)
-      ->capture_default_str();
+      ->check(tcp_or_udp);
   app.add_option("--transport", transport, "nodes: this run's transport")
       ->check(tcp_or_udp);
   app.add_option("--node-binary", f.node_binary,
-                 "gossipmonger-node to start [built along]");
-  app.add_flag("--json", f.json, "one JSON object instead of the table")->group("Output");
-  app.add_option("--plot", f.plot, "latency CDFs per transport to a PNG (needs gnuplot)")
-      ->group("Output");
-  app.add_option("--log", f.log, "write every record as a JSON line (run, nodes)")
-      ->group("Output");
-  const char* hosts = "Across hosts (nodes mode; docs/transport-comparison.md)";
-  app.add_option("--listen-host", f.listen_host, "bind here")->group(hosts);
-  app.add_option("--advertise-host", f.advertise_host, "announce this [the listen host]")
-      ->group(hosts);
-  app.add_option("--id-prefix", f.id_prefix, "node ids S0, S1... (unique per host)")
-      ->group(hosts);
-  app.add_option("--seed", f.seeds, "a node of another host, ID@HOST:PORT (repeatable)")
+                 "gossipmonger-node to start (empty: the one built along)");
+  app.add_flag("--json", f.json, "one JSON object instead of the table");
+  app.add_option("--plot", f.plot, "latency CDFs to this PNG (needs gnuplot)");
+  app.add_option("--log", f.log, "write every record as a JSON line (run, nodes)");
+  app.add_option("--listen-host", f.listen_host, "nodes: bind here");
+  app.add_option("--advertise-host", f.advertise_host, "nodes: announce this address");
+  app.add_option("--id-prefix", f.id_prefix, "nodes: ids S0, S1... (unique per host)");
+  app.add_option("--seed", f.seeds,
+                 "nodes: a node of another host, ID@HOST:PORT (repeatable)")
       ->allow_extra_args(false)
-      ->check(CLI::Validator(
-          [](std::string& v) {
-            const bool ok =
-                v.find('@') != std::string::npos && v.find(':') != std::string::npos;
-            return ok ? "" : "expected ID@HOST:PORT, got '" + v + "'";
-          },
-          ""))
-      ->group(hosts);
-  AddNumbers<int>(app, hosts,
-                  {{"--base-port", &f.base_port, 1, 65535, "node i listens on P+i [any]"},
-                   {"--cluster-size", &f.cluster_size, 1, 1e5,
-                    "nodes on all hosts together [--nodes]"}});
-  AddNumbers<double>(app, hosts,
-                     {{"--start-at", &f.start_at_s, 0, 1e11,
-                       "start the updates at this Unix time, the same on every host"}});
+      ->check(tools::Expects("ID@HOST:PORT", IsSeed));
+  AddNumber(app, "--base-port", f.base_port, 1, 65535,
+            "nodes: node i listens on P+i (0: any free port)");
+  AddNumber(app, "--cluster-size", f.cluster_size, 1, 1e5,
+            "nodes: nodes on all hosts together (0: --nodes)");
+  AddNumber(app, "--start-at", f.start_at_s, 0, 1e11,
+            "nodes: start the updates at this Unix time, the same on every host");
 }
 
 BenchFlags Error(std::string message) {
@@ -136,14 +110,14 @@ BenchFlags ParseBenchFlags(const std::vector<std::string>& args) {
   BenchFlags flags;
   std::string transport;
   CLI::App app("", "gossipmonger-bench");
-  tools::FormatHelp(app,
-                    "run (the default) compares the transports on this host; nodes --log "
-                    "FILE runs\nthis host's nodes of a multi-host run; analyze LOG... "
-                    "merges their logs.\nSee docs/transport-comparison.md.");
+  tools::SetUp(app, "See docs/transport-comparison.md.");
   app.require_subcommand(0, 1);
-  app.add_subcommand("run", "both transports on this host")->fallthrough();
-  CLI::App* nodes = app.add_subcommand("nodes", "this host's share of a cluster");
-  CLI::App* analyze = app.add_subcommand("analyze", "merge hosts' logs, print the table");
+  app.add_subcommand("run", "(the default) compare the transports on this host")
+      ->fallthrough();
+  CLI::App* nodes =
+      app.add_subcommand("nodes", "--log FILE: this host's share of a cluster");
+  CLI::App* analyze =
+      app.add_subcommand("analyze", "LOG...: merge hosts' logs, print them");
   nodes->fallthrough();
   analyze->fallthrough()->add_option("logs", flags.logs, "LOG files");
   AddWorkloadFlags(app, flags.workload);

@@ -6,15 +6,14 @@ nlohmann::json ParseJsonLine(std::string_view line) {
   return nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
 }
 
+// find() on a value that is no object finds nothing.
 std::optional<std::string> StringField(const nlohmann::json& object, const char* name) {
-  if (!object.is_object()) return std::nullopt;
   const auto it = object.find(name);
   if (it == object.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
 }
 
 std::optional<double> NumberField(const nlohmann::json& object, const char* name) {
-  if (!object.is_object()) return std::nullopt;
   const auto it = object.find(name);
   if (it == object.end() || !it->is_number()) return std::nullopt;
   return it->get<double>();

@@ -5,28 +5,22 @@
 namespace gossipmonger::demo {
 namespace {
 
-using tools::NumberIn;
+using tools::AddNumber;
 
 void AddFlags(CLI::App& app, DemoConfig& c, std::string& storage) {
-  app.add_option("--nodes", c.nodes, "cluster size")
-      ->check(NumberIn(2, 20, true))
-      ->capture_default_str();
-  app.add_option("--transport", c.transport, "tcp, udp or memory")->capture_default_str();
-  app.add_option("--storage", storage,
-                 "memory, sqlite:DIR or rocksdb:DIR; a second run on DIR resumes "
-                 "every node")
-      ->capture_default_str();
-  app.add_option("--base-port", c.base_port,
-                 "node i listens on 127.0.0.1:P+i; 0 picks free ports")
-      ->check(NumberIn(0, 65535, true))
-      ->capture_default_str();
-  app.add_option("--interval-ms", c.interval_ms, "gossip interval")
-      ->check(NumberIn(10, tools::kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--duration", c.duration_seconds, "stop after this long [at Ctrl-C]")
-      ->check(NumberIn(0, tools::kUnbounded));
+  AddNumber(app, "--nodes", c.nodes, 2, 20, "cluster size");
+  app.add_option("--transport", c.transport, "tcp, udp or memory");
+  app.add_option(
+      "--storage", storage,
+      "memory, sqlite:DIR or rocksdb:DIR; a second run on DIR resumes every node");
+  AddNumber(app, "--base-port", c.base_port, 0, 65535,
+            "node i listens on 127.0.0.1:P+i; 0 picks free ports");
+  AddNumber(app, "--interval-ms", c.interval_ms, 10, tools::kUnbounded,
+            "gossip interval");
+  AddNumber(app, "--duration", c.duration_seconds, 0, tools::kUnbounded,
+            "stop after this long (0: at Ctrl-C)");
   app.add_flag("--plain", c.plain, "event log even on a terminal");
-  app.add_option("--seed", c.seed, "random keys and values [random]");
+  app.add_option("--seed", c.seed, "random keys and values (default: random)");
 }
 
 // "memory", or KIND:DIR with a directory; false otherwise.
@@ -60,11 +54,11 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
   ParseResult result;
   std::string storage = "memory";
   CLI::App app("", "gossipmonger-local-demo");
-  tools::FormatHelp(app,
-                    "A cluster of in-process nodes on loopback; each sets a random key "
-                    "every\ntwo gossip intervals. On a terminal, a live table of what "
-                    "every node\nknows of every other; otherwise (or with --plain) an "
-                    "event log.");
+  tools::SetUp(app,
+               "A cluster of in-process nodes on loopback; each sets a random key "
+               "every\ntwo gossip intervals. On a terminal, a live table of what "
+               "every node\nknows of every other; otherwise (or with --plain) an "
+               "event log.");
   AddFlags(app, result.config, storage);
   const tools::CommandLine parsed = tools::ParseCommandLine(app, args);
   result.usage = app.help();

@@ -83,15 +83,17 @@ int main(int argc, char** argv) {
   // A closed stdout must not kill the node (it keeps gossiping).
   std::signal(SIGPIPE, SIG_IGN);
   const ParsedFlags parsed = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
-  const tools::CommandLine& command_line = parsed.command_line;
-  switch (command_line.action) {
-    case tools::CommandLine::Action::kHelp:
-    case tools::CommandLine::Action::kVersion:
-      std::fputs(command_line.text.c_str(), stdout);
+  switch (parsed.action) {
+    case ParsedFlags::Action::kHelp:
+      std::fputs(kUsage, stdout);
       return 0;
-    case tools::CommandLine::Action::kError:
-      return Fail(2, command_line.text + " (see --help)");
-    case tools::CommandLine::Action::kRun:
+    case ParsedFlags::Action::kVersion:
+      std::printf("gossipmonger-node %s\n", GOSSIPMONGER_NODE_VERSION);
+      return 0;
+    case ParsedFlags::Action::kError:
+      std::fprintf(stderr, "gossipmonger-node: %s (see --help)\n", parsed.error.c_str());
+      return 2;
+    case ParsedFlags::Action::kRun:
       break;
   }
   return Run(parsed.flags);

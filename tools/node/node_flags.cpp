@@ -1,123 +1,232 @@
 #include "node_flags.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
 namespace gossipmonger::node {
+
+const char kUsage[] =
+    "usage: gossipmonger-node --id ID --listen HOST:PORT [options]\n"
+    "One gossipmonger node as a process. Commands on stdin (set KEY VALUE,\n"
+    "get PEER KEY, peers, quit), events on stdout as JSON lines.\n"
+    "  --id ID                   this node's peer id (required)\n"
+    "  --listen HOST:PORT        where to receive (required; port 0: any free port)\n"
+    "  --advertise HOST:PORT     address announced to peers (default: the listen one)\n"
+    "  --seed ID@HOST:PORT       a seed peer (repeatable)\n"
+    "  --transport tcp|udp       default tcp\n"
+    "  --storage memory|sqlite:PATH|rocksdb:PATH   default memory\n"
+    "  --cluster NAME            nodes of other clusters are ignored (default "
+    "gossipmonger)\n"
+    "  --gossip-interval-ms MS   time between gossip rounds (default 1000)\n"
+    "  --dead-peer-phi PHI       phi above which a peer is dead (default 8)\n"
+    "  --max-deltas N            most deltas per message (default 5)\n"
+    "  --min-live-peers N        below this many live peers also gossip to a seed "
+    "(default 1)\n"
+    "  --gossip-fanout N         peers each round's digest goes to (default 3)\n"
+    "  --push-fanout N           peers a fresh update is pushed to at once; 0: no\n"
+    "                            pushes, anti-entropy only (default 4)\n"
+    "  --no-stdin                do not read commands; run until SIGINT/SIGTERM\n"
+    "  --help, --version\n";
+
 namespace {
 
-using tools::kUnbounded;
-using tools::NumberIn;
-
-std::string Expected(const std::string& what, const std::string& value) {
-  return "expected " + what + ", got '" + value + "'";
+template <typename T>
+bool ParseInteger(const std::string& text, T& out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end && !text.empty();
 }
 
-const CLI::Validator kNonEmpty(
-    [](std::string& v) { return v.empty() ? std::string("must not be empty") : ""; }, "");
-const CLI::Validator kAddress(
-    [](std::string& v) { return ParseHostPort(v) ? "" : Expected("HOST:PORT", v); }, "");
-const CLI::Validator kSeed(
-    [](std::string& v) {
-      const auto at = v.find('@');
-      const bool ok =
-          at != std::string::npos && at > 0 && ParseHostPort(v.substr(at + 1));
-      return ok ? "" : Expected("ID@HOST:PORT", v);
-    },
-    "");
-const CLI::Validator kStorage(
-    [](std::string& v) {
-      const bool ok = v == "memory" || (v.rfind("sqlite:", 0) == 0 && v.size() > 7) ||
-                      (v.rfind("rocksdb:", 0) == 0 && v.size() > 8);
-      return ok ? "" : Expected("memory, sqlite:PATH or rocksdb:PATH", v);
-    },
-    "");
+bool ParsePositiveDouble(const std::string& text, double& out) {
+  try {
+    std::size_t used = 0;
+    out = std::stod(text, &used);
+    return used == text.size() && std::isfinite(out) && out > 0;
+  } catch (const std::logic_error&) {
+    return false;
+  }
+}
 
-// Values that need converting once parsed.
-struct Raw {
-  std::string listen;
-  std::vector<std::string> seeds;
-  std::int64_t interval_ms = 1000;
-  bool no_stdin = false;
-};
+// Applies one flag's value; returns an error (without the flag's name) or "".
+using Setter = std::function<std::string(NodeFlags&, const std::string&)>;
 
-void AddFlags(CLI::App& app, NodeFlags& f, Raw& raw) {
-  Options& o = f.options;
-  app.add_option("--id", f.id, "this node's peer id")
-      ->required()
-      ->check(kNonEmpty)
-      ->type_name("ID");
-  app.add_option("--listen", raw.listen, "where to receive (port 0: any free port)")
-      ->required()
-      ->check(kAddress)
-      ->type_name("HOST:PORT");
-  app.add_option("--advertise", f.advertise, "address announced to peers [listen]")
-      ->check(kAddress)
-      ->type_name("HOST:PORT");
-  app.add_option("--seed", raw.seeds, "a seed peer (repeatable)")
-      ->allow_extra_args(false)
-      ->check(kSeed)
-      ->type_name("ID@HOST:PORT");
-  app.add_option("--transport", f.transport, "tcp or udp")
-      ->check(CLI::IsMember({"tcp", "udp"}))
-      ->capture_default_str();
-  app.add_option("--storage", f.storage, "memory, sqlite:PATH or rocksdb:PATH")
-      ->check(kStorage)
-      ->capture_default_str();
-  app.add_option("--cluster", f.cluster, "nodes of other clusters are ignored")
-      ->check(kNonEmpty)
-      ->capture_default_str();
-  app.add_option("--gossip-interval-ms", raw.interval_ms, "time between gossip rounds")
-      ->check(NumberIn(1, kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--dead-peer-phi", o.dead_peer_phi, "phi above which a peer is dead")
-      ->check(tools::PositiveNumber())
-      ->capture_default_str();
-  app.add_option("--max-deltas", o.max_deltas_per_gossip, "most deltas per message")
-      ->check(NumberIn(1, kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--min-live-peers", o.minimum_live_peers,
-                 "below this many live peers also gossip to a seed")
-      ->check(NumberIn(0, kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--gossip-fanout", o.gossip_fanout, "peers each round's digest goes to")
-      ->check(NumberIn(1, kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--push-fanout", o.push_fanout,
-                 "peers a fresh update is pushed to at once; 0: anti-entropy only")
-      ->check(NumberIn(0, kUnbounded, true))
-      ->capture_default_str();
-  app.add_flag("--no-stdin", raw.no_stdin, "do not read commands; run until a signal");
-  // Test knobs of gossipmonger-bench, hidden from --help.
-  app.add_option("--inject-loss", f.inject_loss)
-      ->check(NumberIn(0, 1))
-      ->group(tools::kHidden);
-  app.add_option("--inject-delay-ms", f.inject_delay_ms)
-      ->check(NumberIn(0, kUnbounded, true))
-      ->group(tools::kHidden);
+std::string SetHostPort(HostPort& out, const std::string& value) {
+  auto parsed = ParseHostPort(value);
+  if (!parsed) return "expected HOST:PORT, got '" + value + "'";
+  out = *parsed;
+  return "";
+}
+
+std::string SetSeed(NodeFlags& flags, const std::string& value) {
+  const auto at = value.find('@');
+  if (at == std::string::npos || at == 0 || !ParseHostPort(value.substr(at + 1))) {
+    return "expected ID@HOST:PORT, got '" + value + "'";
+  }
+  flags.options.seeds.push_back({value.substr(0, at), value.substr(at + 1)});
+  return "";
+}
+
+std::string SetStorage(NodeFlags& flags, const std::string& value) {
+  const bool with_path = (value.rfind("sqlite:", 0) == 0 && value.size() > 7) ||
+                         (value.rfind("rocksdb:", 0) == 0 && value.size() > 8);
+  if (value != "memory" && !with_path) {
+    return "expected memory, sqlite:PATH or rocksdb:PATH, got '" + value + "'";
+  }
+  flags.storage = value;
+  return "";
+}
+
+template <typename T>
+Setter CountSetter(T min, std::function<void(NodeFlags&, T)> apply) {
+  return [min, apply](NodeFlags& flags, const std::string& value) -> std::string {
+    T n{};
+    if (!ParseInteger(value, n) || n < min) {
+      return "expected an integer >= " + std::to_string(min) + ", got '" + value + "'";
+    }
+    apply(flags, n);
+    return "";
+  };
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> setters = {
+      {"--id",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         f.id = v;
+         return "";
+       }},
+      {"--listen",
+       [](NodeFlags& f, const std::string& v) { return SetHostPort(f.listen, v); }},
+      {"--advertise",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (!ParseHostPort(v)) return "expected HOST:PORT, got '" + v + "'";
+         f.advertise = v;
+         return "";
+       }},
+      {"--seed", SetSeed},
+      {"--transport",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v != "tcp" && v != "udp") return "expected tcp or udp, got '" + v + "'";
+         f.transport = v;
+         return "";
+       }},
+      {"--storage", SetStorage},
+      {"--cluster",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         f.cluster = v;
+         return "";
+       }},
+      {"--gossip-interval-ms",
+       CountSetter<std::int64_t>(1,
+                                 [](NodeFlags& f, std::int64_t n) {
+                                   f.options.gossip_interval =
+                                       std::chrono::milliseconds(n);
+                                 })},
+      {"--dead-peer-phi",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (!ParsePositiveDouble(v, f.options.dead_peer_phi)) {
+           return "expected a positive number, got '" + v + "'";
+         }
+         return "";
+       }},
+      {"--max-deltas",
+       CountSetter<std::size_t>(
+           1, [](NodeFlags& f, std::size_t n) { f.options.max_deltas_per_gossip = n; })},
+      {"--inject-loss",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         double p = 0;
+         char* end = nullptr;
+         const bool zero = !v.empty() && std::strtod(v.c_str(), &end) == 0 &&
+                           end == v.c_str() + v.size();
+         if (!zero && (!ParsePositiveDouble(v, p) || p > 1)) {
+           return "expected a probability in [0, 1], got '" + v + "'";
+         }
+         f.inject_loss = p;
+         return "";
+       }},
+      {"--inject-delay-ms",
+       CountSetter<std::int64_t>(
+           0, [](NodeFlags& f, std::int64_t n) { f.inject_delay_ms = n; })},
+      {"--gossip-fanout",
+       CountSetter<std::size_t>(
+           1, [](NodeFlags& f, std::size_t n) { f.options.gossip_fanout = n; })},
+      {"--push-fanout",
+       CountSetter<std::size_t>(
+           0, [](NodeFlags& f, std::size_t n) { f.options.push_fanout = n; })},
+      {"--min-live-peers",
+       CountSetter<std::size_t>(
+           0, [](NodeFlags& f, std::size_t n) { f.options.minimum_live_peers = n; })},
+  };
+  return setters;
+}
+
+ParsedFlags Error(std::string message) {
+  ParsedFlags result;
+  result.action = ParsedFlags::Action::kError;
+  result.error = std::move(message);
+  return result;
 }
 
 }  // namespace
 
-ParsedFlags ParseFlags(const std::vector<std::string>& args) {
-  ParsedFlags parsed;
-  NodeFlags& f = parsed.flags;
-  Raw raw;
-  CLI::App app("", "gossipmonger-node");
-  tools::FormatHelp(app,
-                    "One gossipmonger node as a process. Commands on stdin (set KEY "
-                    "VALUE,\nget PEER KEY, peers, stats, quit), events on stdout as JSON "
-                    "lines.\nSee docs/node.md.");
-  app.set_version_flag("--version",
-                       std::string("gossipmonger-node ") + GOSSIPMONGER_NODE_VERSION);
-  AddFlags(app, f, raw);
-  parsed.command_line = tools::ParseCommandLine(app, args);
-  if (parsed.command_line.action != tools::CommandLine::Action::kRun) return parsed;
-  f.listen = *ParseHostPort(raw.listen);
-  for (const std::string& seed : raw.seeds) {
-    const auto at = seed.find('@');
-    f.options.seeds.push_back({seed.substr(0, at), seed.substr(at + 1)});
+std::optional<HostPort> ParseHostPort(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return std::nullopt;  // a bare IPv6 literal: ambiguous, needs brackets
   }
-  f.options.gossip_interval = std::chrono::milliseconds(raw.interval_ms);
-  f.read_stdin = !raw.no_stdin;
-  return parsed;
+  HostPort result{host, 0};
+  if (!ParseInteger(text.substr(colon + 1), result.port)) return std::nullopt;
+  return result;
+}
+
+std::string FormatHostPort(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+ParsedFlags ParseFlags(const std::vector<std::string>& args) {
+  ParsedFlags result;
+  bool have_listen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    if (flag == "--help" || flag == "-h") return {ParsedFlags::Action::kHelp, {}, ""};
+    if (flag == "--version") return {ParsedFlags::Action::kVersion, {}, ""};
+    if (flag == "--no-stdin") {
+      result.flags.read_stdin = false;
+      continue;
+    }
+    std::string value;
+    bool inline_value = false;
+    if (const auto eq = flag.find('=');
+        flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      inline_value = true;
+    }
+    const auto setter = Setters().find(flag);
+    if (setter == Setters().end()) return Error("unknown flag " + flag);
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return Error(flag + ": missing value");
+      value = args[++i];
+    }
+    if (std::string error = setter->second(result.flags, value); !error.empty()) {
+      return Error(flag + ": " + error);
+    }
+    have_listen = have_listen || flag == "--listen";
+  }
+  if (result.flags.id.empty()) return Error("--id: required");
+  if (!have_listen) return Error("--listen: required");
+  return result;
 }
 
 }  // namespace gossipmonger::node

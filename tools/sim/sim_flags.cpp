@@ -7,11 +7,8 @@
 namespace gossipmonger::sim {
 namespace {
 
+using tools::AddNumber;
 using tools::kUnbounded;
-using tools::NumberIn;
-
-const CLI::Validator kWhole = NumberIn(0, kUnbounded, true);
-const CLI::Validator kAtLeastOne = NumberIn(1, kUnbounded, true);
 
 // Values that need converting once parsed.
 struct Raw {
@@ -23,86 +20,54 @@ struct Raw {
 
 void AddNetworkFlags(CLI::App& app, ScenarioConfig& c, Raw& raw) {
   app.add_option("--scenario", c.scenario, "what to measure")
-      ->check(CLI::IsMember({"propagate", "detect", "steady", "bootstrap"}))
-      ->capture_default_str();
-  app.add_option("--nodes", c.nodes, "cluster size")
-      ->check(NumberIn(2, kUnbounded, true))
-      ->capture_default_str();
-  app.add_option("--runs", c.runs, "independent runs, each with its own seed")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
-  app.add_option("--seed", c.seed, "base seed; run i uses S+i")
-      ->check(kWhole)
-      ->capture_default_str();
-  app.add_option("--loss", c.loss, "per-message loss probability")
-      ->check(NumberIn(0, 1))
-      ->capture_default_str();
-  app.add_option("--delay-ms", raw.delay, "per-message delay, uniform in [A,B] ms (A:B)")
-      ->capture_default_str();
-  app.add_option("--max-body-bytes", c.max_body_bytes, "the transport's message budget")
-      ->check(kWhole)
-      ->capture_default_str();
-  app.add_option("--threads", c.threads, "worker threads; 0: hardware concurrency")
-      ->check(kWhole)
-      ->capture_default_str();
+      ->check(CLI::IsMember({"propagate", "detect", "steady", "bootstrap"}));
+  AddNumber(app, "--nodes", c.nodes, 2, kUnbounded, "cluster size");
+  AddNumber(app, "--runs", c.runs, 1, kUnbounded, "independent runs, each its own seed");
+  AddNumber(app, "--seed", c.seed, 0, kUnbounded, "base seed; run i uses S+i");
+  AddNumber(app, "--loss", c.loss, 0, 1, "per-message loss probability");
+  app.add_option("--delay-ms", raw.delay, "per-message delay, uniform in [A,B] ms (A:B)");
+  AddNumber(app, "--max-body-bytes", c.max_body_bytes, 0, kUnbounded,
+            "the transport's message budget");
+  AddNumber(app, "--threads", c.threads, 0, kUnbounded,
+            "worker threads; 0: hardware concurrency");
 }
 
 void AddEngineFlags(CLI::App& app, ScenarioConfig& c, Raw& raw) {
-  app.add_option("--interval-ms", c.interval_ms, "GOSSIP_INTERVAL")
-      ->check(NumberIn(1, kUnbounded))
-      ->capture_default_str();
-  app.add_option("--phi", c.phi, "DEAD_PEER_PHI")->capture_default_str();
-  app.add_option("--max-deltas", c.max_deltas, "MAX_DELTAS_PER_GOSSIP")
-      ->check(kWhole)
-      ->capture_default_str();
+  AddNumber(app, "--interval-ms", c.interval_ms, 1, kUnbounded, "GOSSIP_INTERVAL");
+  app.add_option("--phi", c.phi, "DEAD_PEER_PHI");
+  AddNumber(app, "--max-deltas", c.max_deltas, 0, kUnbounded, "MAX_DELTAS_PER_GOSSIP");
   app.add_option("--failure-model", raw.failure_model, "normal or exponential")
-      ->check(CLI::IsMember({"normal", "exponential"}))
-      ->capture_default_str();
-  app.add_option("--min-std-ms", c.min_std_ms, "floor of the normal model's deviation")
-      ->capture_default_str();
-  app.add_option("--max-intervals", c.max_intervals,
-                 "MAX_INTERVALS, the detector's window")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
-  app.add_option("--fanout", c.gossip_fanout, "gossip_fanout: digest partners per round")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
-  app.add_option("--push-fanout", c.push_fanout, "push_fanout: 0 turns pushes off")
-      ->check(kWhole)
-      ->capture_default_str();
+      ->check(CLI::IsMember({"normal", "exponential"}));
+  app.add_option("--min-std-ms", c.min_std_ms, "floor of the normal model's deviation");
+  AddNumber(app, "--max-intervals", c.max_intervals, 1, kUnbounded,
+            "MAX_INTERVALS, the detector's window");
+  AddNumber(app, "--fanout", c.gossip_fanout, 1, kUnbounded,
+            "gossip_fanout: digest partners per round");
+  AddNumber(app, "--push-fanout", c.push_fanout, 0, kUnbounded,
+            "push_fanout: 0 turns pushes off");
   app.add_flag("--no-push", raw.no_push, "the same as --push-fanout 0");
-  app.add_option("--push-max-hops", c.push_max_hops, "push_max_hops")
-      ->check(NumberIn(1, 255, true))
-      ->capture_default_str();
+  AddNumber(app, "--push-max-hops", c.push_max_hops, 1, 255, "push_max_hops");
   app.add_option("--push-rate", c.push_rate_limit,
                  "push_rate_limit: push batches per node per interval")
-      ->check(tools::PositiveNumber())
-      ->capture_default_str();
+      ->check(tools::PositiveNumber());
 }
 
 void AddScenarioFlags(CLI::App& app, ScenarioConfig& c, Raw& raw) {
   app.add_option("--warmup-s", raw.warmup_s,
                  "simulated seconds before the crash (detect) or the measurement "
-                 "(steady) [60; detect: 120]");
-  app.add_option("--measure-s", c.measure_s, "steady: simulated seconds measured")
-      ->capture_default_str();
-  app.add_option("--update-rate", c.update_rate, "steady: updates per node per second")
-      ->capture_default_str();
+                 "(steady) (default 60; detect: 120)");
+  app.add_option("--measure-s", c.measure_s, "steady: simulated seconds measured");
+  app.add_option("--update-rate", c.update_rate, "steady: updates per node per second");
   app.add_flag("--cold-start", c.cold_start,
-               "nodes know only the seeds and start within the start window (always so "
-               "in bootstrap)");
-  app.add_option("--seeds", c.seeds, "cold start: the first N nodes are the seeds")
-      ->check(kAtLeastOne)
-      ->capture_default_str();
-  app.add_option("--start-window-s", c.start_window_s,
-                 "cold start: nodes start at random instants in [0,S)")
-      ->check(NumberIn(0, kUnbounded))
-      ->capture_default_str();
-  app.add_option("--bootstrap-rounds", c.bootstrap_rounds,
-                 "bootstrap: rounds after the window by which every node must know "
-                 "every other")
-      ->check(NumberIn(0, kUnbounded))
-      ->capture_default_str();
+               "nodes know only the seeds and start within the start window "
+               "(always so in bootstrap)");
+  AddNumber(app, "--seeds", c.seeds, 1, kUnbounded,
+            "cold start: the first N nodes are the seeds");
+  AddNumber(app, "--start-window-s", c.start_window_s, 0, kUnbounded,
+            "cold start: nodes start at random instants in [0,S)");
+  AddNumber(app, "--bootstrap-rounds", c.bootstrap_rounds, 0, kUnbounded,
+            "bootstrap: rounds after the window by which every node must know every "
+            "other");
 }
 
 // --delay-ms A:B into the config; an error message or "".
@@ -128,9 +93,9 @@ SimFlags ParseSimFlags(const std::vector<std::string>& args) {
   ScenarioConfig& c = flags.config;
   Raw raw;
   CLI::App app("", "gossipmonger-sim");
-  tools::FormatHelp(app,
-                    "Runs N nodes of the real engine in virtual time and prints one JSON "
-                    "object\nwith the figures of one scenario (docs/SIMULATION.md).");
+  tools::SetUp(app,
+               "Runs N nodes of the real engine in virtual time and prints one JSON "
+               "object\nwith the figures of one scenario (docs/SIMULATION.md).");
   AddNetworkFlags(app, c, raw);
   AddEngineFlags(app, c, raw);
   AddScenarioFlags(app, c, raw);

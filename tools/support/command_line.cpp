@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <optional>
 
 namespace gossipmonger::tools {
@@ -29,22 +28,25 @@ std::optional<double> FiniteNumber(const std::string& text) {
   return value;
 }
 
-class HelpFormatter : public CLI::Formatter {
- public:
-  std::string make_group(std::string group, bool is_positional,
-                         std::vector<const CLI::Option*> options) const override {
-    if (group == kHidden) return "";
-    return CLI::Formatter::make_group(group, is_positional, options);
-  }
-};
-
 std::string Shortest(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", value);
   return text;
 }
 
+// No description: the help shows the option's type, not the check's.
+CLI::Validator Check(std::function<std::string(std::string&)> check) {
+  return CLI::Validator(std::move(check), "");
+}
+
 }  // namespace
+
+void SetUp(CLI::App& app, const std::string& description) {
+  app.get_formatter()->label("Usage", "usage");
+  app.get_formatter()->column_width(28);
+  app.footer(description);
+  app.option_defaults()->always_capture_default();
+}
 
 CommandLine ParseCommandLine(CLI::App& app, std::vector<std::string> args) {
   using Action = CommandLine::Action;
@@ -64,34 +66,30 @@ CommandLine ParseCommandLine(CLI::App& app, std::vector<std::string> args) {
 }
 
 CLI::Validator NumberIn(double min, double max, bool integer) {
-  auto check = [=](std::string& text) -> std::string {
+  const std::string range = max >= kUnbounded
+                                ? ">= " + Shortest(min)
+                                : "in [" + Shortest(min) + ", " + Shortest(max) + "]";
+  const std::string what = (integer ? "an integer " : "a number ") + range;
+  return Check([=](std::string& text) -> std::string {
     const auto value = FiniteNumber(text);
     if (value && *value >= min && *value <= max &&
         (!integer || *value == std::floor(*value)))
       return "";
-    const std::string range = max >= kUnbounded
-                                  ? ">= " + Shortest(min)
-                                  : "in [" + Shortest(min) + ", " + Shortest(max) + "]";
-    return std::string(integer ? "expected an integer " : "expected a number ") + range +
-           ", got '" + text + "'";
-  };
-  return CLI::Validator(check, "");  // no description: the help shows the type
+    return "expected " + what + ", got '" + text + "'";
+  });
 }
 
 CLI::Validator PositiveNumber() {
-  auto check = [](std::string& text) -> std::string {
+  return Check([](std::string& text) -> std::string {
     const auto value = FiniteNumber(text);
     return value && *value > 0 ? "" : "expected a positive number, got '" + text + "'";
-  };
-  return CLI::Validator(check, "");
+  });
 }
 
-void FormatHelp(CLI::App& app, const std::string& description) {
-  auto formatter = std::make_shared<HelpFormatter>();
-  formatter->label("Usage", "usage");
-  formatter->column_width(28);
-  app.formatter(formatter);
-  app.footer(description);
+CLI::Validator Expects(const std::string& what, bool (*ok)(const std::string&)) {
+  return Check([=](std::string& text) {
+    return ok(text) ? std::string() : "expected " + what + ", got '" + text + "'";
+  });
 }
 
 }  // namespace gossipmonger::tools
