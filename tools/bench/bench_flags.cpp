@@ -48,6 +48,7 @@ void AddOtherFlags(CLI::App& app, BenchFlags& f, std::string& transport) {
   const auto tcp_or_udp = CLI::IsMember({"tcp", "udp"});
   app.add_option("--transports", f.transports, "run: comma-separated, in order")
       ->delimiter(',')
+      ->allow_extra_args(false)
       ->check(tcp_or_udp);
   app.add_option("--transport", transport, "nodes: this run's transport")
       ->check(tcp_or_udp);
