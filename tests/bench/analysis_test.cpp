@@ -8,6 +8,7 @@
 #include "records.h"
 
 using namespace gossipmonger::bench;
+using gossipmonger::tools::Percentile;
 
 TEST_CASE("nearest-rank percentiles") {
   CHECK(Percentile({}, 0.5) == 0);

@@ -12,6 +12,8 @@
 
 namespace {
 
+using gossipmonger::bench::NumberField;
+
 // Runs `command`, returns its stdout; `status` gets the exit status.
 std::string Run(const std::string& command, int* status) {
   std::string output;
@@ -22,6 +24,16 @@ std::string Run(const std::string& command, int* status) {
     output += buffer.data();
   *status = pclose(pipe);
   return output;
+}
+
+// The figures of `transport` in the --json report, which must be one valid
+// JSON object.
+nlohmann::json Transport(const std::string& json, const char* transport) {
+  const nlohmann::json report = gossipmonger::bench::ParseJsonLine(json);
+  REQUIRE(report.is_object());
+  REQUIRE(report.contains("transports"));
+  REQUIRE(report.at("transports").contains(transport));
+  return report.at("transports").at(transport);
 }
 
 }  // namespace
@@ -37,14 +49,12 @@ TEST_CASE("3 nodes over TCP and UDP: every update reaches every node") {
   REQUIRE(WEXITSTATUS(status) == 0);
   INFO(json);
   for (const char* transport : {"tcp", "udp"}) {
-    const auto start = json.find(std::string("\"") + transport + "\":{");
-    REQUIRE(start != std::string::npos);
-    const std::string object = json.substr(start + 6, json.find('}', start) - start - 5);
-    CHECK(gossipmonger::bench::JsonNumber(object, "updates") == 18);
-    CHECK(gossipmonger::bench::JsonNumber(object, "complete") == 18);
-    CHECK(gossipmonger::bench::JsonNumber(object, "messages_per_node_s") > 0);
-    CHECK(gossipmonger::bench::JsonNumber(object, "bytes_per_node_s") > 0);
-    CHECK(gossipmonger::bench::JsonNumber(object, "peak_rss_mib_max") > 0);
+    const nlohmann::json object = Transport(json, transport);
+    CHECK(NumberField(object, "updates") == 18);
+    CHECK(NumberField(object, "complete") == 18);
+    CHECK(NumberField(object, "messages_per_node_s") > 0);
+    CHECK(NumberField(object, "bytes_per_node_s") > 0);
+    CHECK(NumberField(object, "peak_rss_mib_max") > 0);
   }
 }
 
@@ -58,11 +68,9 @@ TEST_CASE("injected loss is counted and UDP loses messages, not updates") {
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
   INFO(json);
-  const auto start = json.find("\"udp\":{");
-  REQUIRE(start != std::string::npos);
-  const std::string object = json.substr(start + 6);
-  CHECK(gossipmonger::bench::JsonNumber(object, "complete") == 18);
-  CHECK(gossipmonger::bench::JsonNumber(object, "lost_percent") > 0);
+  const nlohmann::json object = Transport(json, "udp");
+  CHECK(NumberField(object, "complete") == 18);
+  CHECK(NumberField(object, "lost_percent") > 0);
 }
 
 TEST_CASE("a SIGKILLed node is reported dead by every other node, nobody else") {
@@ -77,13 +85,11 @@ TEST_CASE("a SIGKILLed node is reported dead by every other node, nobody else") 
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
   INFO(json);
-  const auto start = json.find("\"udp\":{");
-  REQUIRE(start != std::string::npos);
-  const std::string object = json.substr(start + 6);
-  CHECK(gossipmonger::bench::JsonNumber(object, "kills") == 1);
-  CHECK(gossipmonger::bench::JsonNumber(object, "detect_missed") == 0);
-  CHECK(gossipmonger::bench::JsonNumber(object, "false_dead") == 0);
-  CHECK(gossipmonger::bench::JsonNumber(object, "detect_every_max_s") > 0);
-  CHECK(gossipmonger::bench::JsonNumber(object, "detect_every_max_s") >=
-        gossipmonger::bench::JsonNumber(object, "detect_median_observer_s"));
+  const nlohmann::json object = Transport(json, "udp");
+  CHECK(NumberField(object, "kills") == 1);
+  CHECK(NumberField(object, "detect_missed") == 0);
+  CHECK(NumberField(object, "false_dead") == 0);
+  CHECK(NumberField(object, "detect_every_max_s") > 0);
+  CHECK(NumberField(object, "detect_every_max_s") >=
+        NumberField(object, "detect_median_observer_s"));
 }

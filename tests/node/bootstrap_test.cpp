@@ -97,7 +97,7 @@ std::size_t KnownPeers(NodeProcess& node) {
   node.WaitFor([](const JsonValue&) { return false; }, node.events().size(), 5ms);
   std::set<std::string> peers;
   for (const JsonValue& event : node.events()) {
-    if (event.Str("event") == "new_peer") peers.insert(event.Str("peer"));
+    if (Str(event, "event") == "new_peer") peers.insert(Str(event, "peer"));
   }
   return peers.size();
 }
@@ -164,8 +164,8 @@ std::optional<std::chrono::milliseconds> StartAllAtOnce(const std::string& trans
   }
   for (int i = 0; i < kNodes; ++i) {
     for (const JsonValue& event : nodes[static_cast<std::size_t>(i)]->events()) {
-      INFO(Id(i) << " " << event.Str("event") << " " << event.Str("peer"));
-      CHECK(event.Str("event") != "peer_dead");
+      INFO(Id(i) << " " << Str(event, "event") << " " << Str(event, "peer"));
+      CHECK(Str(event, "event") != "peer_dead");
     }
   }
   return took;

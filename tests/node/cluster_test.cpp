@@ -18,11 +18,11 @@ void RequireUpdate(NodeProcess& node, const std::string& peer, const std::string
                    const std::string& value, std::uint64_t version) {
   INFO("update " << peer << "/" << key << " = " << value << " v" << version);
   auto update = node.WaitFor([&](const JsonValue& e) {
-    return e.Str("event") == "update" && e.Str("peer") == peer && e.Str("key") == key &&
-           e.Uint("version") == version;
+    return Str(e, "event") == "update" && Str(e, "peer") == peer &&
+           Str(e, "key") == key && Uint(e, "version") == version;
   });
   REQUIRE(update);
-  CHECK(update->Str("value") == value);
+  CHECK(Str(*update, "value") == value);
 }
 
 }  // namespace
@@ -57,12 +57,12 @@ TEST_CASE("an update set on one node reaches every other node") {
   for (int i = 0; i < kNodes; ++i) {
     auto value = cluster.node(i).Request("get node0 color-0", "value");
     REQUIRE(value);
-    CHECK(value->Bool("found") == true);
-    CHECK(value->Uint("version") == 2u);
+    CHECK(Bool(*value, "found") == true);
+    CHECK(Uint(*value, "version") == 2u);
     auto peers = cluster.node(i).Request("peers", "peers");
     REQUIRE(peers);
-    REQUIRE(peers->Find("peers") != nullptr);
-    CHECK(peers->Find("peers")->array().size() == static_cast<std::size_t>(kNodes - 1));
+    REQUIRE(Array(*peers, "peers") != nullptr);
+    CHECK(Array(*peers, "peers")->size() == static_cast<std::size_t>(kNodes - 1));
   }
 }
 
@@ -83,8 +83,9 @@ TEST_CASE("a node killed with SIGKILL is reported dead by the others") {
   // The survivors still agree on who is live.
   auto peers = cluster.node(0).Request("peers", "peers");
   REQUIRE(peers);
-  for (const JsonValue& peer : peers->Find("peers")->array()) {
-    CHECK(peer.Bool("live") == (peer.Str("peer") != Cluster::Id(victim)));
+  REQUIRE(Array(*peers, "peers") != nullptr);
+  for (const JsonValue& peer : *Array(*peers, "peers")) {
+    CHECK(Bool(peer, "live") == (Str(peer, "peer") != Cluster::Id(victim)));
   }
 }
 

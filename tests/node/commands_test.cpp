@@ -20,30 +20,30 @@ TEST_CASE("an unknown command is an error event and the node goes on") {
 
   auto error = node.Request("frobnicate the widgets", "error");
   REQUIRE(error);
-  CHECK(error->Str("message").find("frobnicate") != std::string::npos);
+  CHECK(Str(*error, "message").find("frobnicate") != std::string::npos);
   error = node.Request("set onlykey", "error");  // a set without a value
   REQUIRE(error);
-  CHECK(error->Str("message").find("set KEY VALUE") != std::string::npos);
+  CHECK(Str(*error, "message").find("set KEY VALUE") != std::string::npos);
   REQUIRE(node.Request("get solo", "error"));
 
   node.Send("set greeting hello,  spaced \"world\" ");
   auto value = node.Request("get solo greeting", "value");
   REQUIRE(value);
-  CHECK(value->Bool("found") == true);
-  CHECK(value->Str("peer") == "solo");
-  CHECK(value->Str("key") == "greeting");
-  CHECK(value->Str("value") == "hello,  spaced \"world\" ");  // verbatim
-  CHECK(value->Uint("version") == 1u);
+  CHECK(Bool(*value, "found") == true);
+  CHECK(Str(*value, "peer") == "solo");
+  CHECK(Str(*value, "key") == "greeting");
+  CHECK(Str(*value, "value") == "hello,  spaced \"world\" ");  // verbatim
+  CHECK(Uint(*value, "version") == 1u);
 
   value = node.Request("get solo missing", "value");
   REQUIRE(value);
-  CHECK(value->Bool("found") == false);
-  CHECK(value->Find("value") == nullptr);
+  CHECK(Bool(*value, "found") == false);
+  CHECK_FALSE(value->contains("value"));
 
   auto peers = node.Request("peers", "peers");
   REQUIRE(peers);
-  REQUIRE(peers->Find("peers") != nullptr);
-  CHECK(peers->Find("peers")->array().empty());  // alone; itself is not listed
+  REQUIRE(Array(*peers, "peers") != nullptr);
+  CHECK(Array(*peers, "peers")->empty());  // alone; itself is not listed
 
   node.Send("quit");
   auto status = node.Wait();
@@ -63,8 +63,24 @@ TEST_CASE("values are escaped as valid JSON, bytes that are not UTF-8 as u00XX e
   REQUIRE(answer);
   // Decoded by a strict reader: \u00ff reads back as U+00FF (documented as
   // lossy), everything else as sent.
-  CHECK(answer->Str("value") ==
+  CHECK(Str(*answer, "value") ==
         "q\"b\\c\x01 \xC3\xA9\xE2\x82\xAC \xC3\xBF \xC3\xA2\xC2\x82");
+}
+
+TEST_CASE("the node's escaping is byte-exact: \\u00XX for control and non-UTF-8 bytes") {
+  // The bytes nlohmann-json's dump() would write differently (docs/node.md):
+  // 0x08 and 0x0C, and a byte that is not UTF-8.
+  NodeProcess node(LoneNode("solo"), /*json_stdout=*/false);
+  node.Send("set k q\"b\\\x01\x08\x0c\t\xC3\xA9 \xFF");
+  node.Send("get solo k");
+  node.Send("quit");
+  auto status = node.Wait();
+  REQUIRE(status);
+  CHECK(status->code == 0);
+  INFO(node.raw_stdout());
+  CHECK(node.raw_stdout().find(R"("value":"q\"b\\\u0001\u0008\u000c\t)"
+                               "\xC3\xA9"
+                               R"( \u00ff","version":1})") != std::string::npos);
 }
 
 TEST_CASE("the node stops cleanly at EOF on stdin and on SIGINT / SIGTERM") {
@@ -110,7 +126,7 @@ TEST_CASE("a seed that is not up is no reason to exit") {
   node.Send("set still alive");
   auto value = node.Request("get lonely still", "value");
   REQUIRE(value);
-  CHECK(value->Str("value") == "alive");
+  CHECK(Str(*value, "value") == "alive");
 }
 
 }  // namespace gossipmonger::node_test

@@ -1,7 +1,9 @@
-// NodeProcess: one real gossipmonger-node process driven by a test, with
-// pipes to its stdin and stdout. Its stderr goes to a file (read back with
-// Stderr()). The destructor kills (SIGKILL) and reaps a process still
-// running, so that no test leaves a node behind on any exit path.
+// NodeProcess: one real gossipmonger-node process driven by a test, its
+// stdout read as JSON events. The process itself is the tools' ChildProcess
+// (tools/support/child_process.h), as in gossipmonger-bench: pipes to stdin
+// and stdout; stderr goes to a file (read back with Stderr()). The
+// destructor kills (SIGKILL) and reaps a process still running, so that no
+// test leaves a node behind on any exit path.
 #pragma once
 
 #include <sys/types.h>
@@ -9,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "node/json_value.h"
+#include "child_process.h"
+#include "node/json_event.h"
 
 namespace gossipmonger::node_test {
 
@@ -24,10 +28,7 @@ inline constexpr std::chrono::milliseconds kPatience = 30s;
 
 class NodeProcess {
  public:
-  struct ExitStatus {
-    bool exited = false;  // false: killed by a signal
-    int code = -1;        // exit code, or the signal number
-  };
+  using ExitStatus = tools::ChildProcess::ExitStatus;
 
   // Starts GOSSIPMONGER_NODE_BINARY with `args`. Throws std::runtime_error
   // if it cannot be started. `json_stdout` false: stdout is kept as raw
@@ -67,7 +68,7 @@ class NodeProcess {
   std::uint16_t Port();
   std::string Address() { return "127.0.0.1:" + std::to_string(Port()); }
   const std::vector<JsonValue>& events() const { return events_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_->pid(); }
   std::string Stderr() const;
   const std::string& raw_stdout() const { return raw_stdout_; }
 
@@ -78,14 +79,10 @@ class NodeProcess {
 
   bool json_stdout_;
   std::string raw_stdout_;
-  pid_t pid_ = -1;
-  int stdin_fd_ = -1;
-  int stdout_fd_ = -1;
-  bool eof_ = false;
   std::string stderr_path_;
-  std::string buffer_;
+  std::unique_ptr<tools::ChildProcess> child_;
+  bool eof_ = false;
   std::vector<JsonValue> events_;
-  std::optional<ExitStatus> exit_;
 };
 
 // A fresh empty directory under the system's temporary directory, removed

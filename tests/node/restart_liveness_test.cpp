@@ -38,9 +38,9 @@ constexpr auto kWatchAfterStart = std::chrono::seconds(6);
 // The event's t_ms (system clock of the node's machine, milliseconds since
 // the epoch): every node here runs on this machine's clock.
 double TimeMs(const JsonValue& event) {
-  const JsonValue* t = event.Find("t_ms");
-  REQUIRE(t != nullptr);
-  return std::stod(t->string());
+  REQUIRE(event.contains("t_ms"));
+  REQUIRE(event["t_ms"].is_number());
+  return event["t_ms"].get<double>();
 }
 
 double WallNowMs() {
@@ -59,12 +59,12 @@ JsonValue Drain(NodeProcess& node) {
 
 // Every other node appears live in a `peers` answer.
 void CheckAllLive(const JsonValue& peers, const std::string& who) {
-  const JsonValue* list = peers.Find("peers");
+  const JsonValue* list = Array(peers, "peers");
   REQUIRE(list != nullptr);
-  REQUIRE(list->array().size() == static_cast<std::size_t>(kNodes - 1));
-  for (const JsonValue& peer : list->array()) {
-    INFO(who << " sees " << peer.Str("peer"));
-    CHECK(peer.Bool("live") == true);
+  REQUIRE(list->size() == static_cast<std::size_t>(kNodes - 1));
+  for (const JsonValue& peer : *list) {
+    INFO(who << " sees " << Str(peer, "peer"));
+    CHECK(Bool(peer, "live") == true);
   }
 }
 
@@ -140,9 +140,9 @@ TEST_CASE(
 
     // The restarted node convicts none of its live peers.
     for (const JsonValue& e : restarted.events()) {
-      INFO("restarted node2: " << e.Str("event") << " " << e.Str("peer") << " at +"
+      INFO("restarted node2: " << Str(e, "event") << " " << Str(e, "peer") << " at +"
                                << TimeMs(e) - started_ms << " ms");
-      CHECK(e.Str("event") != "peer_dead");
+      CHECK(Str(e, "event") != "peer_dead");
     }
     CheckAllLive(restarted_view, "restarted node2");
 
@@ -155,16 +155,16 @@ TEST_CASE(
       std::optional<double> convicted_before_start;
       std::optional<double> live_at;
       for (const JsonValue& e : peer.events()) {
-        if (e.Str("peer") != Cluster::Id(kRestarted) || TimeMs(e) < run->killed_ms)
+        if (Str(e, "peer") != Cluster::Id(kRestarted) || TimeMs(e) < run->killed_ms)
           continue;
         const double at = TimeMs(e) - started_ms;
-        INFO(Cluster::Id(i) << ": " << e.Str("event") << " node2 at +" << at << " ms");
-        if (e.Str("event") == "peer_dead") {
+        INFO(Cluster::Id(i) << ": " << Str(e, "event") << " node2 at +" << at << " ms");
+        if (Str(e, "event") == "peer_dead") {
           // A conviction while node2 was down is right; once it runs, none.
           CHECK(at < 0);
           convicted_before_start = at;
           live_at.reset();
-        } else if (e.Str("event") == "peer_live") {
+        } else if (Str(e, "event") == "peer_live") {
           live_at = at;
         }
       }

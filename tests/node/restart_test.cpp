@@ -20,13 +20,13 @@ void RequireValue(NodeProcess& node, const std::string& peer, const std::string&
   INFO("get " << peer << " " << key);
   auto answer = node.Request("get " + peer + " " + key, "value");
   REQUIRE(answer);
-  CHECK(answer->Bool("found") == true);
-  CHECK(answer->Str("value") == value);
-  CHECK(answer->Uint("version") == version);
+  CHECK(Bool(*answer, "found") == true);
+  CHECK(Str(*answer, "value") == value);
+  CHECK(Uint(*answer, "version") == version);
 }
 
 bool IsUpdate(const JsonValue& e, const std::string& peer, const std::string& key) {
-  return e.Str("event") == "update" && e.Str("peer") == peer && e.Str("key") == key;
+  return Str(e, "event") == "update" && Str(e, "peer") == peer && Str(e, "key") == key;
 }
 
 // The persistent storages this build's node can open.
@@ -73,13 +73,13 @@ TEST_CASE("a node restarted on its database resumes its keys and versions") {
     auto gamma =
         other.WaitFor([](const JsonValue& e) { return IsUpdate(e, "node1", "gamma"); });
     REQUIRE(gamma);
-    CHECK(gamma->Uint("version") == 3u);
+    CHECK(Uint(*gamma, "version") == 3u);
     RequireValue(other, "node1", "alpha", "first value", 1);
     RequireValue(other, "node1", "beta", "second value", 2);
     // alpha and beta were announced once, with their first versions.
     for (const JsonValue& e : other.events()) {
-      if (IsUpdate(e, "node1", "alpha")) CHECK(e.Uint("version") == 1u);
-      if (IsUpdate(e, "node1", "beta")) CHECK(e.Uint("version") == 2u);
+      if (IsUpdate(e, "node1", "alpha")) CHECK(Uint(e, "version") == 1u);
+      if (IsUpdate(e, "node1", "beta")) CHECK(Uint(e, "version") == 2u);
     }
   }
 }

@@ -10,6 +10,8 @@
 namespace gossipmonger::bench {
 namespace {
 
+using tools::Percentile;
+
 std::set<std::string> NodesOf(const RunLog& log) {
   std::set<std::string> nodes;
   for (const NodeRecord& r : log.nodes) nodes.insert(r.node);

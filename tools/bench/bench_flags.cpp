@@ -1,143 +1,75 @@
 #include "bench_flags.h"
 
-#include <cmath>
-#include <functional>
-#include <map>
-#include <stdexcept>
+#include "command_line.h"
 
 namespace gossipmonger::bench {
-
-const char kBenchUsage[] =
-    "usage: gossipmonger-bench [run] [options]     compare transports on this host\n"
-    "       gossipmonger-bench nodes --log FILE [options]   this host's nodes of a\n"
-    "                                              multi-host run\n"
-    "       gossipmonger-bench analyze [--json] [--plot FILE.png] LOG...\n"
-    "Workload (every mode that runs nodes):\n"
-    "  --nodes N                nodes (run: per transport; nodes: on this host) [10]\n"
-    "  --update-rate R          sets per node per second [1]\n"
-    "  --value-bytes B          bytes per value [100]\n"
-    "  --duration S             seconds of updates after the warm-up [30]\n"
-    "  --drain S                seconds to wait for the last updates [10]\n"
-    "  --warmup-timeout S       give up if the cluster has not formed [60]\n"
-    "  --loss P                 inject loss: each send lost with probability P\n"
-    "                           (UDP: dropped; TCP: resent after 200 ms) [0]\n"
-    "  --delay-ms D             inject D ms of delay on every send [0]\n"
-    "  --gossip-interval-ms MS  [1000]\n"
-    "  --dead-peer-phi PHI      the nodes' DEAD_PEER_PHI [their default, 8]\n"
-    "  --gossip-fanout N        the nodes' gossip_fanout [their default, 3]\n"
-    "  --push-fanout N          the nodes' push_fanout, 0: no pushes [their default, 4]\n"
-    "  --transports LIST        run: comma-separated, in order [tcp,udp]\n"
-    "  --repeat K               run: K runs per transport, interleaved; figures\n"
-    "                           pool every run's samples [1]\n"
-    "  --transport T            nodes: this run's transport\n"
-    "  --kill-after S           run: S s after the drain, SIGKILL the last node\n"
-    "                           and time every other node's peer_dead [off]\n"
-    "  --kill-at S              run: the same, S s after the first node started\n"
-    "                           (detection in a cluster's first minutes) [off]\n"
-    "  --detect-timeout S       run: wait this long for those peer_deads [30]\n"
-    "  --node-binary PATH       gossipmonger-node to start [the one built along]\n"
-    "Output:\n"
-    "  --json                   one JSON object instead of the table\n"
-    "  --plot FILE.png          latency CDFs per transport (needs gnuplot)\n"
-    "  --log FILE               write every record as a JSON line (run, nodes)\n"
-    "Across hosts (nodes mode; see docs/transport-comparison.md):\n"
-    "  --listen-host IP         bind here [127.0.0.1]\n"
-    "  --advertise-host IP      announce this address [the listen host]\n"
-    "  --base-port P            node i listens on P+i [any free port]\n"
-    "  --id-prefix S            node ids S0, S1... (unique per host) [n]\n"
-    "  --seed ID@HOST:PORT      a node of another host (repeatable)\n"
-    "  --cluster-size M         nodes on all hosts together [--nodes]\n"
-    "  --start-at UNIX_S        start the updates at this time (same on every\n"
-    "                           host; e.g. $(date -d '+1 min' +%s)) [when warm]\n";
-
 namespace {
 
-using Setter = std::function<void(BenchFlags&, const std::string&)>;
+using tools::AddNumber;
 
-double Number(const std::string& text, double min, double max) {
-  std::size_t used = 0;
-  const double value = std::stod(text, &used);
-  if (used != text.size() || !std::isfinite(value) || value < min || value > max) {
-    throw std::invalid_argument("out of range");
-  }
-  return value;
+bool IsSeed(const std::string& v) {
+  return v.find('@') != std::string::npos && v.find(':') != std::string::npos;
 }
 
-int Integer(const std::string& text, int min, int max) {
-  const double value = Number(text, min, max);
-  if (value != std::floor(value)) throw std::invalid_argument("not an integer");
-  return static_cast<int>(value);
+void AddWorkloadFlags(CLI::App& app, Workload& w) {
+  AddNumber(app, "--nodes", w.nodes, 1, 1e4,
+            "nodes (run: per transport; nodes: on this host)");
+  AddNumber(app, "--update-rate", w.update_rate, 0, 1e6, "sets per node per second");
+  AddNumber(app, "--value-bytes", w.value_bytes, 1, 1 << 20, "bytes per value");
+  AddNumber(app, "--duration", w.duration_s, 0, 1e6,
+            "seconds of updates after the warm-up");
+  AddNumber(app, "--drain", w.drain_s, 0, 1e6, "seconds to wait for the last updates");
+  AddNumber(app, "--warmup-timeout", w.warmup_timeout_s, 0, 1e6,
+            "give up if the cluster has not formed by then");
+  AddNumber(app, "--loss", w.loss, 0, 1,
+            "inject loss: each send lost with probability P (UDP: dropped; TCP: resent "
+            "after 200 ms)");
+  AddNumber(app, "--delay-ms", w.delay_ms, 0, 1e6, "inject D ms of delay on every send");
+  AddNumber(app, "--gossip-interval-ms", w.gossip_interval_ms, 1, 1e6,
+            "the nodes' GOSSIP_INTERVAL");
+  AddNumber(app, "--dead-peer-phi", w.dead_peer_phi, 0.001, 1e6,
+            "the nodes' DEAD_PEER_PHI (0: theirs, 8)");
+  AddNumber(app, "--gossip-fanout", w.gossip_fanout, 1, 1000,
+            "the nodes' gossip_fanout (0: theirs, 3)");
+  AddNumber(app, "--push-fanout", w.push_fanout, 0, 1000,
+            "the nodes' push_fanout, 0: no pushes (-1: theirs, 4)");
+  AddNumber(app, "--repeat", w.repeat, 1, 1000,
+            "run: K runs per transport, interleaved; figures pool every run");
+  AddNumber(
+      app, "--kill-after", w.kill_after_s, 0, 1e6,
+      "run: S s after the drain, SIGKILL the last node and time the others' peer_dead");
+  AddNumber(app, "--kill-at", w.kill_at_s, 0, 1e6,
+            "run: the same, S s after the first node started");
+  AddNumber(app, "--detect-timeout", w.detect_timeout_s, 0, 1e6,
+            "run: wait this long for those peer_dead");
 }
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    parts.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return parts;
-}
-
-std::vector<std::string> Transports(const std::string& text) {
-  auto list = SplitCommas(text);
-  for (const std::string& t : list) {
-    if (t != "tcp" && t != "udp") throw std::invalid_argument("expected tcp or udp");
-  }
-  return list;
-}
-
-const std::map<std::string, Setter>& Setters() {
-  using F = BenchFlags;
-  using S = const std::string&;
-  static const std::map<std::string, Setter> setters = {
-      {"--nodes", [](F& f, S v) { f.workload.nodes = Integer(v, 1, 10000); }},
-      {"--update-rate", [](F& f, S v) { f.workload.update_rate = Number(v, 0, 1e6); }},
-      {"--value-bytes",
-       [](F& f, S v) { f.workload.value_bytes = Integer(v, 1, 1 << 20); }},
-      {"--duration", [](F& f, S v) { f.workload.duration_s = Number(v, 0, 1e6); }},
-      {"--drain", [](F& f, S v) { f.workload.drain_s = Number(v, 0, 1e6); }},
-      {"--warmup-timeout",
-       [](F& f, S v) { f.workload.warmup_timeout_s = Number(v, 0, 1e6); }},
-      {"--loss", [](F& f, S v) { f.workload.loss = Number(v, 0, 1); }},
-      {"--delay-ms", [](F& f, S v) { f.workload.delay_ms = Integer(v, 0, 1000000); }},
-      {"--gossip-interval-ms",
-       [](F& f, S v) { f.workload.gossip_interval_ms = Integer(v, 1, 1000000); }},
-      {"--dead-peer-phi",
-       [](F& f, S v) { f.workload.dead_peer_phi = Number(v, 0.001, 1e6); }},
-      {"--gossip-fanout",
-       [](F& f, S v) { f.workload.gossip_fanout = Integer(v, 1, 1000); }},
-      {"--push-fanout", [](F& f, S v) { f.workload.push_fanout = Integer(v, 0, 1000); }},
-      {"--repeat", [](F& f, S v) { f.workload.repeat = Integer(v, 1, 1000); }},
-      {"--kill-after", [](F& f, S v) { f.workload.kill_after_s = Number(v, 0, 1e6); }},
-      {"--kill-at", [](F& f, S v) { f.workload.kill_at_s = Number(v, 0, 1e6); }},
-      {"--detect-timeout",
-       [](F& f, S v) { f.workload.detect_timeout_s = Number(v, 0, 1e6); }},
-      {"--transports", [](F& f, S v) { f.transports = Transports(v); }},
-      {"--transport",
-       [](F& f, S v) {
-         f.transports = Transports(v);
-         if (f.transports.size() != 1) throw std::invalid_argument("one transport");
-       }},
-      {"--node-binary", [](F& f, S v) { f.node_binary = v; }},
-      {"--plot", [](F& f, S v) { f.plot = v; }},
-      {"--log", [](F& f, S v) { f.log = v; }},
-      {"--listen-host", [](F& f, S v) { f.listen_host = v; }},
-      {"--advertise-host", [](F& f, S v) { f.advertise_host = v; }},
-      {"--base-port", [](F& f, S v) { f.base_port = Integer(v, 1, 65535); }},
-      {"--id-prefix", [](F& f, S v) { f.id_prefix = v; }},
-      {"--seed",
-       [](F& f, S v) {
-         if (v.find('@') == std::string::npos || v.find(':') == std::string::npos) {
-           throw std::invalid_argument("expected ID@HOST:PORT");
-         }
-         f.seeds.push_back(v);
-       }},
-      {"--start-at", [](F& f, S v) { f.start_at_s = Number(v, 0, 1e11); }},
-      {"--cluster-size", [](F& f, S v) { f.cluster_size = Integer(v, 1, 100000); }},
-  };
-  return setters;
+void AddOtherFlags(CLI::App& app, BenchFlags& f, std::string& transport) {
+  const auto tcp_or_udp = CLI::IsMember({"tcp", "udp"});
+  app.add_option("--transports", f.transports, "run: comma-separated, in order")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->check(tcp_or_udp);
+  app.add_option("--transport", transport, "nodes: this run's transport")
+      ->check(tcp_or_udp);
+  app.add_option("--node-binary", f.node_binary,
+                 "gossipmonger-node to start (empty: the one built along)");
+  app.add_flag("--json", f.json, "one JSON object instead of the table");
+  app.add_option("--plot", f.plot, "latency CDFs to this PNG (needs gnuplot)");
+  app.add_option("--log", f.log, "write every record as a JSON line (run, nodes)");
+  app.add_option("--listen-host", f.listen_host, "nodes: bind here");
+  app.add_option("--advertise-host", f.advertise_host, "nodes: announce this address");
+  app.add_option("--id-prefix", f.id_prefix, "nodes: ids S0, S1... (unique per host)");
+  app.add_option("--seed", f.seeds,
+                 "nodes: a node of another host, ID@HOST:PORT (repeatable)")
+      ->allow_extra_args(false)
+      ->check(tools::Expects("ID@HOST:PORT", IsSeed));
+  AddNumber(app, "--base-port", f.base_port, 1, 65535,
+            "nodes: node i listens on P+i (0: any free port)");
+  AddNumber(app, "--cluster-size", f.cluster_size, 1, 1e5,
+            "nodes: nodes on all hosts together (0: --nodes)");
+  AddNumber(app, "--start-at", f.start_at_s, 0, 1e11,
+            "nodes: start the updates at this Unix time, the same on every host");
 }
 
 BenchFlags Error(std::string message) {
@@ -177,39 +109,30 @@ BenchFlags Finish(BenchFlags flags) {
 
 BenchFlags ParseBenchFlags(const std::vector<std::string>& args) {
   BenchFlags flags;
-  std::size_t i = 0;
-  if (!args.empty() && args[0].rfind("--", 0) != 0) {
-    if (args[0] == "nodes")
-      flags.mode = BenchFlags::Mode::kNodes;
-    else if (args[0] == "analyze")
-      flags.mode = BenchFlags::Mode::kAnalyze;
-    else if (args[0] != "run")
-      return Error("unknown subcommand " + args[0]);
-    i = 1;
+  std::string transport;
+  CLI::App app("", "gossipmonger-bench");
+  tools::SetUp(app, "See docs/transport-comparison.md.");
+  app.require_subcommand(0, 1);
+  app.add_subcommand("run", "(the default) compare the transports on this host")
+      ->fallthrough();
+  CLI::App* nodes =
+      app.add_subcommand("nodes", "--log FILE: this host's share of a cluster");
+  CLI::App* analyze =
+      app.add_subcommand("analyze", "LOG...: merge hosts' logs, print them");
+  nodes->fallthrough();
+  analyze->fallthrough()->add_option("logs", flags.logs, "LOG files");
+  AddWorkloadFlags(app, flags.workload);
+  AddOtherFlags(app, flags, transport);
+  const tools::CommandLine parsed = tools::ParseCommandLine(app, args);
+  if (parsed.action == tools::CommandLine::Action::kHelp) {
+    flags.mode = BenchFlags::Mode::kHelp;
+    flags.help = parsed.text;
+    return flags;
   }
-  for (; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (flag == "--help" || flag == "-h") {
-      flags.mode = BenchFlags::Mode::kHelp;
-      return flags;
-    }
-    if (flag == "--json") {
-      flags.json = true;
-      continue;
-    }
-    if (flag.rfind("--", 0) != 0 && flags.mode == BenchFlags::Mode::kAnalyze) {
-      flags.logs.push_back(flag);
-      continue;
-    }
-    const auto setter = Setters().find(flag);
-    if (setter == Setters().end()) return Error("unknown flag " + flag);
-    if (i + 1 >= args.size()) return Error(flag + ": missing value");
-    try {
-      setter->second(flags, args[++i]);
-    } catch (const std::exception& e) {
-      return Error(flag + ": bad value '" + args[i] + "' (" + e.what() + ")");
-    }
-  }
+  if (parsed.action != tools::CommandLine::Action::kRun) return Error(parsed.text);
+  if (nodes->parsed()) flags.mode = BenchFlags::Mode::kNodes;
+  if (analyze->parsed()) flags.mode = BenchFlags::Mode::kAnalyze;
+  if (!transport.empty()) flags.transports = {transport};
   return Finish(std::move(flags));
 }
 

@@ -1,24 +1,23 @@
-// Reads fields of one flat JSON object, as gossipmonger-node prints them
-// (one object per line; values are strings, numbers, booleans, or arrays and
-// objects that are skipped). Not a general JSON parser: enough to read the
-// node's events and the bench's own log records.
+// The bench's JSON, on nlohmann-json: it reads the nodes' event lines and
+// its own log records, and quotes the strings of the records it writes.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace gossipmonger::bench {
 
-// The top-level string field `name`, unescaped (\u00XX gives the byte XX,
-// other \uXXXX their UTF-8). nullopt if absent, not a string or malformed.
-std::optional<std::string> JsonString(std::string_view line, std::string_view name);
+// `line` parsed; a discarded value (is_discarded()) if it is not JSON.
+nlohmann::json ParseJsonLine(std::string_view line);
 
-// The top-level number field `name`. nullopt if absent or not a number.
-std::optional<double> JsonNumber(std::string_view line, std::string_view name);
+// Member `name` of `object` if it is a string / a number; nullopt if it is
+// absent or of another type, or if `object` is no object.
+std::optional<std::string> StringField(const nlohmann::json& object, const char* name);
+std::optional<double> NumberField(const nlohmann::json& object, const char* name);
 
-// Appends `text` as a JSON string literal (quotes included). Bytes >= 0x80
-// are passed through: the bench writes only what it read or made.
-void AppendJsonQuoted(std::string& out, std::string_view text);
+// `text` as a JSON string literal, quotes included.
+std::string Quoted(std::string_view text);
 
 }  // namespace gossipmonger::bench

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "analysis.h"
@@ -96,23 +97,23 @@ int RunNodes(const BenchFlags& flags, std::vector<RunLog>& logs) {
 }
 
 // The header of a merged log: the workload line of the last log read.
-void ReadWorkload(const std::string& line, Workload& w) {
-  w.update_rate = JsonNumber(line, "update_rate").value_or(w.update_rate);
-  w.value_bytes =
-      static_cast<int>(JsonNumber(line, "value_bytes").value_or(w.value_bytes));
-  w.duration_s = JsonNumber(line, "duration_s").value_or(w.duration_s);
-  w.loss = JsonNumber(line, "loss").value_or(w.loss);
-  w.delay_ms = static_cast<int>(JsonNumber(line, "delay_ms").value_or(w.delay_ms));
-  w.gossip_interval_ms = static_cast<int>(
-      JsonNumber(line, "gossip_interval_ms").value_or(w.gossip_interval_ms));
-  w.repeat = static_cast<int>(JsonNumber(line, "repeat").value_or(w.repeat));
-  w.kill_after_s = JsonNumber(line, "kill_after_s").value_or(w.kill_after_s);
-  w.kill_at_s = JsonNumber(line, "kill_at_s").value_or(w.kill_at_s);
-  w.dead_peer_phi = JsonNumber(line, "dead_peer_phi").value_or(w.dead_peer_phi);
-  w.gossip_fanout =
-      static_cast<int>(JsonNumber(line, "gossip_fanout").value_or(w.gossip_fanout));
-  w.push_fanout =
-      static_cast<int>(JsonNumber(line, "push_fanout").value_or(w.push_fanout));
+void ReadWorkload(const nlohmann::json& line, Workload& w) {
+  const auto number = [&line](const char* name, auto& value) {
+    using T = std::remove_reference_t<decltype(value)>;
+    value = static_cast<T>(NumberField(line, name).value_or(value));
+  };
+  number("update_rate", w.update_rate);
+  number("value_bytes", w.value_bytes);
+  number("duration_s", w.duration_s);
+  number("loss", w.loss);
+  number("delay_ms", w.delay_ms);
+  number("gossip_interval_ms", w.gossip_interval_ms);
+  number("repeat", w.repeat);
+  number("kill_after_s", w.kill_after_s);
+  number("kill_at_s", w.kill_at_s);
+  number("dead_peer_phi", w.dead_peer_phi);
+  number("gossip_fanout", w.gossip_fanout);
+  number("push_fanout", w.push_fanout);
 }
 
 int Analyze(BenchFlags flags) {
@@ -125,7 +126,9 @@ int Analyze(BenchFlags flags) {
     }
     std::string line;
     while (std::getline(in, line)) {
-      if (JsonString(line, "record") == "workload") ReadWorkload(line, flags.workload);
+      if (const nlohmann::json json = ParseJsonLine(line);
+          StringField(json, "record") == "workload")
+        ReadWorkload(json, flags.workload);
       ParseRecord(line, logs);
     }
   }
@@ -140,7 +143,7 @@ int main(int argc, char** argv) {
       ParseBenchFlags(std::vector<std::string>(argv + 1, argv + argc));
   switch (flags.mode) {
     case BenchFlags::Mode::kHelp:
-      std::cout << kBenchUsage;
+      std::cout << flags.help;
       return 0;
     case BenchFlags::Mode::kError:
       std::cerr << "gossipmonger-bench: " << flags.error << " (see --help)\n";

@@ -1,6 +1,7 @@
 #include "node_cluster.h"
 
 #include <poll.h>
+#include <signal.h>
 
 #include <chrono>
 #include <cmath>
@@ -10,8 +11,9 @@
 #include <memory>
 #include <set>
 
+#include "child_process.h"
 #include "json_fields.h"
-#include "node_process.h"
+#include "process_usage.h"
 
 namespace gossipmonger::bench {
 namespace {
@@ -34,7 +36,7 @@ struct Counters {
 };
 
 struct LocalNode {
-  std::unique_ptr<NodeProcess> process;
+  std::unique_ptr<tools::ChildProcess> process;
   std::string id;
   std::string address;  // from `listening`
   std::set<std::string> peers;
@@ -111,7 +113,11 @@ std::vector<std::string> Driver::NodeArgs(int index) const {
 }
 
 bool Driver::StartNode(int index, std::string* error) {
-  nodes_[index].process = NodeProcess::Start(plan_.node_binary, NodeArgs(index), error);
+  // A node told to stop (EOF on stdin) flushes its storage: 5 s for that.
+  tools::ChildOptions options;
+  options.exit_grace = std::chrono::seconds(5);
+  nodes_[index].process =
+      tools::ChildProcess::Start(plan_.node_binary, NodeArgs(index), options, error);
   if (!nodes_[index].process) return false;
   const bool listening =
       PollUntil(After(10), [&] { return !nodes_[index].address.empty(); });
@@ -143,32 +149,32 @@ bool Driver::PollUntil(Clock::time_point deadline, const std::function<bool()>& 
   return true;
 }
 
-void Driver::Handle(LocalNode& node, const std::string& line) {
-  const auto event = JsonString(line, "event");
+void Driver::Handle(LocalNode& node, const std::string& text) {
+  const nlohmann::json line = ParseJsonLine(text);
+  const auto event = StringField(line, "event");
+  const auto count = [&line](const char* name) {
+    return static_cast<std::uint64_t>(NumberField(line, name).value_or(0));
+  };
   if (!event) return;
   if (*event == "listening") {
     // The bound address (the advertised one if fixed ports were given).
     const std::string host =
         plan_.advertise_host.empty() ? plan_.listen_host : plan_.advertise_host;
-    const std::string bound = JsonString(line, "address").value_or("");
+    const std::string bound = StringField(line, "address").value_or("");
     node.address = host + bound.substr(bound.rfind(':'));
   } else if (*event == "new_peer") {
-    node.peers.insert(JsonString(line, "peer").value_or(""));
+    node.peers.insert(StringField(line, "peer").value_or(""));
   } else if (*event == "update" && measuring_) {
-    const std::string key = JsonString(line, "key").value_or("");
-    log_->updates.push_back({node.id, key, JsonNumber(line, "t_ms").value_or(0)});
+    const std::string key = StringField(line, "key").value_or("");
+    log_->updates.push_back({node.id, key, NumberField(line, "t_ms").value_or(0)});
     ++deliveries_[key];
   } else if (*event == "stats") {
-    node.stats = {
-        static_cast<std::uint64_t>(JsonNumber(line, "messages_sent").value_or(0)),
-        static_cast<std::uint64_t>(JsonNumber(line, "bytes_sent").value_or(0)),
-        static_cast<std::uint64_t>(JsonNumber(line, "messages_received").value_or(0)),
-        static_cast<std::uint64_t>(JsonNumber(line, "bytes_received").value_or(0)),
-        static_cast<std::uint64_t>(JsonNumber(line, "messages_lost").value_or(0))};
+    node.stats = {count("messages_sent"), count("bytes_sent"), count("messages_received"),
+                  count("bytes_received"), count("messages_lost")};
     node.fresh_stats = true;
   } else if (*event == "peer_dead") {
-    log_->deaths.push_back({node.id, JsonString(line, "peer").value_or(""), plan_.run,
-                            JsonNumber(line, "t_ms").value_or(0)});
+    log_->deaths.push_back({node.id, StringField(line, "peer").value_or(""), plan_.run,
+                            NumberField(line, "t_ms").value_or(0)});
   } else if (*event == "error") {
     ++errors_;
   }
@@ -323,8 +329,8 @@ void Driver::KillOneAndWait() {
             << std::chrono::duration<double>(Clock::now() - started_at_).count()
             << " s after the first node started\n";
   const KillRecord kill{victim.id, plan_.run, NowMs()};
-  victim.process->Kill();
-  victim.exited = true;  // whatever it still printed is not read
+  victim.process->Signal(SIGKILL);  // a crash: no goodbye, no flush
+  victim.exited = true;             // whatever it still printed is not read
   log_->kills.push_back(kill);
   const bool all =
       PollUntil(After(w.detect_timeout_s), [&] { return AllSurvivorsReported(kill); });

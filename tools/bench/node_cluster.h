@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "bench_flags.h"
 #include "records.h"
+#include "workload.h"
 
 namespace gossipmonger::bench {
 

@@ -9,13 +9,8 @@ namespace {
 
 std::string Begin(std::string_view record, std::string_view transport,
                   std::string_view node) {
-  std::string out = "{\"record\":";
-  AppendJsonQuoted(out, record);
-  out += ",\"transport\":";
-  AppendJsonQuoted(out, transport);
-  out += ",\"node\":";
-  AppendJsonQuoted(out, node);
-  return out;
+  return "{\"record\":" + Quoted(record) + ",\"transport\":" + Quoted(transport) +
+         ",\"node\":" + Quoted(node);
 }
 
 std::string Number(std::string_view name, double value) {
@@ -37,22 +32,20 @@ RunLog& LogOf(std::vector<RunLog>& logs, const std::string& transport) {
   return logs.back();
 }
 
-std::uint64_t CountField(std::string_view line, std::string_view name) {
-  return static_cast<std::uint64_t>(JsonNumber(line, name).value_or(0));
+std::uint64_t CountField(const nlohmann::json& record, const char* name) {
+  return static_cast<std::uint64_t>(NumberField(record, name).value_or(0));
 }
 
 }  // namespace
 
 std::string FormatRecord(std::string_view transport, const SetRecord& r) {
-  std::string out = Begin("set", transport, r.node) + ",\"key\":";
-  AppendJsonQuoted(out, r.key);
-  return out + Number("t_ms", r.t_ms) + "}";
+  return Begin("set", transport, r.node) + ",\"key\":" + Quoted(r.key) +
+         Number("t_ms", r.t_ms) + "}";
 }
 
 std::string FormatRecord(std::string_view transport, const UpdateRecord& r) {
-  std::string out = Begin("update", transport, r.node) + ",\"key\":";
-  AppendJsonQuoted(out, r.key);
-  return out + Number("t_ms", r.t_ms) + "}";
+  return Begin("update", transport, r.node) + ",\"key\":" + Quoted(r.key) +
+         Number("t_ms", r.t_ms) + "}";
 }
 
 std::string FormatRecord(std::string_view transport, const NodeRecord& r) {
@@ -70,24 +63,23 @@ std::string FormatRecord(std::string_view transport, const KillRecord& r) {
 }
 
 std::string FormatRecord(std::string_view transport, const DeadRecord& r) {
-  std::string out = Begin("dead", transport, r.node) + ",\"peer\":";
-  AppendJsonQuoted(out, r.peer);
-  return out + Count("run", std::uint64_t(r.run)) + Number("t_ms", r.t_ms) + "}";
+  return Begin("dead", transport, r.node) + ",\"peer\":" + Quoted(r.peer) +
+         Count("run", std::uint64_t(r.run)) + Number("t_ms", r.t_ms) + "}";
 }
 
 namespace {
 
 // kill and dead records; false if `record` is neither or a field is missing.
-bool ParseFailureRecord(std::string_view line, std::string_view record,
+bool ParseFailureRecord(const nlohmann::json& line, std::string_view record,
                         const std::string& node, RunLog& log) {
-  const auto t_ms = JsonNumber(line, "t_ms");
-  const int run = static_cast<int>(JsonNumber(line, "run").value_or(0));
+  const auto t_ms = NumberField(line, "t_ms");
+  const int run = static_cast<int>(NumberField(line, "run").value_or(0));
   if (!t_ms) return false;
   if (record == "kill") {
     log.kills.push_back({node, run, *t_ms});
     return true;
   }
-  const auto peer = JsonString(line, "peer");
+  const auto peer = StringField(line, "peer");
   if (record != "dead" || !peer) return false;
   log.deaths.push_back({node, *peer, run, *t_ms});
   return true;
@@ -95,14 +87,15 @@ bool ParseFailureRecord(std::string_view line, std::string_view record,
 
 }  // namespace
 
-bool ParseRecord(std::string_view line, std::vector<RunLog>& logs) {
-  const auto record = JsonString(line, "record");
-  const auto transport = JsonString(line, "transport");
-  const auto node = JsonString(line, "node");
+bool ParseRecord(std::string_view text, std::vector<RunLog>& logs) {
+  const nlohmann::json line = ParseJsonLine(text);
+  const auto record = StringField(line, "record");
+  const auto transport = StringField(line, "transport");
+  const auto node = StringField(line, "node");
   if (!record || !transport || !node) return false;
   if (*record == "set" || *record == "update") {
-    const auto key = JsonString(line, "key");
-    const auto t_ms = JsonNumber(line, "t_ms");
+    const auto key = StringField(line, "key");
+    const auto t_ms = NumberField(line, "t_ms");
     if (!key || !t_ms) return false;
     RunLog& log = LogOf(logs, *transport);
     if (*record == "set") {
@@ -117,14 +110,14 @@ bool ParseRecord(std::string_view line, std::vector<RunLog>& logs) {
   if (*record != "node") return false;
   NodeRecord r;
   r.node = *node;
-  r.window_s = JsonNumber(line, "window_s").value_or(0);
+  r.window_s = NumberField(line, "window_s").value_or(0);
   r.messages_sent = CountField(line, "messages_sent");
   r.bytes_sent = CountField(line, "bytes_sent");
   r.messages_received = CountField(line, "messages_received");
   r.bytes_received = CountField(line, "bytes_received");
   r.messages_lost = CountField(line, "messages_lost");
-  r.cpu_s = JsonNumber(line, "cpu_s").value_or(0);
-  r.peak_rss_kib = JsonNumber(line, "peak_rss_kib").value_or(0);
+  r.cpu_s = NumberField(line, "cpu_s").value_or(0);
+  r.peak_rss_kib = NumberField(line, "peak_rss_kib").value_or(0);
   LogOf(logs, *transport).nodes.push_back(r);
   return true;
 }

@@ -130,9 +130,7 @@ std::string RenderJson(const Workload& w, const std::vector<TransportResult>& re
   out << "{\"workload\":{\"nodes\":" << (results.empty() ? 0 : results[0].nodes) << ","
       << WorkloadJsonFields(w) << "},\"transports\":{";
   for (std::size_t i = 0; i < results.size(); ++i) {
-    std::string name;
-    AppendJsonQuoted(name, results[i].transport);
-    out << (i ? "," : "") << name << ":{";
+    out << (i ? "," : "") << Quoted(results[i].transport) << ":{";
     for (std::size_t k = 0; k < Rows().size(); ++k) {
       const Row& row = Rows()[k];
       const double value = row.value(results[i]);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "analysis.h"
-#include "bench_flags.h"
+#include "workload.h"
 
 namespace gossipmonger::bench {
 

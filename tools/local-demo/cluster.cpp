@@ -1,8 +1,13 @@
 #include "cluster.h"
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
-#include "plugins.h"
+#include "plugin_factory.h"
+#ifdef GOSSIPMONGER_DEMO_HAVE_ROCKSDB
+#include "gossipmonger/rocksdb_storage.h"
+#endif
 
 namespace gossipmonger::demo {
 
@@ -23,7 +28,52 @@ std::uint64_t RandomSeed(const DemoConfig& config) {
   return config.seed ? *config.seed : std::random_device{}();
 }
 
+#ifdef GOSSIPMONGER_DEMO_HAVE_ROCKSDB
+Status OpenRocksDb(const std::string& path, std::unique_ptr<Storage>* out) {
+  std::unique_ptr<RocksDbStorage> storage;
+  if (Status s = RocksDbStorage::Open(path, {}, &storage); !s.ok()) return s;
+  *out = std::move(storage);
+  return Status::Ok();
+}
+#endif
+
+// Node `id`'s storage: in memory, or its own file (sqlite) or directory
+// (rocksdb) inside spec.dir, which is created if missing.
+Status OpenNodeStorage(const StorageSpec& spec, const std::string& id,
+                       std::unique_ptr<Storage>* out) {
+  tools::StorageRequest request;
+  request.kind = spec.kind;
+#ifdef GOSSIPMONGER_DEMO_HAVE_ROCKSDB
+  request.open_rocksdb = OpenRocksDb;
+#endif
+  if (spec.kind != "memory") {
+    std::error_code error;
+    std::filesystem::create_directories(spec.dir, error);
+    if (error)
+      return Status::Error(StatusCode::kIOError,
+                           "cannot create " + spec.dir + ": " + error.message());
+    request.path = (std::filesystem::path(spec.dir) / (id + "." + spec.kind)).string();
+  }
+  return tools::OpenStorage(request, out);
+}
+
 }  // namespace
+
+Status CheckBuilt(const DemoConfig& config) {
+  const std::string& transport = config.transport;
+  const std::string& storage = config.storage.kind;
+  bool rocksdb = false;
+#ifdef GOSSIPMONGER_DEMO_HAVE_ROCKSDB
+  rocksdb = true;
+#endif
+  if (transport != "memory" && !tools::PluginBuilt(transport))
+    return Status::Error(StatusCode::kNotSupported,
+                         "transport " + transport + " is not built into this binary");
+  if (!tools::PluginBuilt(storage) && !(storage == "rocksdb" && rocksdb))
+    return Status::Error(StatusCode::kNotSupported,
+                         "storage " + storage + " is not built into this binary");
+  return Status::Ok();
+}
 
 DemoCluster::DemoCluster(asio::io_context& io, DemoConfig config, EventSink sink)
     : io_(io),
@@ -43,9 +93,8 @@ Status DemoCluster::Open() {
     node->self.id = "node" + std::to_string(i);
     const auto port =
         static_cast<std::uint16_t>(config_.base_port == 0 ? 0 : config_.base_port + i);
-    Status s = OpenTransport(io_, network_, {config_.transport, i, port},
-                             &node->transport, &node->self.address);
-    if (!s.ok()) return Status::Error(s.code(), node->self.id + ": " + s.ToString());
+    if (Status s = OpenTransport(i, port, *node); !s.ok())
+      return Status::Error(s.code(), node->self.id + ": " + s.ToString());
     endpoints.push_back(node->self);
     nodes_.push_back(std::move(node));
   }
@@ -57,9 +106,27 @@ Status DemoCluster::Open() {
   return Status::Ok();
 }
 
+// Node `index`'s transport: on the in-process network ("mem:<index>"), or
+// listening on 127.0.0.1:`port` (0: a free port).
+Status DemoCluster::OpenTransport(int index, std::uint16_t port, Node& node) {
+  if (config_.transport == "memory") {
+    node.self.address = "mem:" + std::to_string(index);
+    node.transport = std::make_unique<MemoryTransport>(network_, node.self.address);
+    return Status::Ok();
+  }
+  const tools::SocketTransportRequest request{config_.transport, "127.0.0.1", port, "",
+                                              ""};
+  tools::BoundEndpoint bound;
+  if (Status s = tools::OpenSocketTransport(io_, request, &node.transport, &bound);
+      !s.ok())
+    return s;
+  node.self.address = bound.address;
+  return Status::Ok();
+}
+
 Status DemoCluster::OpenNode(int index, const std::vector<PeerEndpoint>& seeds) {
   Node& node = *nodes_[static_cast<std::size_t>(index)];
-  if (Status s = OpenStorage(config_.storage, node.self.id, &node.storage); !s.ok())
+  if (Status s = OpenNodeStorage(config_.storage, node.self.id, &node.storage); !s.ok())
     return Status::Error(s.code(), node.self.id + ": " + s.ToString());
   Options options;
   options.gossip_interval = std::chrono::milliseconds(config_.interval_ms);

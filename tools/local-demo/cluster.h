@@ -23,6 +23,10 @@
 
 namespace gossipmonger::demo {
 
+// kNotSupported (one line) when this binary lacks the transport or storage
+// `config` names: its plugin was switched off at build time.
+Status CheckBuilt(const DemoConfig& config);
+
 class DemoCluster {
  public:
   // Called for every event of every node: the node's id and one line.
@@ -55,6 +59,7 @@ class DemoCluster {
  private:
   struct Node;
 
+  Status OpenTransport(int index, std::uint16_t port, Node& node);
   Status OpenNode(int index, const std::vector<PeerEndpoint>& seeds);
   void Subscribe(Node& node);
   void ScheduleUpdate(Node& node);

@@ -1,5 +1,6 @@
-// The demo's command line: what to run (nodes, transport, storage, timing)
-// and how to show it. Parsing is a pure function so that tests can check it.
+// The demo's command line (CLI11): what to run (nodes, transport, storage,
+// timing) and how to show it. Parsing is a pure function so that tests can
+// check it.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +32,11 @@ struct DemoConfig {
 struct ParseResult {
   DemoConfig config;
   bool help = false;
+  std::string usage;  // the --help text
   std::string error;  // non-empty: the arguments were refused (exit 2)
 };
 
 // Parses argv[1..]. Never exits or prints.
 ParseResult ParseArgs(const std::vector<std::string>& args);
-
-extern const char kUsage[];
 
 }  // namespace gossipmonger::demo

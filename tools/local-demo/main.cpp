@@ -19,7 +19,6 @@
 
 #include "cluster.h"
 #include "config.h"
-#include "plugins.h"
 #include "table.h"
 
 namespace {
@@ -83,11 +82,11 @@ class Display {
 DemoConfig ParseOrExit(int argc, char** argv) {
   const ParseResult parsed = ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (parsed.help) {
-    std::cout << kUsage;
+    std::cout << parsed.usage;
     std::exit(0);
   }
   if (!parsed.error.empty()) {
-    std::cerr << "gossipmonger-local-demo: " << parsed.error << "\n" << kUsage;
+    std::cerr << "gossipmonger-local-demo: " << parsed.error << "\n" << parsed.usage;
     std::exit(2);
   }
   if (Status s = CheckBuilt(parsed.config); !s.ok()) {

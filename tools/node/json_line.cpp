@@ -1,6 +1,7 @@
 #include "json_line.h"
 
 #include <chrono>
+#include <utility>
 
 namespace gossipmonger::node {
 namespace {
@@ -36,6 +37,16 @@ std::size_t Utf8SequenceLength(std::string_view bytes, std::size_t i) {
   return length;
 }
 
+// The two-character escape of `c`, or nullptr if it has none here.
+const char* ShortEscape(unsigned char c) {
+  static const std::pair<unsigned char, const char*> kEscapes[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}};
+  for (const auto& [from, to] : kEscapes) {
+    if (c == from) return to;
+  }
+  return nullptr;
+}
+
 void AppendEscapedByte(std::string& out, unsigned char c) {
   static const char kHex[] = "0123456789abcdef";
   out += "\\u00";
@@ -56,43 +67,17 @@ void AppendJsonString(std::string& out, std::string_view bytes) {
   out += '"';
   for (std::size_t i = 0; i < bytes.size();) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        ++i;
-        continue;
-      case '\\':
-        out += "\\\\";
-        ++i;
-        continue;
-      case '\n':
-        out += "\\n";
-        ++i;
-        continue;
-      case '\r':
-        out += "\\r";
-        ++i;
-        continue;
-      case '\t':
-        out += "\\t";
-        ++i;
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x20) {
-      AppendEscapedByte(out, c);
-      ++i;
+    const std::size_t length = c < 0x20 ? 0 : Utf8SequenceLength(bytes, i);
+    if (const char* escape = ShortEscape(c)) {
+      out += escape;
+    } else if (length == 0) {
+      AppendEscapedByte(out, c);  // a control character, or not UTF-8 (lossy)
+    } else {
+      out.append(bytes.substr(i, length));
+      i += length;
       continue;
     }
-    const std::size_t length = Utf8SequenceLength(bytes, i);
-    if (length == 0) {
-      AppendEscapedByte(out, c);  // not UTF-8: the byte itself, documented as lossy
-      ++i;
-      continue;
-    }
-    out.append(bytes.substr(i, length));
-    i += length;
+    ++i;
   }
   out += '"';
 }

@@ -6,15 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <type_traits>
 #include <vector>
 
-#include "gossipmonger/memory_storage.h"
-#include "gossipmonger/tcp_transport.h"
-#include "gossipmonger/udp_transport.h"
-#ifdef GOSSIPMONGER_NODE_HAVE_SQLITE
-#include "gossipmonger/sqlite_storage.h"
-#endif
+#include "plugin_factory.h"
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
 #include "storage_module.h"
 #endif
@@ -29,36 +23,6 @@ std::string AddressBudget(const NodeFlags& flags) {
   if (!flags.advertise.empty()) return flags.advertise;
   return FormatHostPort(flags.listen.host,
                         flags.listen.port == 0 ? 65535 : flags.listen.port);
-}
-
-template <typename T, typename TOptions>
-Status Listen(asio::io_context& io, const NodeFlags& flags, ListeningTransport* out) {
-  TOptions options;
-  options.listen_host = flags.listen.host;
-  options.listen_port = flags.listen.port;
-  options.advertised_address = AddressBudget(flags);
-  options.cluster = flags.cluster;
-  auto transport = std::make_unique<T>(io, options);
-  if (Status s = transport->Listen(); !s.ok()) return s;
-  out->address = transport->local_address();
-  if (out->address.empty()) {
-    // A wildcard host reaches no one in particular; the node announces it
-    // as given, as it always has (--advertise says better).
-    out->address = FormatHostPort(flags.listen.host, transport->local_port());
-  }
-  bench::FaultOptions faults;
-  faults.loss = flags.inject_loss;
-  faults.delay = std::chrono::milliseconds(flags.inject_delay_ms);
-  faults.seed = std::hash<std::string>()(flags.id);
-  // A TCP frame has a 4-byte length prefix, and TCP resends what it loses.
-  const bool tcp = std::is_same_v<T, TcpTransport>;
-  faults.loss_mode = tcp ? bench::FaultOptions::LossMode::kRetransmit
-                         : bench::FaultOptions::LossMode::kDrop;
-  auto wrapped = std::make_unique<bench::InstrumentedTransport>(
-      io, std::move(transport), flags.cluster, tcp ? 4 : 0, faults);
-  out->counters = &wrapped->counters();
-  out->transport = std::move(wrapped);
-  return Status::Ok();
 }
 
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
@@ -127,35 +91,43 @@ Status OpenRocksDb(const std::string& path, std::unique_ptr<Storage>* out) {
 
 Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
                      ListeningTransport* out) {
-  if (flags.transport == "udp")
-    return Listen<UdpTransport, UdpTransportOptions>(io, flags, out);
-  return Listen<TcpTransport, TcpTransportOptions>(io, flags, out);
+  const tools::SocketTransportRequest request{flags.transport, flags.listen.host,
+                                              flags.listen.port, AddressBudget(flags),
+                                              flags.cluster};
+  std::unique_ptr<Transport> transport;
+  tools::BoundEndpoint bound;
+  if (Status s = tools::OpenSocketTransport(io, request, &transport, &bound); !s.ok())
+    return s;
+  // A wildcard host reaches no one in particular; the node announces it as
+  // given, as it always has (--advertise says better).
+  out->address = bound.address.empty() ? FormatHostPort(flags.listen.host, bound.port)
+                                       : bound.address;
+  bench::FaultOptions faults;
+  faults.loss = flags.inject_loss;
+  faults.delay = std::chrono::milliseconds(flags.inject_delay_ms);
+  faults.seed = std::hash<std::string>()(flags.id);
+  // A TCP frame has a 4-byte length prefix, and TCP resends what it loses.
+  const bool tcp = flags.transport == "tcp";
+  faults.loss_mode = tcp ? bench::FaultOptions::LossMode::kRetransmit
+                         : bench::FaultOptions::LossMode::kDrop;
+  auto wrapped = std::make_unique<bench::InstrumentedTransport>(
+      io, std::move(transport), flags.cluster, tcp ? 4 : 0, faults);
+  out->counters = &wrapped->counters();
+  out->transport = std::move(wrapped);
+  return Status::Ok();
 }
 
 Status MakeStorage(const NodeFlags& flags, std::unique_ptr<Storage>* out) {
   const std::string& spec = flags.storage;
-  if (spec == "memory") {
-    *out = std::make_unique<MemoryStorage>();
-    return Status::Ok();
-  }
-  const std::string kind = spec.substr(0, spec.find(':'));
-  const std::string path = spec.substr(spec.find(':') + 1);
-#ifdef GOSSIPMONGER_NODE_HAVE_SQLITE
-  if (kind == "sqlite") {
-    SqliteStorageOptions options;
-    options.synchronous_peer_id = flags.id;
-    std::unique_ptr<SqliteStorage> storage;
-    if (Status s = SqliteStorage::Open(path, options, &storage); !s.ok()) return s;
-    *out = std::move(storage);
-    return Status::Ok();
-  }
-#endif
+  const auto colon = spec.find(':');
+  tools::StorageRequest request;
+  request.kind = spec.substr(0, colon);
+  request.path = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  request.synchronous_peer_id = flags.id;
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
-  if (kind == "rocksdb") return OpenRocksDb(path, out);
+  request.open_rocksdb = OpenRocksDb;
 #endif
-  (void)path;
-  return Status::Error(StatusCode::kNotSupported,
-                       "storage '" + kind + "' is not built into this binary");
+  return tools::OpenStorage(request, out);
 }
 
 }  // namespace gossipmonger::node

@@ -1,8 +1,8 @@
-// Builds the storage and transport named on the command line. The library
-// picks plugins at link time; this program links the transports, memory
-// storage and SQLite (GOSSIPMONGER_NODE_HAVE_SQLITE) and picks one at run
-// time. RocksDB (GOSSIPMONGER_NODE_HAVE_ROCKSDB) is a module of its own,
-// loaded only when asked for (storage_module.h says why).
+// The node's storage and transport, built by the tools' plugin factory
+// (tools/plugins/plugin_factory.h) from the command line. What is the
+// node's own: the transport is wrapped in a counting, fault-injecting
+// decorator, and RocksDB (GOSSIPMONGER_NODE_HAVE_ROCKSDB) is a module of
+// its own, loaded only when asked for (storage_module.h says why).
 #pragma once
 
 #include <asio/io_context.hpp>

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gossipmonger/storage.h"
+#include "percentile.h"
 
 namespace gossipmonger::bench {
 
@@ -41,16 +42,12 @@ class CallDurations {
   void Time(Call&& call) {
     const auto start = std::chrono::steady_clock::now();
     call();
-    seconds_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds_.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  // The q-quantile (0 ≤ q ≤ 1) by nearest rank; 0 when nothing was timed.
-  double Quantile(double q) const {
-    if (seconds_.empty()) return 0;
-    std::vector<double> sorted = seconds_;
-    std::sort(sorted.begin(), sorted.end());
-    const auto rank = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
-    return sorted[rank];
-  }
+  // The q-quantile (0 ≤ q ≤ 1) by nearest rank, the tools' one definition
+  // (tools/support/percentile.h); 0 when nothing was timed.
+  double Quantile(double q) const { return tools::Percentile(seconds_, q); }
   std::size_t count() const { return seconds_.size(); }
 
  private:
@@ -66,7 +63,8 @@ struct StallProfile {
 
 inline void CheckOk(const Status& status, const char* what) {
   if (status.ok()) return;
-  std::fprintf(stderr, "storage stall profile: %s: %s\n", what, status.ToString().c_str());
+  std::fprintf(stderr, "storage stall profile: %s: %s\n", what,
+               status.ToString().c_str());
   std::exit(1);
 }
 
@@ -83,13 +81,14 @@ inline StallProfile MeasureStalls(Storage& storage, const StallWorkload& w) {
   CheckOk(storage.PutPeer({"self", "127.0.0.1:9742", Generation(1), true}), "PutPeer");
   CheckOk(storage.PutPeer({"remote", "127.0.0.1:9743", Generation(1), true}), "PutPeer");
   for (std::uint64_t v = 1; v <= w.local_updates; ++v) {
-    const KeyDelta delta{"key-" + std::to_string(v % w.distinct_keys), StallValue(v, w.value_bytes),
-                         Version(v)};
+    const KeyDelta delta{"key-" + std::to_string(v % w.distinct_keys),
+                         StallValue(v, w.value_bytes), Version(v)};
     profile.local_update.Time([&] {
       CheckOk(storage.PutDeltas("self", std::span<const KeyDelta>(&delta, 1), Version(v)),
               "PutDeltas");
     });
-    if (v % w.updates_per_round == 0) profile.local_flush.Time([&] { CheckOk(storage.Flush(), "Flush"); });
+    if (v % w.updates_per_round == 0)
+      profile.local_flush.Time([&] { CheckOk(storage.Flush(), "Flush"); });
   }
   std::uint64_t version = 0;
   std::vector<KeyDelta> message;
@@ -100,8 +99,9 @@ inline StallProfile MeasureStalls(Storage& storage, const StallWorkload& w) {
       message.push_back({"key-" + std::to_string(version % w.distinct_keys),
                          StallValue(version, w.value_bytes), Version(version)});
     }
-    profile.remote_message.Time(
-        [&] { CheckOk(storage.PutDeltas("remote", message, Version(version)), "PutDeltas"); });
+    profile.remote_message.Time([&] {
+      CheckOk(storage.PutDeltas("remote", message, Version(version)), "PutDeltas");
+    });
     profile.remote_flush.Time([&] { CheckOk(storage.Flush(), "Flush"); });
   }
   return profile;
@@ -109,8 +109,9 @@ inline StallProfile MeasureStalls(Storage& storage, const StallWorkload& w) {
 
 inline void PrintStalls(const char* label, const StallProfile& p) {
   const auto line = [](const char* what, const CallDurations& d) {
-    std::printf("    %-16s %7zu calls  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms\n", what, d.count(),
-                d.Quantile(0.5) * 1e3, d.Quantile(0.99) * 1e3, d.Quantile(1.0) * 1e3);
+    std::printf("    %-16s %7zu calls  p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms\n", what,
+                d.count(), d.Quantile(0.5) * 1e3, d.Quantile(0.99) * 1e3,
+                d.Quantile(1.0) * 1e3);
   };
   std::printf("  event-loop stalls, %s:\n", label);
   line("local update", p.local_update);

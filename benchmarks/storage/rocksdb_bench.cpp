@@ -12,7 +12,7 @@
 //    peers sharing them. The goal is < 2 s for 1 million keys.
 // 3. Event-loop stalls: p50 / p99 / max duration of single calls (a local
 //    update, the per-round Flush, a message's worth of remote deltas), in
-//    both durability modes (tools/benchlib/storage_stalls.h).
+//    both durability modes (benchmarks/storage/storage_stalls.h).
 //
 // Every figure is the median of --runs runs; every run uses a fresh
 // database under --dir (default: the system temp dir).
@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "../src/record_format.h"
 #include "gossipmonger/rocksdb_storage.h"
+#include "record_format.h"  // storage-rocksdb/src: the bench writes its records raw
 #include "storage_stalls.h"
 
 namespace {
@@ -52,11 +52,11 @@ using gossipmonger::Version;
 struct Config {
   std::string dir = fs::temp_directory_path().string();
   int runs = 5;
-  std::uint64_t updates = 200000;  // per durability mode and run (batched)
+  std::uint64_t updates = 200000;     // per durability mode and run (batched)
   std::uint64_t sync_updates = 4000;  // per run in kSynchronous (one fsync per batch)
-  std::size_t batch = 5;             // MAX_DELTAS_PER_GOSSIP's default
-  std::size_t round = 20;            // batches between two Flush() calls
-  std::size_t keyspace = 10000;      // distinct keys the updates cycle over
+  std::size_t batch = 5;              // MAX_DELTAS_PER_GOSSIP's default
+  std::size_t round = 20;             // batches between two Flush() calls
+  std::size_t keyspace = 10000;       // distinct keys the updates cycle over
   std::size_t value_bytes = 64;
   std::uint64_t reopen_keys = 1000000;
   bool write = true;
@@ -64,11 +64,12 @@ struct Config {
 };
 
 [[noreturn]] void Usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--dir D] [--runs N] [--updates N] [--sync-updates N] [--batch B]\n"
-               "          [--round R] [--keyspace K] [--value-bytes V] [--reopen-keys N]\n"
-               "          [--no-write] [--no-reopen]\n",
-               argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s [--dir D] [--runs N] [--updates N] [--sync-updates N] [--batch B]\n"
+      "          [--round R] [--keyspace K] [--value-bytes V] [--reopen-keys N]\n"
+      "          [--no-write] [--no-reopen]\n",
+      argv0);
   std::exit(2);
 }
 
@@ -133,7 +134,9 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 double CpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -145,7 +148,8 @@ double Median(std::vector<double> values) {
 
 // A fresh scratch directory for one database.
 std::string FreshPath(const Config& config, const char* name) {
-  std::string path = config.dir + "/gm-rocksdb-bench-" + std::to_string(::getpid()) + "-" + name;
+  std::string path =
+      config.dir + "/gm-rocksdb-bench-" + std::to_string(::getpid()) + "-" + name;
   fs::remove_all(path);
   return path;
 }
@@ -155,9 +159,11 @@ std::string FreshPath(const Config& config, const char* name) {
 struct Workload {
   explicit Workload(const Config& config) : config(config) {
     keys.reserve(config.keyspace);
-    for (std::size_t k = 0; k < config.keyspace; ++k) keys.push_back("key-" + std::to_string(k));
+    for (std::size_t k = 0; k < config.keyspace; ++k)
+      keys.push_back("key-" + std::to_string(k));
     values.reserve(16);
-    for (int v = 0; v < 16; ++v) values.emplace_back(config.value_bytes, static_cast<char>('a' + v));
+    for (int v = 0; v < 16; ++v)
+      values.emplace_back(config.value_bytes, static_cast<char>('a' + v));
   }
   void Batch(std::uint64_t first_update, std::vector<KeyDelta>* out) const {
     out->clear();
@@ -243,8 +249,8 @@ Rate RawWrite(const Config& config, const Workload& workload, RocksDbDurability 
       fmt::AppendDataValue(&value, delta.version.value(), delta.value);
       batch.Put(key, value);
     }
-    batch.Put(header_key,
-              fmt::EncodeHeader(1, deltas.back().version.value(), true, "127.0.0.1:9742"));
+    batch.Put(header_key, fmt::EncodeHeader(1, deltas.back().version.value(), true,
+                                            "127.0.0.1:9742"));
     Check(db->Write(write, &batch), "raw write");
     if (batched && (b + 1) % config.round == 0) Check(db->FlushWAL(true), "raw sync");
   }
@@ -260,7 +266,8 @@ Rate RawWrite(const Config& config, const Workload& workload, RocksDbDurability 
 
 void BenchWrites(const Config& config) {
   const Workload workload(config);
-  for (RocksDbDurability mode : {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
+  for (RocksDbDurability mode :
+       {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
     const bool batched = mode == RocksDbDurability::kBatched;
     const std::uint64_t updates = batched ? config.updates : config.sync_updates;
     std::vector<double> plugin, raw, ratios, plugin_cpu, raw_cpu, cpu_ratios;
@@ -280,16 +287,18 @@ void BenchWrites(const Config& config) {
       plugin_cpu.push_back(p.cpu);
       raw_cpu.push_back(r.cpu);
       cpu_ratios.push_back(r.cpu / p.cpu);
-      std::printf("  %-12s run %d: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2f"
-                  " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2f\n",
-                  batched ? "kBatched" : "kSynchronous", run + 1, p.wall, r.wall, r.wall / p.wall,
-                  p.cpu, r.cpu, r.cpu / p.cpu);
+      std::printf(
+          "  %-12s run %d: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2f"
+          " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2f\n",
+          batched ? "kBatched" : "kSynchronous", run + 1, p.wall, r.wall, r.wall / p.wall,
+          p.cpu, r.cpu, r.cpu / p.cpu);
       std::fflush(stdout);
     }
-    std::printf("%-12s median: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2fx"
-                " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2fx (goal <= 1.5x)\n",
-                batched ? "kBatched" : "kSynchronous", Median(plugin), Median(raw), Median(ratios),
-                Median(plugin_cpu), Median(raw_cpu), Median(cpu_ratios));
+    std::printf(
+        "%-12s median: plugin %9.0f updates/s, rocksdb %9.0f updates/s, ratio %.2fx"
+        " | per cpu-s: plugin %9.0f, rocksdb %9.0f, ratio %.2fx (goal <= 1.5x)\n",
+        batched ? "kBatched" : "kSynchronous", Median(plugin), Median(raw),
+        Median(ratios), Median(plugin_cpu), Median(raw_cpu), Median(cpu_ratios));
     std::fflush(stdout);
   }
 }
@@ -297,7 +306,8 @@ void BenchWrites(const Config& config) {
 // --- event-loop stalls -----------------------------------------------------------------
 
 void BenchStalls(const Config& config) {
-  for (RocksDbDurability mode : {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
+  for (RocksDbDurability mode :
+       {RocksDbDurability::kBatched, RocksDbDurability::kSynchronous}) {
     const bool batched = mode == RocksDbDurability::kBatched;
     const std::string path = FreshPath(config, "stalls");
     RocksDbStorageOptions options;
@@ -312,8 +322,9 @@ void BenchStalls(const Config& config) {
       workload.local_updates = std::max<std::uint64_t>(config.sync_updates, 1);
       workload.remote_messages = 50;
     }
-    gossipmonger::bench::PrintStalls(batched ? "kBatched" : "kSynchronous",
-                                     gossipmonger::bench::MeasureStalls(*storage, workload));
+    gossipmonger::bench::PrintStalls(
+        batched ? "kBatched" : "kSynchronous",
+        gossipmonger::bench::MeasureStalls(*storage, workload));
     storage.reset();
     fs::remove_all(path);
   }
@@ -322,8 +333,8 @@ void BenchStalls(const Config& config) {
 // --- 2. reopen ---------------------------------------------------------------------
 
 struct ReopenTimes {
-  double write = 0;        // writing the keys (wall)
-  double first_wall = 0;   // the first Open after the writer closed
+  double write = 0;       // writing the keys (wall)
+  double first_wall = 0;  // the first Open after the writer closed
   double first_cpu = 0;
   double second_wall = 0;  // an Open right after that one
   double second_cpu = 0;
@@ -361,7 +372,8 @@ ReopenTimes Reopen(const Config& config, std::size_t peers) {
     const double wall = Seconds(Clock::now() - start);
     const double cpu = CpuSeconds() - cpu_start;
     std::size_t keys = 0;
-    storage->ForEachPeer([&](const gossipmonger::PeerRecord& peer) { keys += peer.data.size(); });
+    storage->ForEachPeer(
+        [&](const gossipmonger::PeerRecord& peer) { keys += peer.data.size(); });
     if (keys != per_peer * peers) {
       std::fprintf(stderr, "reopen found %zu keys, expected %llu\n", keys,
                    static_cast<unsigned long long>(per_peer * peers));
@@ -384,17 +396,19 @@ void BenchReopen(const Config& config) {
       second_wall.push_back(t.second_wall);
       second_cpu.push_back(t.second_cpu);
       writes.push_back(t.write);
-      std::printf("  reopen %llu keys in %zu peer(s), run %d: first open %.3f s (cpu %.3f s), "
-                  "second %.3f s (cpu %.3f s); written in %.2f s\n",
-                  static_cast<unsigned long long>(config.reopen_keys), peers, run + 1,
-                  t.first_wall, t.first_cpu, t.second_wall, t.second_cpu, t.write);
+      std::printf(
+          "  reopen %llu keys in %zu peer(s), run %d: first open %.3f s (cpu %.3f s), "
+          "second %.3f s (cpu %.3f s); written in %.2f s\n",
+          static_cast<unsigned long long>(config.reopen_keys), peers, run + 1,
+          t.first_wall, t.first_cpu, t.second_wall, t.second_cpu, t.write);
       std::fflush(stdout);
     }
-    std::printf("reopen median, %llu keys in %zu peer(s): first open %.3f s (cpu %.3f s), "
-                "second %.3f s (cpu %.3f s) (goal < 2 s); written at %.0f keys/s\n",
-                static_cast<unsigned long long>(config.reopen_keys), peers, Median(first_wall),
-                Median(first_cpu), Median(second_wall), Median(second_cpu),
-                static_cast<double>(config.reopen_keys) / Median(writes));
+    std::printf(
+        "reopen median, %llu keys in %zu peer(s): first open %.3f s (cpu %.3f s), "
+        "second %.3f s (cpu %.3f s) (goal < 2 s); written at %.0f keys/s\n",
+        static_cast<unsigned long long>(config.reopen_keys), peers, Median(first_wall),
+        Median(first_cpu), Median(second_wall), Median(second_cpu),
+        static_cast<double>(config.reopen_keys) / Median(writes));
     std::fflush(stdout);
   }
 }
@@ -403,9 +417,10 @@ void BenchReopen(const Config& config) {
 
 int main(int argc, char** argv) {
   const Config config = Parse(argc, argv);
-  std::printf("gossipmonger-bench-rocksdb: runs %d, batch %zu, flush every %zu batches, "
-              "keyspace %zu, values %zu bytes\n",
-              config.runs, config.batch, config.round, config.keyspace, config.value_bytes);
+  std::printf(
+      "gossipmonger-bench-rocksdb: runs %d, batch %zu, flush every %zu batches, "
+      "keyspace %zu, values %zu bytes\n",
+      config.runs, config.batch, config.round, config.keyspace, config.value_bytes);
   if (config.write) BenchWrites(config);
   if (config.write) BenchStalls(config);
   if (config.reopen) BenchReopen(config);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace gossipmonger::bench {
+namespace gossipmonger::tools {
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
@@ -13,4 +13,4 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::min(index, values.size() - 1)];
 }
 
-}  // namespace gossipmonger::bench
+}  // namespace gossipmonger::tools

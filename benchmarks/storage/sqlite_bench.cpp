@@ -102,7 +102,9 @@ double Median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-std::string KeyOf(std::uint64_t v, const Config& c) { return "key-" + std::to_string(v % c.keys); }
+std::string KeyOf(std::uint64_t v, const Config& c) {
+  return "key-" + std::to_string(v % c.keys);
+}
 std::string ValueOf(std::uint64_t v, const Config& c) {
   std::string value(c.value_bytes, static_cast<char>('a' + v % 26));
   const std::string tag = std::to_string(v);
@@ -128,10 +130,12 @@ Rate PluginRate(const Config& c, SqliteDurability durability, std::uint64_t upda
   // Values are made before the clock starts, as for the raw loop.
   std::vector<KeyDelta> deltas;
   deltas.reserve(updates);
-  for (std::uint64_t v = 1; v <= updates; ++v) deltas.push_back({KeyOf(v, c), ValueOf(v, c), Version(v)});
+  for (std::uint64_t v = 1; v <= updates; ++v)
+    deltas.push_back({KeyOf(v, c), ValueOf(v, c), Version(v)});
   const Rate rate = Measure(updates, [&] {
     for (std::uint64_t v = 1; v <= updates; ++v) {
-      Check(storage->PutDeltas("self", std::span<const KeyDelta>(&deltas[v - 1], 1), Version(v)),
+      Check(storage->PutDeltas("self", std::span<const KeyDelta>(&deltas[v - 1], 1),
+                               Version(v)),
             "PutDeltas");
       if (v % c.batch == 0) Check(storage->Flush(), "Flush");
     }
@@ -153,7 +157,8 @@ void Exec(sqlite3* db, const char* sql) {
 
 sqlite3_stmt* Prepare(sqlite3* db, const char* sql) {
   sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
+      SQLITE_OK) {
     Die(std::string(sql) + ": " + sqlite3_errmsg(db));
   }
   return statement;
@@ -168,7 +173,7 @@ void Step(sqlite3* db, sqlite3_stmt* statement) {
 // the same schema with the same pragmas, `per_commit` records per
 // transaction.
 Rate RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
-               bool write_max_version) {
+             bool write_max_version) {
   const std::string path = FreshPath(c, "raw.db");
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("raw open");
@@ -180,34 +185,42 @@ Rate RawRate(const Config& c, std::uint64_t updates, std::uint64_t per_commit,
        " live INTEGER NOT NULL) WITHOUT ROWID;"
        "CREATE TABLE data (peer BLOB NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
        " version INTEGER NOT NULL, PRIMARY KEY (peer, key)) WITHOUT ROWID;"
-       "INSERT INTO peers VALUES (CAST('self' AS BLOB), CAST('127.0.0.1:9742' AS BLOB), 1, 0, 1);");
-  sqlite3_stmt* upsert = Prepare(db,
-                                 "INSERT INTO data (peer, key, value, version) VALUES (?1, ?2, ?3, ?4)"
-                                 " ON CONFLICT (peer, key) DO UPDATE SET value = excluded.value,"
-                                 " version = excluded.version");
-  sqlite3_stmt* max_version = Prepare(db, "UPDATE peers SET max_version_seen = ?2 WHERE id = ?1");
+       "INSERT INTO peers VALUES (CAST('self' AS BLOB), CAST('127.0.0.1:9742' AS BLOB), "
+       "1, 0, 1);");
+  sqlite3_stmt* upsert =
+      Prepare(db,
+              "INSERT INTO data (peer, key, value, version) VALUES (?1, ?2, ?3, ?4)"
+              " ON CONFLICT (peer, key) DO UPDATE SET value = excluded.value,"
+              " version = excluded.version");
+  sqlite3_stmt* max_version =
+      Prepare(db, "UPDATE peers SET max_version_seen = ?2 WHERE id = ?1");
   sqlite3_stmt* begin = Prepare(db, "BEGIN");
   sqlite3_stmt* commit = Prepare(db, "COMMIT");
   std::vector<std::pair<std::string, std::string>> records;
   records.reserve(updates);
-  for (std::uint64_t v = 1; v <= updates; ++v) records.emplace_back(KeyOf(v, c), ValueOf(v, c));
+  for (std::uint64_t v = 1; v <= updates; ++v)
+    records.emplace_back(KeyOf(v, c), ValueOf(v, c));
   const std::string self = "self";
   const Rate rate = Measure(updates, [&] {
-  for (std::uint64_t v = 1; v <= updates; ++v) {
-    if ((v - 1) % per_commit == 0) Step(db, begin);
-    const auto& [key, value] = records[v - 1];
-    sqlite3_bind_blob(upsert, 1, self.data(), static_cast<int>(self.size()), SQLITE_STATIC);
-    sqlite3_bind_blob(upsert, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    sqlite3_bind_blob(upsert, 3, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(upsert, 4, static_cast<sqlite3_int64>(v));
-    Step(db, upsert);
-    if (write_max_version) {
-      sqlite3_bind_blob(max_version, 1, self.data(), static_cast<int>(self.size()), SQLITE_STATIC);
-      sqlite3_bind_int64(max_version, 2, static_cast<sqlite3_int64>(v));
-      Step(db, max_version);
+    for (std::uint64_t v = 1; v <= updates; ++v) {
+      if ((v - 1) % per_commit == 0) Step(db, begin);
+      const auto& [key, value] = records[v - 1];
+      sqlite3_bind_blob(upsert, 1, self.data(), static_cast<int>(self.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_blob(upsert, 2, key.data(), static_cast<int>(key.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_blob(upsert, 3, value.data(), static_cast<int>(value.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(upsert, 4, static_cast<sqlite3_int64>(v));
+      Step(db, upsert);
+      if (write_max_version) {
+        sqlite3_bind_blob(max_version, 1, self.data(), static_cast<int>(self.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(max_version, 2, static_cast<sqlite3_int64>(v));
+        Step(db, max_version);
+      }
+      if (v % per_commit == 0 || v == updates) Step(db, commit);
     }
-    if (v % per_commit == 0 || v == updates) Step(db, commit);
-  }
   });
   for (sqlite3_stmt* s : {upsert, max_version, begin, commit}) sqlite3_finalize(s);
   sqlite3_close(db);
@@ -225,7 +238,8 @@ std::string BuildReopenDatabase(const Config& c) {
   std::vector<KeyDelta> deltas;
   for (std::uint64_t p = 0; p < peers; ++p) {
     const std::string id = "peer-" + std::to_string(p);
-    Check(storage->PutPeer({id, "10.0.0." + std::to_string(p) + ":9742", Generation(1), true}),
+    Check(storage->PutPeer(
+              {id, "10.0.0." + std::to_string(p) + ":9742", Generation(1), true}),
           "PutPeer");
     for (std::uint64_t first = 1; first <= per_peer; first += 1000) {
       deltas.clear();
@@ -240,7 +254,7 @@ std::string BuildReopenDatabase(const Config& c) {
 }
 
 // Event-loop stalls of SqliteStorage in one durability mode (see
-// tools/benchlib/storage_stalls.h); synchronous mode runs a smaller workload
+// benchmarks/storage/storage_stalls.h); synchronous mode runs a smaller workload
 // since every update there waits for the disk.
 void PrintStalls(const Config& c, SqliteDurability durability) {
   const bool batched = durability == SqliteDurability::kBatched;
@@ -271,7 +285,8 @@ double ReopenSeconds(const std::string& path, std::size_t* keys, double* cpu_sec
   *cpu_seconds = CpuSeconds() - cpu_start;
   const double seconds = Seconds(Clock::now() - start);
   *keys = 0;
-  storage->ForEachPeer([&](const gossipmonger::PeerRecord& peer) { *keys += peer.data.size(); });
+  storage->ForEachPeer(
+      [&](const gossipmonger::PeerRecord& peer) { *keys += peer.data.size(); });
   return seconds;
 }
 
@@ -298,24 +313,37 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) Die("missing value after " + arg);
     const char* value = argv[++i];
-    if (arg == "--dir") c.dir = value;
-    else if (arg == "--runs") c.runs = static_cast<int>(ParseNumber(value));
-    else if (arg == "--updates") c.updates = ParseNumber(value);
-    else if (arg == "--keys") c.keys = ParseNumber(value);
-    else if (arg == "--batch") c.batch = ParseNumber(value);
-    else if (arg == "--value-bytes") c.value_bytes = ParseNumber(value);
-    else if (arg == "--sync-updates") c.sync_updates = ParseNumber(value);
-    else if (arg == "--reopen-keys") c.reopen_keys = ParseNumber(value);
-    else Die("unknown option " + arg);
+    if (arg == "--dir")
+      c.dir = value;
+    else if (arg == "--runs")
+      c.runs = static_cast<int>(ParseNumber(value));
+    else if (arg == "--updates")
+      c.updates = ParseNumber(value);
+    else if (arg == "--keys")
+      c.keys = ParseNumber(value);
+    else if (arg == "--batch")
+      c.batch = ParseNumber(value);
+    else if (arg == "--value-bytes")
+      c.value_bytes = ParseNumber(value);
+    else if (arg == "--sync-updates")
+      c.sync_updates = ParseNumber(value);
+    else if (arg == "--reopen-keys")
+      c.reopen_keys = ParseNumber(value);
+    else
+      Die("unknown option " + arg);
   }
-  if (c.runs < 1 || c.updates < 1 || c.keys < 1 || c.batch < 1) Die("counts must be positive");
+  if (c.runs < 1 || c.updates < 1 || c.keys < 1 || c.batch < 1)
+    Die("counts must be positive");
 
-  std::printf("gossipmonger-bench-sqlite: SQLite %s, dir %s\n", sqlite3_libversion(), c.dir.c_str());
-  std::printf("%d runs; %llu updates of %llu keys, %zu-byte values, batch %llu; %llu sync updates\n",
-              c.runs, static_cast<unsigned long long>(c.updates),
-              static_cast<unsigned long long>(c.keys), c.value_bytes,
-              static_cast<unsigned long long>(c.batch),
-              static_cast<unsigned long long>(c.sync_updates));
+  std::printf("gossipmonger-bench-sqlite: SQLite %s, dir %s\n", sqlite3_libversion(),
+              c.dir.c_str());
+  std::printf(
+      "%d runs; %llu updates of %llu keys, %zu-byte values, batch %llu; %llu sync "
+      "updates\n",
+      c.runs, static_cast<unsigned long long>(c.updates),
+      static_cast<unsigned long long>(c.keys), c.value_bytes,
+      static_cast<unsigned long long>(c.batch),
+      static_cast<unsigned long long>(c.sync_updates));
 
   // Per mode, the rates of every run; "overhead" pairs each plugin run with
   // the raw run next to it.
@@ -341,31 +369,39 @@ int main(int argc, char** argv) {
     raw_max.Add(RawRate(c, c.updates, c.batch, true));
     overhead_wall.push_back(r.wall / p.wall);
     overhead_cpu.push_back(r.cpu / p.cpu);
-    std::printf("run %d: batched plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s), raw + max %.0f/s",
-                run + 1, p.wall, p.cpu, r.wall, r.cpu, raw_max.wall.back());
+    std::printf(
+        "run %d: batched plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s), raw + max "
+        "%.0f/s",
+        run + 1, p.wall, p.cpu, r.wall, r.cpu, raw_max.wall.back());
     if (c.sync_updates > 0) {
       Rate ps, rs;
-      if (plugin_first) ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
+      if (plugin_first)
+        ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
       rs = RawRate(c, c.sync_updates, 1, true);
-      if (!plugin_first) ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
+      if (!plugin_first)
+        ps = PluginRate(c, SqliteDurability::kSynchronous, c.sync_updates);
       plugin_sync.Add(ps);
       raw_sync.Add(rs);
       overhead_sync_wall.push_back(rs.wall / ps.wall);
       overhead_sync_cpu.push_back(rs.cpu / ps.cpu);
-      std::printf("; sync plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s)", ps.wall, ps.cpu,
-                  rs.wall, rs.cpu);
+      std::printf("; sync plugin %.0f/s (cpu %.0f/s), raw %.0f/s (cpu %.0f/s)", ps.wall,
+                  ps.cpu, rs.wall, rs.cpu);
     }
     std::printf("\n");
     std::fflush(stdout);
   }
-  std::printf("\nmedians of %d runs, updates/s (overhead = raw / plugin, 1.00 = none):\n", c.runs);
-  std::printf("  batched      wall: plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
-              Median(plugin.wall), Median(raw.wall), Median(overhead_wall), Median(raw_max.wall));
-  std::printf("               cpu:  plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
-              Median(plugin.cpu), Median(raw.cpu), Median(overhead_cpu), Median(raw_max.cpu));
+  std::printf("\nmedians of %d runs, updates/s (overhead = raw / plugin, 1.00 = none):\n",
+              c.runs);
+  std::printf(
+      "  batched      wall: plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
+      Median(plugin.wall), Median(raw.wall), Median(overhead_wall), Median(raw_max.wall));
+  std::printf(
+      "               cpu:  plugin %8.0f  raw %8.0f  overhead %.2f   (raw + max %.0f)\n",
+      Median(plugin.cpu), Median(raw.cpu), Median(overhead_cpu), Median(raw_max.cpu));
   if (c.sync_updates > 0) {
     std::printf("  synchronous  wall: plugin %8.0f  raw %8.0f  overhead %.2f\n",
-                Median(plugin_sync.wall), Median(raw_sync.wall), Median(overhead_sync_wall));
+                Median(plugin_sync.wall), Median(raw_sync.wall),
+                Median(overhead_sync_wall));
     std::printf("               cpu:  plugin %8.0f  raw %8.0f  overhead %.2f\n",
                 Median(plugin_sync.cpu), Median(raw_sync.cpu), Median(overhead_sync_cpu));
     std::printf("  plugin batched / synchronous (wall): %.0fx\n",
@@ -391,9 +427,10 @@ int main(int argc, char** argv) {
     }
     std::printf("\nreopen: %zu keys in 10 peers, file %.1f MiB (built in %.1f s)\n", keys,
                 static_cast<double>(bytes) / (1 << 20), build_seconds);
-    std::printf("  Open median %.3f s wall (min %.3f, max %.3f), %.3f s cpu, over %d runs\n",
-                Median(reopen), *std::min_element(reopen.begin(), reopen.end()),
-                *std::max_element(reopen.begin(), reopen.end()), Median(reopen_cpu), c.runs);
+    std::printf(
+        "  Open median %.3f s wall (min %.3f, max %.3f), %.3f s cpu, over %d runs\n",
+        Median(reopen), *std::min_element(reopen.begin(), reopen.end()),
+        *std::max_element(reopen.begin(), reopen.end()), Median(reopen_cpu), c.runs);
     Check(SqliteStorage::Destroy(path), "destroy");
   }
   return 0;
