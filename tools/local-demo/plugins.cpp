@@ -98,13 +98,13 @@ Status OpenStorage(const StorageSpec& spec, const std::string& node_id,
   return NotBuilt("storage " + spec.kind);
 }
 
-Status OpenTransport(asio::io_context& io, MemoryNetwork& network,
+Status OpenTransport(asio::io_context& io, testing::MemoryNetwork& network,
                      const TransportRequest& request, std::unique_ptr<Transport>* out,
                      std::string* address) {
   (void)io;  // unused when neither socket transport is built
   if (request.kind == "memory") {
     *address = "mem:" + std::to_string(request.index);
-    *out = std::make_unique<MemoryTransport>(network, *address);
+    *out = std::make_unique<testing::MemoryTransport>(network, *address);
     return Status::Ok();
   }
 #ifdef GOSSIPMONGER_DEMO_HAVE_TCP

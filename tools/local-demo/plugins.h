@@ -10,9 +10,9 @@
 #include <string>
 
 #include "config.h"
-#include "gossipmonger/memory_transport.h"
 #include "gossipmonger/status.h"
 #include "gossipmonger/storage.h"
+#include "gossipmonger/testing/memory_transport.h"
 #include "gossipmonger/transport.h"
 
 namespace gossipmonger::demo {
@@ -33,7 +33,7 @@ struct TransportRequest {
   int index = 0;
   std::uint16_t port = 0;
 };
-Status OpenTransport(asio::io_context& io, MemoryNetwork& network,
+Status OpenTransport(asio::io_context& io, testing::MemoryNetwork& network,
                      const TransportRequest& request, std::unique_ptr<Transport>* out,
                      std::string* address);
 

@@ -16,7 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include "gossipmonger/sim/cluster.h"
 #include "scenarios.h"
 
 namespace {

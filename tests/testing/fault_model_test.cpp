@@ -3,7 +3,7 @@
 // delays stay in their range (and reorder messages when it is wide), a
 // partition cuts exactly the links between groups, the same seed replays the
 // same faults, and every message and byte is counted.
-#include "gossipmonger/fault_model.h"
+#include "gossipmonger/testing/fault_model.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -11,6 +11,7 @@
 #include <vector>
 
 using namespace gossipmonger;
+using namespace gossipmonger::testing;
 using namespace std::chrono_literals;
 
 TEST_CASE("A perfect link delivers every message once, after delay_min", "[faults]") {

@@ -1,15 +1,14 @@
 // The storage conformance suite: the contract of gossipmonger::Storage
-// (core/include/gossipmonger/storage.h and peer.h) as one function that every
-// storage backend's tests call, so that the engine can rely on the same
-// behaviour whichever backend is linked.
+// (gossipmonger/storage.h and peer.h) as one function that every storage
+// backend's tests call, so that the engine can rely on the same behaviour
+// whichever backend is linked. Installed with the testing kit; needs Catch2
+// v2 (<catch2/catch.hpp>), which the kit does not link: link it yourself.
 //
-// How a backend uses it, in tests/<backend>/<backend>_storage_test.cpp:
-//
-//   #include "storage_conformance.h"
+//   #include "gossipmonger/testing/storage_conformance.h"
 //
 //   TEST_CASE("SQLite storage conforms to the Storage contract", "[storage]") {
 //     const std::filesystem::path file = ...;  // a per-test scratch path
-//     gossipmonger::conformance::RunStorageConformance(
+//     gossipmonger::testing::RunStorageConformance(
 //         [&] { std::filesystem::remove(file); return OpenSqlite(file); },  // fresh
 //         [&] { return OpenSqlite(file); });                                // reopen
 //   }
@@ -45,7 +44,7 @@
 #include "gossipmonger/status.h"
 #include "gossipmonger/storage.h"
 
-namespace gossipmonger::conformance {
+namespace gossipmonger::testing {
 
 using StorageFactory = std::function<std::unique_ptr<Storage>()>;
 using PeerData = std::unordered_map<std::string, VersionedValue>;
@@ -486,12 +485,12 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
   }
 }
 
-}  // namespace gossipmonger::conformance
+}  // namespace gossipmonger::testing
 
 // Defines a TEST_CASE that runs the suite: `name` (a string literal) names
 // the backend; the rest are RunStorageConformance's `open_fresh` and `reopen`
 // (reopen may be nullptr). Variadic so that lambdas with commas pass through.
 #define GOSSIPMONGER_STORAGE_CONFORMANCE_TEST(name, ...)                     \
   TEST_CASE(name " storage conforms to the Storage contract", "[storage]") { \
-    ::gossipmonger::conformance::RunStorageConformance(__VA_ARGS__);         \
+    ::gossipmonger::testing::RunStorageConformance(__VA_ARGS__);             \
   }

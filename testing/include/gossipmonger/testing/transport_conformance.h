@@ -1,5 +1,7 @@
 // The transport conformance suite: what every Transport must do, checked
 // over real loopback sockets (127.0.0.1 / ::1, ephemeral ports only).
+// Installed with the testing kit; needs Catch2 v2 (<catch2/catch.hpp>),
+// which the kit does not link: link it yourself.
 //
 // A transport's test file defines a traits type and instantiates the suite:
 //
@@ -61,7 +63,7 @@ struct StringMaker<gossipmonger::Message> {
 };
 }  // namespace Catch
 
-namespace gossipmonger::conformance {
+namespace gossipmonger::testing {
 
 using namespace std::chrono_literals;
 
@@ -459,11 +461,11 @@ void ClusterScenario() {
   for (auto& node : nodes) node.reset();
 }
 
-}  // namespace gossipmonger::conformance
+}  // namespace gossipmonger::testing
 
 #define GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, title, fn) \
   TEST_CASE("conformance: " title, "[conformance][" name "]") {        \
-    ::gossipmonger::conformance::fn<Traits>();                               \
+    ::gossipmonger::testing::fn<Traits>();                               \
   }
 
 // Defines the suite's test cases for `Traits`; `name` is a string literal.
