@@ -1,4 +1,5 @@
 // TcpTransport runs the transport conformance suite and the cluster test.
+#include "gossipmonger/testing/transport_cluster_scenario.h"
 #include "gossipmonger/testing/transport_conformance.h"
 #include "tcp/tcp_traits.h"
 

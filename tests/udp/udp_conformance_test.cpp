@@ -1,4 +1,5 @@
 // UdpTransport runs the transport conformance suite and the cluster test.
+#include "gossipmonger/testing/transport_cluster_scenario.h"
 #include "gossipmonger/testing/transport_conformance.h"
 #include "udp/udp_traits.h"
 

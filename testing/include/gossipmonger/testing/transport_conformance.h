@@ -22,8 +22,8 @@
 //   };
 //   GOSSIPMONGER_TRANSPORT_CONFORMANCE(TcpTraits, "tcp")
 //
-// ClusterScenario<Traits>() runs five Gossipmonger runtimes over the
-// transport (the cluster test of each transport's folder).
+// transport_cluster_scenario.h adds ClusterScenario<Traits>(): five
+// Gossipmonger runtimes over the transport.
 //
 // Every test runs the io_context for a bounded time (RunUntil).
 #pragma once
@@ -41,8 +41,6 @@
 #include <string>
 #include <vector>
 
-#include "gossipmonger/gossipmonger.h"
-#include "gossipmonger/memory_storage.h"
 #include "gossipmonger/message.h"
 #include "gossipmonger/options.h"
 #include "gossipmonger/status.h"
@@ -353,112 +351,6 @@ void CloseStopsReceiving() {
   Traits::Close(*receiver);
   receiver->Send({"sender", AddressOf("127.0.0.1", sender->local_port())}, m);
   RunFor(io, 50ms);
-}
-
-
-// --- a cluster over the transport ----------------------------------------------
-
-// Five runtimes on one io_context, 127.0.0.1 ephemeral ports, 50 ms rounds:
-// they converge on each other's keys; node 2 is stopped (runtime and
-// transport destroyed) and every other node reports it dead; it comes back
-// on the same port with the same MemoryStorage and every other node reports
-// it live, and sees what it writes next.
-template <typename Traits>
-void ClusterScenario() {
-  constexpr std::size_t kNodes = 5;
-  constexpr std::size_t kVictim = 2;
-  asio::io_context io;
-  Options options;
-  options.gossip_interval = 50ms;
-  options.min_std_dev = 150ms;  // convicts ~1 s after the last heartbeat
-  // A loaded test machine stalls the loop now and then; only stalls over
-  // 500 ms count as local pauses (which would postpone convictions).
-  options.local_pause_intervals = 10;
-  options.max_deltas_per_gossip = 20;
-
-  std::vector<std::unique_ptr<MemoryStorage>> storages;
-  std::vector<std::unique_ptr<typename Traits::Type>> transports;
-  std::vector<std::unique_ptr<Gossipmonger>> nodes(kNodes);
-  std::vector<PeerEndpoint> endpoints;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < kNodes; ++i) {
-    storages.push_back(std::make_unique<MemoryStorage>());
-    transports.push_back(MustListen<Traits>(io));
-    ports.push_back(transports[i]->local_port());
-    endpoints.push_back(
-        {"node-" + std::to_string(i), AddressOf("127.0.0.1", transports[i]->local_port())});
-  }
-  options.seeds = {endpoints[0], endpoints[1]};
-
-  std::vector<std::set<PeerId>> dead(kNodes), live(kNodes);
-  std::vector<std::size_t> errors(kNodes, 0);
-  auto start = [&](std::size_t i) {
-    nodes[i] = std::make_unique<Gossipmonger>(io, endpoints[i], options, *storages[i],
-                                              *transports[i]);
-    nodes[i]->OnPeerDead([&dead, i](const PeerEndpoint& p) { dead[i].insert(p.id); });
-    nodes[i]->OnPeerLive([&live, i](const PeerEndpoint& p) { live[i].insert(p.id); });
-    // Connection failures to the stopped node are expected; counted only.
-    nodes[i]->OnError([&errors, i](const Status&) { ++errors[i]; });
-    nodes[i]->Gossip();
-  };
-  auto has = [&](std::size_t reader, std::size_t owner, const std::string& key,
-                 const std::string& value) {
-    auto got = nodes[reader]->Get(endpoints[owner].id, key);
-    return got && got->value == value;
-  };
-  auto all_others = [&](auto&& predicate) {
-    for (std::size_t i = 0; i < kNodes; ++i) {
-      if (i != kVictim && !predicate(i)) return false;
-    }
-    return true;
-  };
-
-  for (std::size_t i = 0; i < kNodes; ++i) start(i);
-  for (std::size_t i = 0; i < kNodes; ++i) {
-    REQUIRE(nodes[i]->Update("key", "value-" + std::to_string(i)).ok());
-  }
-  const bool converged = RunUntil(
-      io,
-      [&] {
-        for (std::size_t r = 0; r < kNodes; ++r) {
-          for (std::size_t o = 0; o < kNodes; ++o) {
-            if (r != o && !has(r, o, "key", "value-" + std::to_string(o))) return false;
-          }
-        }
-        return true;
-      },
-      10s);
-  REQUIRE(converged);
-  // Let the failure detectors learn the heartbeat rhythm.
-  RunFor(io, 500ms);
-
-  for (auto& set : dead) set.clear();
-  nodes[kVictim].reset();
-  transports[kVictim].reset();
-  const std::string victim = endpoints[kVictim].id;
-  const bool convicted =
-      RunUntil(io, [&] { return all_others([&](std::size_t i) { return dead[i].count(victim) > 0; }); },
-               10s);
-  CHECK(convicted);
-
-  for (auto& set : live) set.clear();
-  Status status;
-  transports[kVictim] = Traits::Listening(io, "127.0.0.1", &status, ports[kVictim]);
-  INFO(status.ToString());
-  REQUIRE(transports[kVictim] != nullptr);
-  start(kVictim);
-  // It resumed from its storage: its own key is still there.
-  REQUIRE(nodes[kVictim]->Get(victim, "key").has_value());
-  const bool revived =
-      RunUntil(io, [&] { return all_others([&](std::size_t i) { return live[i].count(victim) > 0; }); },
-               10s);
-  CHECK(revived);
-  REQUIRE(nodes[kVictim]->Update("after", "restart").ok());
-  const bool spread = RunUntil(
-      io, [&] { return all_others([&](std::size_t i) { return has(i, kVictim, "after", "restart"); }); },
-      10s);
-  CHECK(spread);
-  for (auto& node : nodes) node.reset();
 }
 
 }  // namespace gossipmonger::testing
