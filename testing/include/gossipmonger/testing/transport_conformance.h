@@ -28,11 +28,9 @@
 // Every test runs the io_context for a bounded time (RunUntil).
 #pragma once
 
-#include <catch2/catch.hpp>
-
-#include <asio/io_context.hpp>
-
 #include <algorithm>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -52,9 +50,9 @@ template <>
 struct StringMaker<gossipmonger::Message> {
   static std::string convert(const gossipmonger::Message& m) {
     std::ostringstream out;
-    out << "Message{kind " << static_cast<int>(m.kind) << ", sender " << m.sender.id << "@"
-        << m.sender.address << ", partial " << m.digest_is_partial << ", " << m.digest.size()
-        << " entries, " << m.deltas.size() << " groups, body "
+    out << "Message{kind " << static_cast<int>(m.kind) << ", sender " << m.sender.id
+        << "@" << m.sender.address << ", partial " << m.digest_is_partial << ", "
+        << m.digest.size() << " entries, " << m.deltas.size() << " groups, body "
         << gossipmonger::wire_size::Body(m) << " B}";
     return out.str();
   }
@@ -78,7 +76,8 @@ bool RunUntil(asio::io_context& io, Done done, std::chrono::milliseconds timeout
 }
 
 inline void RunFor(asio::io_context& io, std::chrono::milliseconds duration) {
-  RunUntil(io, [] { return false; }, duration);
+  RunUntil(
+      io, [] { return false; }, duration);
 }
 
 // Collects what a transport delivers and reports.
@@ -102,7 +101,8 @@ inline PeerEndpoint Sender() { return {"sender-node", "127.0.0.1:1"}; }
 // A byte string that is not UTF-8 and holds every byte value.
 inline std::string BinaryValue(std::size_t size) {
   std::string value(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) value[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  for (std::size_t i = 0; i < size; ++i)
+    value[i] = static_cast<char>((i * 131 + 7) & 0xff);
   return value;
 }
 
@@ -123,18 +123,23 @@ inline std::vector<Message> OneOfEachKind(std::size_t max_body = 1 << 20) {
   reply.sender = Sender();
   reply.digest_is_partial = true;
   reply.digest = {{"peer-d", Generation(0), Heartbeat(0), Version(0)}};
-  reply.deltas = {{"peer-b", Generation(1), "10.0.0.2:9742",
-                   {{"k1", "plain", Version(1)}, {"k2", std::string("\0\xff\x80z", 4), Version(2)}}}};
+  reply.deltas = {
+      {"peer-b",
+       Generation(1),
+       "10.0.0.2:9742",
+       {{"k1", "plain", Version(1)}, {"k2", std::string("\0\xff\x80z", 4), Version(2)}}}};
 
   Message deltas;
   deltas.kind = MessageKind::kDeltas;
   deltas.sender = Sender();
   deltas.deltas = {
-      {"sender-node", Generation(1'700'000'000), "",
+      {"sender-node",
+       Generation(1'700'000'000),
+       "",
        {{"empty", "", Version(3)},
         {"bin300", BinaryValue(300), Version(4)},
-        {"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", BinaryValue(std::min<std::size_t>(70'000, max_body / 3)),
-         Version(5)}}},
+        {"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
+         BinaryValue(std::min<std::size_t>(70'000, max_body / 3)), Version(5)}}},
       {"peer-b", Generation(1), "", {}},
   };
   return {digest, reply, deltas};
@@ -146,7 +151,8 @@ inline Message MessageOfBody(std::size_t body) {
   Message m;
   m.kind = MessageKind::kDeltas;
   m.sender = {std::string(Limits{}.max_peer_id_bytes, 's'), "127.0.0.1:1"};
-  m.deltas = {{"owner", Generation(9), "", {{"big", "", Version(1)}, {"fill", "", Version(2)}}}};
+  m.deltas = {
+      {"owner", Generation(9), "", {{"big", "", Version(1)}, {"fill", "", Version(2)}}}};
   const std::size_t empty = wire_size::Body(m);
   REQUIRE(body >= empty + 300);
   // The big value takes all but ~100 bytes; the small one (constant 2-byte
@@ -171,23 +177,37 @@ std::unique_ptr<typename Traits::Type> MustListen(asio::io_context& io,
   return transport;
 }
 
+// A sender and a receiver listening on 127.0.0.1 (ephemeral ports) on one
+// io_context, each with an Inbox of what it delivers and reports; `to` is
+// the receiver's endpoint. The checks bind its members to local names.
+template <typename Traits>
+struct LoopbackPair {
+  asio::io_context io;
+  std::unique_ptr<typename Traits::Type> sender = MustListen<Traits>(io);
+  std::unique_ptr<typename Traits::Type> receiver = MustListen<Traits>(io);
+  Inbox sent_box;
+  Inbox inbox;
+  PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+
+  LoopbackPair() {
+    sent_box.Attach(*sender);
+    inbox.Attach(*receiver);
+  }
+};
+
 // --- the tests ---------------------------------------------------------------
 
 template <typename Traits>
 void EachKindArrivesUnaltered() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   const std::vector<Message> messages = OneOfEachKind(sender->MaxBodyBytes());
   for (const Message& m : messages) {
     REQUIRE(wire_size::Body(m) <= sender->MaxBodyBytes());
     sender->Send(to, m);
   }
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() >= messages.size(); }, 5s));
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() >= messages.size(); }, 5s));
   RunFor(io, 50ms);  // nothing else arrives
   REQUIRE(inbox.messages.size() == messages.size());
   for (const Message& expected : messages) {
@@ -202,12 +222,8 @@ void EachKindArrivesUnaltered() {
 
 template <typename Traits>
 void BulkArrives() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   constexpr std::size_t kTotal = 1000;
   std::size_t sent = 0;
   while (sent < kTotal) {
@@ -218,11 +234,13 @@ void BulkArrives() {
       m.sender = Sender();
       m.digest = {{"n", Generation(1), Heartbeat(sent), Version(sent)}};
       if (m.kind == MessageKind::kDeltas) {
-        m.deltas = {{"n", Generation(1), "", {{"k", std::to_string(sent), Version(sent + 1)}}}};
+        m.deltas = {
+            {"n", Generation(1), "", {{"k", std::to_string(sent), Version(sent + 1)}}}};
       }
       sender->Send(to, m);
     }
-    REQUIRE(RunUntil(io, [&] { return inbox.messages.size() >= sent; }, 10s));
+    REQUIRE(RunUntil(
+        io, [&] { return inbox.messages.size() >= sent; }, 10s));
   }
   std::set<std::uint64_t> seen;
   for (const Message& m : inbox.messages) {
@@ -230,7 +248,8 @@ void BulkArrives() {
     seen.insert(m.digest[0].heartbeat.value());
     if (m.kind == MessageKind::kDeltas) {
       REQUIRE(m.deltas.size() == 1);
-      CHECK(m.deltas[0].deltas.at(0).value == std::to_string(m.digest[0].heartbeat.value()));
+      CHECK(m.deltas[0].deltas.at(0).value ==
+            std::to_string(m.digest[0].heartbeat.value()));
     }
   }
   CHECK(seen.size() == kTotal);
@@ -239,23 +258,21 @@ void BulkArrives() {
 
 template <typename Traits>
 void ClosedPortDoesNotStopTheSender() {
-  asio::io_context io;
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   std::uint16_t closed_port = 0;
   {
     auto gone = MustListen<Traits>(io);
     closed_port = gone->local_port();
     Traits::Close(*gone);
   }
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
   const Message m = OneOfEachKind()[0];
-  for (int i = 0; i < 5; ++i) sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
+  for (int i = 0; i < 5; ++i)
+    sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
   RunFor(io, 200ms);
-  sender->Send({"receiver", AddressOf("127.0.0.1", receiver->local_port())}, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
+  sender->Send(to, m);
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 5s));
   CHECK(inbox.messages[0] == m);
   // An unparsable address is reported, not thrown.
   sender->Send({"bad", "no-port-here"}, m);
@@ -265,21 +282,21 @@ void ClosedPortDoesNotStopTheSender() {
 
 template <typename Traits>
 void GarbageIsReported() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   const std::uint16_t port = receiver->local_port();
   Traits::SendRaw(port, std::string("\x00\x00\x00\x0cnot msgpack!", 16));
-  REQUIRE(RunUntil(io, [&] { return !inbox.errors.empty(); }, 5s));
+  REQUIRE(RunUntil(
+      io, [&] { return !inbox.errors.empty(); }, 5s));
   Traits::SendRaw(port, std::string("\x00\x00\x00\x03\x93\xc1\xc1", 7));
-  REQUIRE(RunUntil(io, [&] { return inbox.errors.size() >= 2; }, 5s));
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.errors.size() >= 2; }, 5s));
   CHECK(inbox.messages.empty());
   // Still receiving.
   const Message m = OneOfEachKind()[1];
-  sender->Send({"receiver", AddressOf("127.0.0.1", port)}, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
+  sender->Send(to, m);
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 5s));
   CHECK(inbox.messages[0] == m);
 }
 
@@ -301,7 +318,8 @@ void WorksOverIpv6() {
   const PeerEndpoint to{"receiver", AddressOf("::1", receiver->local_port())};
   sender->Send(to, m);   // from IPv4 to IPv6
   sender6->Send(to, m);  // IPv6 to IPv6
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 2; }, 5s));
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 2; }, 5s));
   CHECK(inbox.messages[0] == m);
   CHECK(inbox.messages[1] == m);
   CHECK(inbox.errors.empty());
@@ -309,16 +327,12 @@ void WorksOverIpv6() {
 
 template <typename Traits>
 void MaxBodyBytesFits() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   const Message largest = MessageOfBody(sender->MaxBodyBytes());
   sender->Send(to, largest);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 10s));
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 10s));
   CHECK(inbox.messages[0] == largest);
   CHECK(sent_box.errors.empty());
   // Far over the budget (beyond any envelope slack): refused by the sender
@@ -333,15 +347,12 @@ void MaxBodyBytesFits() {
 
 template <typename Traits>
 void CloseStopsReceiving() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  LoopbackPair<Traits> pair;
+  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   const Message m = OneOfEachKind()[0];
   sender->Send(to, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 5s));
   Traits::Close(*receiver);
   CHECK(receiver->local_port() == 0);
   for (int i = 0; i < 3; ++i) sender->Send(to, m);
@@ -355,23 +366,26 @@ void CloseStopsReceiving() {
 
 }  // namespace gossipmonger::testing
 
-#define GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, title, fn) \
-  TEST_CASE("conformance: " title, "[conformance][" name "]") {        \
-    ::gossipmonger::testing::fn<Traits>();                               \
+#define GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, title, fn)  \
+  TEST_CASE("conformance: " title, "[conformance][" name "]") { \
+    ::gossipmonger::testing::fn<Traits>();                      \
   }
 
 // Defines the suite's test cases for `Traits`; `name` is a string literal.
-#define GOSSIPMONGER_TRANSPORT_CONFORMANCE(Traits, name)                                          \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "a message of each kind arrives unaltered",        \
-                                EachKindArrivesUnaltered)                                         \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "many messages arrive, in any order", BulkArrives) \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                                     \
-                                "a message to a closed port does not stop the sender",           \
-                                ClosedPortDoesNotStopTheSender)                                   \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "garbage is reported and the transport goes on",  \
-                                GarbageIsReported)                                                \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "IPv6 loopback works", WorksOverIpv6)              \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                                     \
-                                "a MaxBodyBytes message goes through, a larger one is refused",  \
-                                MaxBodyBytesFits)                                                 \
-  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "Close stops receiving", CloseStopsReceiving)
+#define GOSSIPMONGER_TRANSPORT_CONFORMANCE(Traits, name)                                \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a message of each kind arrives unaltered",             \
+                                EachKindArrivesUnaltered)                               \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "many messages arrive, in any order",     \
+                                BulkArrives)                                            \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a message to a closed port does not stop the sender",  \
+                                ClosedPortDoesNotStopTheSender)                         \
+  GOSSIPMONGER_CONFORMANCE_CASE(                                                        \
+      Traits, name, "garbage is reported and the transport goes on", GarbageIsReported) \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "IPv6 loopback works", WorksOverIpv6)     \
+  GOSSIPMONGER_CONFORMANCE_CASE(                                                        \
+      Traits, name, "a MaxBodyBytes message goes through, a larger one is refused",     \
+      MaxBodyBytesFits)                                                                 \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "Close stops receiving",                  \
+                                CloseStopsReceiving)
