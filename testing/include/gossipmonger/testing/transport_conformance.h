@@ -179,7 +179,7 @@ std::unique_ptr<typename Traits::Type> MustListen(asio::io_context& io,
 
 // A sender and a receiver listening on 127.0.0.1 (ephemeral ports) on one
 // io_context, each with an Inbox of what it delivers and reports; `to` is
-// the receiver's endpoint. The checks bind its members to local names.
+// the receiver's endpoint.
 template <typename Traits>
 struct LoopbackPair {
   asio::io_context io;
@@ -200,30 +200,28 @@ struct LoopbackPair {
 template <typename Traits>
 void EachKindArrivesUnaltered() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
-  const std::vector<Message> messages = OneOfEachKind(sender->MaxBodyBytes());
+  const std::vector<Message> messages = OneOfEachKind(pair.sender->MaxBodyBytes());
   for (const Message& m : messages) {
-    REQUIRE(wire_size::Body(m) <= sender->MaxBodyBytes());
-    sender->Send(to, m);
+    REQUIRE(wire_size::Body(m) <= pair.sender->MaxBodyBytes());
+    pair.sender->Send(pair.to, m);
   }
   REQUIRE(RunUntil(
-      io, [&] { return inbox.messages.size() >= messages.size(); }, 5s));
-  RunFor(io, 50ms);  // nothing else arrives
-  REQUIRE(inbox.messages.size() == messages.size());
+      pair.io, [&] { return pair.inbox.messages.size() >= messages.size(); }, 5s));
+  RunFor(pair.io, 50ms);  // nothing else arrives
+  REQUIRE(pair.inbox.messages.size() == messages.size());
   for (const Message& expected : messages) {
     bool found = false;
-    for (const Message& got : inbox.messages) found = found || got == expected;
+    for (const Message& got : pair.inbox.messages) found = found || got == expected;
     CAPTURE(expected);
     CHECK(found);
   }
-  CHECK(inbox.errors.empty());
-  CHECK(sent_box.errors.empty());
+  CHECK(pair.inbox.errors.empty());
+  CHECK(pair.sent_box.errors.empty());
 }
 
 template <typename Traits>
 void BulkArrives() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   constexpr std::size_t kTotal = 1000;
   std::size_t sent = 0;
   while (sent < kTotal) {
@@ -237,13 +235,13 @@ void BulkArrives() {
         m.deltas = {
             {"n", Generation(1), "", {{"k", std::to_string(sent), Version(sent + 1)}}}};
       }
-      sender->Send(to, m);
+      pair.sender->Send(pair.to, m);
     }
     REQUIRE(RunUntil(
-        io, [&] { return inbox.messages.size() >= sent; }, 10s));
+        pair.io, [&] { return pair.inbox.messages.size() >= sent; }, 10s));
   }
   std::set<std::uint64_t> seen;
-  for (const Message& m : inbox.messages) {
+  for (const Message& m : pair.inbox.messages) {
     REQUIRE(m.digest.size() == 1);
     seen.insert(m.digest[0].heartbeat.value());
     if (m.kind == MessageKind::kDeltas) {
@@ -253,51 +251,49 @@ void BulkArrives() {
     }
   }
   CHECK(seen.size() == kTotal);
-  CHECK(inbox.errors.empty());
+  CHECK(pair.inbox.errors.empty());
 }
 
 template <typename Traits>
 void ClosedPortDoesNotStopTheSender() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   std::uint16_t closed_port = 0;
   {
-    auto gone = MustListen<Traits>(io);
+    auto gone = MustListen<Traits>(pair.io);
     closed_port = gone->local_port();
     Traits::Close(*gone);
   }
   const Message m = OneOfEachKind()[0];
   for (int i = 0; i < 5; ++i)
-    sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
-  RunFor(io, 200ms);
-  sender->Send(to, m);
+    pair.sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
+  RunFor(pair.io, 200ms);
+  pair.sender->Send(pair.to, m);
   REQUIRE(RunUntil(
-      io, [&] { return inbox.messages.size() == 1; }, 5s));
-  CHECK(inbox.messages[0] == m);
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  CHECK(pair.inbox.messages[0] == m);
   // An unparsable address is reported, not thrown.
-  sender->Send({"bad", "no-port-here"}, m);
-  RunFor(io, 20ms);
-  CHECK_FALSE(sent_box.errors.empty());
+  pair.sender->Send({"bad", "no-port-here"}, m);
+  RunFor(pair.io, 20ms);
+  CHECK_FALSE(pair.sent_box.errors.empty());
 }
 
 template <typename Traits>
 void GarbageIsReported() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
-  const std::uint16_t port = receiver->local_port();
+  const std::uint16_t port = pair.receiver->local_port();
   Traits::SendRaw(port, std::string("\x00\x00\x00\x0cnot msgpack!", 16));
   REQUIRE(RunUntil(
-      io, [&] { return !inbox.errors.empty(); }, 5s));
+      pair.io, [&] { return !pair.inbox.errors.empty(); }, 5s));
   Traits::SendRaw(port, std::string("\x00\x00\x00\x03\x93\xc1\xc1", 7));
   REQUIRE(RunUntil(
-      io, [&] { return inbox.errors.size() >= 2; }, 5s));
-  CHECK(inbox.messages.empty());
+      pair.io, [&] { return pair.inbox.errors.size() >= 2; }, 5s));
+  CHECK(pair.inbox.messages.empty());
   // Still receiving.
   const Message m = OneOfEachKind()[1];
-  sender->Send(to, m);
+  pair.sender->Send(pair.to, m);
   REQUIRE(RunUntil(
-      io, [&] { return inbox.messages.size() == 1; }, 5s));
-  CHECK(inbox.messages[0] == m);
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  CHECK(pair.inbox.messages[0] == m);
 }
 
 template <typename Traits>
@@ -328,40 +324,38 @@ void WorksOverIpv6() {
 template <typename Traits>
 void MaxBodyBytesFits() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
-  const Message largest = MessageOfBody(sender->MaxBodyBytes());
-  sender->Send(to, largest);
+  const Message largest = MessageOfBody(pair.sender->MaxBodyBytes());
+  pair.sender->Send(pair.to, largest);
   REQUIRE(RunUntil(
-      io, [&] { return inbox.messages.size() == 1; }, 10s));
-  CHECK(inbox.messages[0] == largest);
-  CHECK(sent_box.errors.empty());
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 10s));
+  CHECK(pair.inbox.messages[0] == largest);
+  CHECK(pair.sent_box.errors.empty());
   // Far over the budget (beyond any envelope slack): refused by the sender
   // and reported; it never reaches the wire.
-  const Message too_big = MessageOfBody(sender->MaxBodyBytes() + 2000);
-  sender->Send(to, too_big);
-  RunFor(io, 200ms);
-  CHECK(inbox.messages.size() == 1);
-  CHECK(sent_box.errors.size() == 1);
-  CHECK(inbox.errors.empty());
+  const Message too_big = MessageOfBody(pair.sender->MaxBodyBytes() + 2000);
+  pair.sender->Send(pair.to, too_big);
+  RunFor(pair.io, 200ms);
+  CHECK(pair.inbox.messages.size() == 1);
+  CHECK(pair.sent_box.errors.size() == 1);
+  CHECK(pair.inbox.errors.empty());
 }
 
 template <typename Traits>
 void CloseStopsReceiving() {
   LoopbackPair<Traits> pair;
-  auto& [io, sender, receiver, sent_box, inbox, to] = pair;
   const Message m = OneOfEachKind()[0];
-  sender->Send(to, m);
+  pair.sender->Send(pair.to, m);
   REQUIRE(RunUntil(
-      io, [&] { return inbox.messages.size() == 1; }, 5s));
-  Traits::Close(*receiver);
-  CHECK(receiver->local_port() == 0);
-  for (int i = 0; i < 3; ++i) sender->Send(to, m);
-  RunFor(io, 300ms);
-  CHECK(inbox.messages.size() == 1);
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  Traits::Close(*pair.receiver);
+  CHECK(pair.receiver->local_port() == 0);
+  for (int i = 0; i < 3; ++i) pair.sender->Send(pair.to, m);
+  RunFor(pair.io, 300ms);
+  CHECK(pair.inbox.messages.size() == 1);
   // Close is idempotent; a closed transport drops what it is asked to send.
-  Traits::Close(*receiver);
-  receiver->Send({"sender", AddressOf("127.0.0.1", sender->local_port())}, m);
-  RunFor(io, 50ms);
+  Traits::Close(*pair.receiver);
+  pair.receiver->Send({"sender", AddressOf("127.0.0.1", pair.sender->local_port())}, m);
+  RunFor(pair.io, 50ms);
 }
 
 }  // namespace gossipmonger::testing
