@@ -1,5 +1,6 @@
-// The seed README's usage example in C++, built against an installed
-// gossipmonger: a node with SQLite storage and UDP transport on 127.0.0.1.
+// The usage example of the original's README (gossipmonger-js) in C++,
+// built against an installed gossipmonger: a node with SQLite storage and
+// UDP transport on 127.0.0.1.
 //
 // To do something observable in one process, it runs two such nodes on one
 // io_context: "seed1" sets foo=bar, "localId" bootstraps from it and learns
@@ -37,8 +38,8 @@ struct Plugins {
 };
 
 // Opens `db_path` and starts a UDP transport on an ephemeral loopback port
-// (the seed's transport.listen()). Exits the program on failure: this is
-// an example, there is nothing to recover.
+// (the original's transport.listen()). Exits the program on failure: this
+// is an example, there is nothing to recover.
 Plugins Open(asio::io_context& io, const std::filesystem::path& db_path) {
   Plugins plugins;
   if (auto s = gm::SqliteStorage::Open(db_path.string(), {}, &plugins.storage); !s.ok()) {
@@ -57,7 +58,7 @@ Plugins Open(asio::io_context& io, const std::filesystem::path& db_path) {
   return plugins;
 }
 
-// The seed's event handlers, printing as its README does.
+// The original's event handlers, printing as its README does.
 void PrintEvents(gm::Gossipmonger& node) {
   const std::string me = node.self().id;
   node.OnError([me](const gm::Status& s) { std::cerr << me << ": error " << s.ToString() << "\n"; });
@@ -84,14 +85,30 @@ int main() {
     Plugins seed_plugins = Open(io, dir / "seed1.db");
     Plugins local_plugins = Open(io, dir / "localId.db");
 
-    gm::Options options;  // the seed's defaults, but rounds every 100 ms
+    // As the original behaves (one exchange per round, no pushes), but with
+    // rounds every 100 ms.
+    gm::Options options = gm::Options::Original();
     options.gossip_interval = std::chrono::milliseconds(100);
 
-    gm::Gossipmonger seed(io, {"seed1", seed_plugins.address}, options, *seed_plugins.storage,
-                          *seed_plugins.transport);
-    options.seeds = {{"seed1", seed_plugins.address}};
-    gm::Gossipmonger local(io, {"localId", local_plugins.address}, options,
-                           *local_plugins.storage, *local_plugins.transport);
+    // Create returns a Status, as SqliteStorage::Open does: invalid options
+    // or a storage that cannot record the start.
+    std::unique_ptr<gm::Gossipmonger> seed_node;
+    std::unique_ptr<gm::Gossipmonger> local_node;
+    gm::Status created = gm::Gossipmonger::Create(io, {"seed1", seed_plugins.address},
+                                                  options, *seed_plugins.storage,
+                                                  *seed_plugins.transport, &seed_node);
+    options.seeds = {{"seed1", seed_plugins.address}};  // localId bootstraps from seed1
+    if (created.ok()) {
+      created = gm::Gossipmonger::Create(io, {"localId", local_plugins.address}, options,
+                                         *local_plugins.storage, *local_plugins.transport,
+                                         &local_node);
+    }
+    if (!created.ok()) {
+      std::cerr << "create: " << created.ToString() << "\n";
+      return 1;
+    }
+    gm::Gossipmonger& seed = *seed_node;
+    gm::Gossipmonger& local = *local_node;
     PrintEvents(seed);
     PrintEvents(local);
 

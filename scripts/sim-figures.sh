@@ -7,17 +7,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sim="${BUILD_DIR:-$root/build}/tools/gossipmonger-sim"
 
-# The seed's exchange: one digest exchange per round, no pushes.
-seed=(--fanout 1 --no-push)
-"$sim" --scenario propagate --nodes 5 --runs 200 "${seed[@]}"
-"$sim" --scenario propagate --nodes 100 --runs 200 "${seed[@]}"
-"$sim" --scenario propagate --nodes 100 --runs 200 --loss 0.1 "${seed[@]}"
-"$sim" --scenario propagate --nodes 1000 --runs 200 "${seed[@]}"
-"$sim" --scenario propagate --nodes 1000 --runs 100 --loss 0.1 "${seed[@]}"
-"$sim" --scenario detect --nodes 100 --runs 20 "${seed[@]}"
-"$sim" --scenario detect --nodes 100 --runs 40 --loss 0.05 --warmup-s 900 "${seed[@]}"
-"$sim" --scenario steady --nodes 100 --runs 2 "${seed[@]}"
-"$sim" --scenario steady --nodes 1000 --runs 1 --warmup-s 10 --measure-s 20 "${seed[@]}"
+# The original's exchange: one digest exchange per round, no pushes.
+original=(--fanout 1 --no-push)
+"$sim" --scenario propagate --nodes 5 --runs 200 "${original[@]}"
+"$sim" --scenario propagate --nodes 100 --runs 200 "${original[@]}"
+"$sim" --scenario propagate --nodes 100 --runs 200 --loss 0.1 "${original[@]}"
+"$sim" --scenario propagate --nodes 1000 --runs 200 "${original[@]}"
+"$sim" --scenario propagate --nodes 1000 --runs 100 --loss 0.1 "${original[@]}"
+"$sim" --scenario detect --nodes 100 --runs 20 "${original[@]}"
+"$sim" --scenario detect --nodes 100 --runs 40 --loss 0.05 --warmup-s 900 "${original[@]}"
+"$sim" --scenario steady --nodes 100 --runs 2 "${original[@]}"
+"$sim" --scenario steady --nodes 1000 --runs 1 --warmup-s 10 --measure-s 20 "${original[@]}"
 
 # Today's defaults (gossip_fanout 3, pushes on), 0.5 ms ± 0.2 ms per message.
 delay=(--delay-ms 0.3:0.7)
@@ -34,4 +34,4 @@ delay=(--delay-ms 0.3:0.7)
 "$sim" --scenario steady --nodes 1000 --runs 1 --warmup-s 10 --measure-s 20
 "$sim" --scenario steady --nodes 100 --runs 2 --update-rate 1 "${delay[@]}"
 "$sim" --scenario steady --nodes 100 --runs 2 --update-rate 1 --no-push "${delay[@]}"
-"$sim" --scenario steady --nodes 100 --runs 2 --update-rate 1 "${seed[@]}" "${delay[@]}"
+"$sim" --scenario steady --nodes 100 --runs 2 --update-rate 1 "${original[@]}" "${delay[@]}"

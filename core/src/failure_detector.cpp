@@ -26,7 +26,7 @@ PhiAccrualDetector::PhiAccrualDetector(Timestamp now, const Options& options)
     : base_(now) {
   // Until it has learned, the detector assumes news is (1 + 1 / fanout)
   // intervals old when refreshed, give or take half that: two intervals at
-  // the seed's one exchange per round, less as more exchanges carry news.
+  // the original's one exchange per round, less as more exchanges carry news.
   // It weighs as one sample (NextSampleWeight), so it matters for the first
   // few refreshes only; too optimistic a guess convicts in that time
   // (measured: 690 false convictions in 39 node-hours at fanout 1 and 5%

@@ -17,23 +17,12 @@ Generation WallClockGeneration() {
   return Generation(static_cast<std::uint64_t>(std::max<std::int64_t>(seconds.count(), 1)));
 }
 
-std::uint64_t RandomSeed() {
+std::uint64_t RandomRngSeed() {
   std::random_device device;
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
 }  // namespace
-
-Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
-                           Storage& storage, Transport& transport)
-    : Gossipmonger(io, std::move(self), std::move(options), storage, transport, nullptr,
-                   nullptr) {}
-
-Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
-                           std::unique_ptr<Storage> storage,
-                           std::unique_ptr<Transport> transport)
-    : Gossipmonger(io, std::move(self), std::move(options), *storage, *transport,
-                   std::move(storage), std::move(transport)) {}
 
 Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
                            Storage& storage, Transport& transport,
@@ -46,12 +35,13 @@ Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options opti
       transport_(transport),
       epoch_(std::chrono::steady_clock::now()),
       engine_(std::move(self), std::move(options), storage_, Now(), WallClockGeneration(),
-              RandomSeed(), transport_.MaxBodyBytes()),
+              RandomRngSeed(), transport_.MaxBodyBytes()),
       timer_(io),
       alive_(std::make_shared<bool>(true)) {
   transport_.SetHandlers([this](Message&& message) { Receive(std::move(message)); },
                          [this](const Status& status) { RaiseError(status); });
-  Drain();  // errors from opening the storage
+  // What resuming from the storage raised waits for Create
+  // (ApplyInitialData).
 }
 
 Gossipmonger::~Gossipmonger() {
@@ -209,7 +199,7 @@ std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
 void Gossipmonger::Receive(Message&& message) {
   if (stopped_) return;
   const PeerEndpoint& sender = message.sender;
-  // Only a round's digest (see OnDigestSend); the seed has no other.
+  // Only a round's digest (see OnDigestSend); the original has no other.
   if (on_digest_receive_ && message.kind == MessageKind::kDigest) {
     on_digest_receive_(sender, message.digest);
   }

@@ -143,17 +143,17 @@ TEST_CASE("MAX_INTERVALS is the span of the window the mean moves in", "[detecto
   // Refreshed once per interval, on time, news is one interval old just
   // before each refresh: the mean age tends to the interval (1000 ms) from
   // its initial assumption, (1 + 1 / gossip_fanout) intervals (1333 ms at
-  // the default fanout 3; two intervals, the seed's exchange, at fanout 1).
+  // the default fanout 3; two intervals, the original's exchange, at fanout 1).
   Options quick;
   quick.max_intervals = 1;  // the last sample alone
-  Options standard;         // the seed's 100
+  Options standard;         // the original's 100
   REQUIRE(standard.max_intervals == 100);
   PhiAccrualDetector a(At(0), quick);
   PhiAccrualDetector b(At(0), standard);
   CHECK(a.mean_age_ms() == Approx(1333.33));
-  Options seed_exchange;
-  seed_exchange.gossip_fanout = 1;
-  CHECK(PhiAccrualDetector(At(0), seed_exchange).mean_age_ms() == Approx(2000));
+  Options original_exchange;
+  original_exchange.gossip_fanout = 1;
+  CHECK(PhiAccrualDetector(At(0), original_exchange).mean_age_ms() == Approx(2000));
   FeedRegular(a, quick, 5, 0ms);
   FeedRegular(b, standard, 5, 0ms);
   CHECK(a.mean_age_ms() == Approx(1000).margin(1));

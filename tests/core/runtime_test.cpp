@@ -1,6 +1,6 @@
 // The runtime (Gossipmonger): three nodes on one asio::io_context over the
 // in-process MemoryNetwork, with a 20 ms gossip interval, run for bounded
-// real time. Checks that updates spread, that the seed's events reach their
+// real time. Checks that updates spread, that the original's events reach their
 // callbacks on the executor, that calls from another thread are posted, and
 // that Stop is idempotent.
 //
@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +49,19 @@ struct Seen {
   bool off_executor = false;  // a callback ran on a thread not running io
 };
 
+// Gossipmonger::Create, for a node the test expects to be created.
+std::unique_ptr<Gossipmonger> MustCreate(asio::io_context& io, PeerEndpoint self,
+                                         Options options, Storage& storage,
+                                         Transport& transport) {
+  std::unique_ptr<Gossipmonger> node;
+  const Status created = Gossipmonger::Create(io, std::move(self), std::move(options),
+                                              storage, transport, &node);
+  INFO(created.ToString());
+  REQUIRE(created.ok());
+  REQUIRE(node != nullptr);
+  return node;
+}
+
 class Cluster {
  public:
   explicit Cluster(Options options, std::size_t n = 3) : network_(io_, 99) {
@@ -72,8 +84,8 @@ class Cluster {
     nodes_[i].reset();
     transports_[i].reset();
     transports_[i] = std::make_unique<MemoryTransport>(network_, Address(i));
-    nodes_[i] = std::make_unique<Gossipmonger>(io_, PeerEndpoint{Id(i), Address(i)},
-                                               options_, *storages_[i], *transports_[i]);
+    nodes_[i] = MustCreate(io_, PeerEndpoint{Id(i), Address(i)}, options_, *storages_[i],
+                           *transports_[i]);
     Seen& seen = *seen_[i];
     const std::thread::id io_thread = std::this_thread::get_id();
     auto check_thread = [&seen, io_thread] {
@@ -157,7 +169,8 @@ Options Fast() {
 
 }  // namespace
 
-TEST_CASE("Three runtime nodes spread updates and raise the seed's events", "[runtime]") {
+TEST_CASE("Three runtime nodes spread updates and raise the original's events",
+          "[runtime]") {
   Cluster cluster(Fast());
   cluster.GossipAll();
   REQUIRE(cluster.node(0).Update("color", "red").ok());
@@ -216,6 +229,31 @@ TEST_CASE("Three runtime nodes spread updates and raise the seed's events", "[ru
   CHECK(r0_at_r2->address == "mem:r0");
   CHECK(cluster.node(1).Get("r0", "missing") == std::nullopt);
   CHECK(cluster.node(1).Get("nobody", "color") == std::nullopt);
+}
+
+TEST_CASE("Three runtime nodes with Options::Original() converge, without pushes",
+          "[runtime][options]") {
+  Options options = Options::Original();
+  options.gossip_interval = 20ms;  // the rest as the original
+  Cluster cluster(options);
+  cluster.GossipAll();
+  REQUIRE(cluster.node(0).Update("color", "red").ok());
+  REQUIRE(cluster.node(2).Update("size", "xl").ok());
+  CHECK(cluster.RunUntil([&] {
+    for (std::size_t i = 0; i < cluster.size(); ++i) {
+      if (cluster.node(i).storage().PeerCount() != cluster.size()) return false;
+    }
+    return cluster.Holds(1, "r0", "color", "red") &&
+           cluster.Holds(2, "r0", "color", "red") &&
+           cluster.Holds(0, "r2", "size", "xl") && cluster.Holds(1, "r2", "size", "xl");
+  }));
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    INFO("node r" << i);
+    const EngineStats& stats = cluster.node(i).engine().stats();
+    CHECK(stats.pushes_started == 0);
+    CHECK(stats.push_messages_sent == 0);
+    CHECK(cluster.seen(i).deltas_received > 0);  // anti-entropy carried it all
+  }
 }
 
 TEST_CASE("Update from another thread is posted to the executor", "[runtime]") {
@@ -401,17 +439,27 @@ TEST_CASE("The runtime refuses invalid options and invalid updates at once",
   Options bad;
   bad.gossip_interval = 0ms;
   const PeerEndpoint a{"a", "mem:a"};
-  const PeerEndpoint unnamed{"", "mem:a"};
-  CHECK_THROWS_AS(Gossipmonger(io, a, bad, storage, transport), std::invalid_argument);
-  CHECK_THROWS_AS(Gossipmonger(io, unnamed, Options{}, storage, transport),
-                  std::invalid_argument);
+  auto refusal = [&](const PeerEndpoint& self, const Options& options, Transport& t) {
+    std::unique_ptr<Gossipmonger> node;
+    const Status created = Gossipmonger::Create(io, self, options, storage, t, &node);
+    CHECK(node == nullptr);  // checked here: every call below is refused
+    return created.code();
+  };
+  CHECK(refusal(a, bad, transport) == StatusCode::kInvalidArgument);
+  CHECK(refusal({"", "mem:a"}, Options{}, transport) == StatusCode::kInvalidArgument);
+  CHECK(refusal({std::string(129, 'i'), "mem:a"}, Options{}, transport) ==
+        StatusCode::kInvalidArgument);
+  // Peers drop messages of a sender without an address or with a long one.
+  CHECK(refusal({"a", ""}, Options{}, transport) == StatusCode::kInvalidArgument);
+  CHECK(refusal({"a", std::string(257, 'x')}, Options{}, transport) ==
+        StatusCode::kInvalidArgument);
   // A transport whose budget is below the engine's minimum.
   MemoryTransport tiny(network, "mem:tiny", 100);
-  const PeerEndpoint t{"t", "mem:tiny"};
-  CHECK_THROWS_AS(Gossipmonger(io, t, Options{}, storage, tiny), std::invalid_argument);
+  CHECK(refusal({"t", "mem:tiny"}, Options{}, tiny) == StatusCode::kInvalidArgument);
   CHECK(storage.PeerCount() == 0);  // nothing written by a refused node
 
-  Gossipmonger node(io, a, Options{}, storage, transport);
+  auto owned = MustCreate(io, a, Options{}, storage, transport);
+  Gossipmonger& node = *owned;
   CHECK(node.Update("", "v").code() == StatusCode::kInvalidArgument);
   CHECK(node.Update(std::string(2000, 'k'), "v").code() == StatusCode::kLimitExceeded);
   CHECK(node.Update("k", std::string(70 * 1024, 'v')).code() ==
@@ -421,6 +469,25 @@ TEST_CASE("The runtime refuses invalid options and invalid updates at once",
   io.run_for(20ms);
   REQUIRE(node.Get("a", "k").has_value());
   CHECK(node.Get("a", "k")->value == "v");
+}
+
+TEST_CASE("Create refuses null plugins and a null out, without throwing", "[runtime]") {
+  asio::io_context io;
+  MemoryNetwork network(io, 1);
+  std::unique_ptr<Gossipmonger> node;
+  CHECK(Gossipmonger::Create(io, {"a", "mem:a"}, Options{}, nullptr,
+                             std::make_unique<MemoryTransport>(network, "mem:a"), &node)
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(node == nullptr);
+  CHECK(Gossipmonger::Create(io, {"a", "mem:a"}, Options{},
+                             std::make_unique<MemoryStorage>(), nullptr, &node)
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(node == nullptr);
+  MemoryStorage storage;
+  MemoryTransport transport(network, "mem:a");
+  CHECK(Gossipmonger::Create(io, {"a", "mem:a"}, Options{}, storage, transport, nullptr)
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(storage.PeerCount() == 0);
 }
 
 // Runs `body` in a forked child and returns whether it exited with status 0:
@@ -457,12 +524,15 @@ TEST_CASE("A runtime owning its storage and transport works the same", "[runtime
     Options options = Fast();
     options.seeds = {{"o0", "mem:o0"}};
     auto make = [&](const std::string& id) {
-      return std::make_unique<Gossipmonger>(
+      std::unique_ptr<Gossipmonger> node;
+      const Status created = Gossipmonger::Create(
           io, PeerEndpoint{id, "mem:" + id}, options, std::make_unique<MemoryStorage>(),
-          std::make_unique<MemoryTransport>(network, "mem:" + id));
+          std::make_unique<MemoryTransport>(network, "mem:" + id), &node);
+      return created.ok() ? std::move(node) : nullptr;
     };
     auto a = make("o0");
     auto b = make("o1");
+    if (a == nullptr || b == nullptr) return false;
     a->Gossip();
     b->Gossip();
     if (!b->Update("k", "v").ok()) return false;
@@ -570,8 +640,8 @@ TEST_CASE("Digest events are raised for a round's digests only", "[runtime]") {
     auto n = std::make_unique<Node>();
     const std::string id = "d" + std::to_string(i);
     n->transport = std::make_unique<CountingTransport>(network, "mem:" + id);
-    n->node = std::make_unique<Gossipmonger>(io, PeerEndpoint{id, "mem:" + id}, options,
-                                             *n->storage, *n->transport);
+    n->node = MustCreate(io, PeerEndpoint{id, "mem:" + id}, options, *n->storage,
+                         *n->transport);
     Node* raw = n.get();
     raw->node->OnDigestSend(
         [raw, id](const PeerEndpoint&, const std::vector<DigestEntry>& digest) {
@@ -647,7 +717,8 @@ TEST_CASE("An update accepted before Stop is applied, one refused after is not",
   MemoryTransport transport(network, "mem:a");
 
   SECTION("Stop on the executor applies what other threads queued") {
-    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    auto created = MustCreate(io, {"a", "mem:a"}, Fast(), storage, transport);
+    Gossipmonger& node = *created;
     // The executor will run Stop before the queued update's own turn: the
     // stop must apply it first rather than drop it.
     asio::post(io, [&] { node.Stop(); });
@@ -666,7 +737,8 @@ TEST_CASE("An update accepted before Stop is applied, one refused after is not",
 
   SECTION("destroying the node applies what was queued") {
     {
-      Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+      auto created = MustCreate(io, {"a", "mem:a"}, Fast(), storage, transport);
+      Gossipmonger& node = *created;
       // The io_context never runs: the update waits in the queue.
       REQUIRE(node.Update("k", "queued").ok());
       REQUIRE(node.Gossip().ok());
@@ -678,7 +750,8 @@ TEST_CASE("An update accepted before Stop is applied, one refused after is not",
   }
 
   SECTION("racing Stop from another thread: every ok is applied") {
-    Gossipmonger node(io, {"a", "mem:a"}, Fast(), storage, transport);
+    auto created = MustCreate(io, {"a", "mem:a"}, Fast(), storage, transport);
+    Gossipmonger& node = *created;
     std::atomic<int> accepted{0};
     std::atomic<bool> refused{false};
     std::thread writer([&] {

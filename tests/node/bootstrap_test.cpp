@@ -2,7 +2,7 @@
 // way a script or an orchestrator with parallel start does it, while the
 // host is busy: every node must know every other within 15 s, over UDP and
 // over TCP, every time, and nobody may be convicted on the way. With the
-// seed's rule alone (a seed is called only while no peer is live) such
+// original's rule alone (a seed is called only while no peer is live) such
 // starts ended as two clusters for good.
 //
 // Timing is the point of these tests, so they are left out of the

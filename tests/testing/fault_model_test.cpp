@@ -1,8 +1,9 @@
-// FaultModel: the seeded imperfect network shared by MemoryTransport and the
-// simulator. Loss, duplication and delay happen at their configured rates,
-// delays stay in their range (and reorder messages when it is wide), a
-// partition cuts exactly the links between groups, the same seed replays the
-// same faults, and every message and byte is counted.
+// FaultModel: the imperfect network, driven by its own RNG, shared by
+// MemoryTransport and the simulator. Loss, duplication and delay happen at
+// their configured rates, delays stay in their range (and reorder messages
+// when it is wide), a partition cuts exactly the links between groups, the
+// same rng_seed replays the same faults, and every message and byte is
+// counted.
 #include "gossipmonger/testing/fault_model.h"
 
 #include <algorithm>
@@ -101,10 +102,10 @@ TEST_CASE("A partition cuts the links between groups, and heals", "[faults]") {
   CHECK(faults.stats().messages_lost == 0);
 }
 
-TEST_CASE("The same seed replays the same faults", "[faults]") {
+TEST_CASE("The same rng_seed replays the same faults", "[faults]") {
   const LinkConditions conditions{0.1, 0.1, 1ms, 30ms};
-  auto trace = [&](std::uint64_t seed) {
-    FaultModel faults(seed, conditions);
+  auto trace = [&](std::uint64_t rng_seed) {
+    FaultModel faults(rng_seed, conditions);
     std::vector<std::vector<Duration>> out;
     for (int i = 0; i < 500; ++i) out.push_back(faults.Route("a", "b", 1));
     return out;

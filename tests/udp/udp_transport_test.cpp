@@ -94,7 +94,9 @@ TEST_CASE("a runtime's datagrams never exceed max_datagram_bytes") {
   Options options;
   options.gossip_interval = 20ms;
   options.max_deltas_per_gossip = 100;
-  Gossipmonger node(io, self, options, storage, *transport);
+  std::unique_ptr<Gossipmonger> created;
+  REQUIRE(Gossipmonger::Create(io, self, options, storage, *transport, &created).ok());
+  Gossipmonger& node = *created;
   std::vector<Status> errors;
   node.OnError([&](const Status& s) { errors.push_back(s); });
   for (int i = 0; i < 40; ++i) {

@@ -64,11 +64,10 @@ Status DemoCluster::OpenNode(int index, const std::vector<PeerEndpoint>& seeds) 
   Options options;
   options.gossip_interval = std::chrono::milliseconds(config_.interval_ms);
   options.seeds = seeds;
-  try {
-    node.gossipmonger = std::make_unique<Gossipmonger>(io_, node.self, options,
-                                                       *node.storage, *node.transport);
-  } catch (const std::invalid_argument& e) {
-    return Status::Error(StatusCode::kInvalidArgument, node.self.id + ": " + e.what());
+  if (Status s = Gossipmonger::Create(io_, node.self, options, *node.storage,
+                                      *node.transport, &node.gossipmonger);
+      !s.ok()) {
+    return Status::Error(s.code(), node.self.id + ": " + s.ToString());
   }
   node.resumed_at = node.gossipmonger->engine().version().value();
   node.update_timer = std::make_unique<asio::steady_timer>(io_);

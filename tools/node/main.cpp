@@ -2,7 +2,8 @@
 // transport, storage and options (see --help and docs/node.md); commands
 // come on stdin, events leave on stdout as JSON lines; diagnostics go to
 // stderr. Exit codes: 0 after quit, EOF on stdin, SIGINT or SIGTERM; 1 if
-// the storage or transport cannot be opened; 2 for bad flags or options.
+// the storage or transport cannot be opened (or the storage fails to record
+// the start); 2 for bad flags or options.
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
@@ -11,7 +12,6 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -51,11 +51,14 @@ int Run(const NodeFlags& flags) {
   const std::string bound = FormatHostPort(flags.listen.host, transport.port);
   const PeerEndpoint self{flags.id, flags.advertise.empty() ? bound : flags.advertise};
   std::unique_ptr<Gossipmonger> gossipmonger;
-  try {
-    gossipmonger = std::make_unique<Gossipmonger>(io, self, flags.options, *storage,
-                                                  *transport.transport);
-  } catch (const std::invalid_argument& e) {
-    return Fail(2, e.what());
+  if (Status s = Gossipmonger::Create(io, self, flags.options, *storage,
+                                      *transport.transport, &gossipmonger);
+      !s.ok()) {
+    // Options and the local peer are checked first: bad flags. Else the
+    // storage failed to record the start.
+    const bool refused = s.code() == StatusCode::kInvalidArgument ||
+                         s.code() == StatusCode::kLimitExceeded;
+    return Fail(refused ? 2 : 1, refused ? s.ToString() : "--storage: " + s.ToString());
   }
   LineWriter writer(stdout);
   NodeApp app(io, *gossipmonger, writer, transport.counters);

@@ -1,5 +1,5 @@
-// What the engine announces: the seed's semantic events as values. The
-// runtime turns them into callbacks; the simulator counts them. (The seed's
+// What the engine announces: the original's semantic events as values. The
+// runtime turns them into callbacks; the simulator counts them. (The original's
 // protocol events, `digest send` and friends, are raised by the runtime
 // around the transport, where the message already exists.)
 #pragma once

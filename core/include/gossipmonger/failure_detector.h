@@ -26,7 +26,7 @@
 // heartbeat to the last observers several rounds late. Timing from the
 // arrival would add that propagation delay to every conviction; timing from
 // the production convicts everywhere at about the same moment. It costs 32
-// bytes per peer instead of the seed's 100 intervals, so that a 10,000-node
+// bytes per peer instead of the original's 100 intervals, so that a 10,000-node
 // cluster fits in memory.
 //
 // Invariant: all peers of a cluster use the same GOSSIP_INTERVAL (a peer

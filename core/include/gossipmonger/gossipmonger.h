@@ -1,15 +1,21 @@
-// Gossipmonger: the seed's public API in C++. It binds an Engine to an
-// asio::io_context (the gossip timer), one Storage and one Transport.
+// Gossipmonger: the original's public API in C++ (gossipmonger-js,
+// docs/ORIGINAL-API.md). It binds an Engine to an asio::io_context (the
+// gossip timer), one Storage and one Transport.
 //
 //   asio::io_context io;
 //   gossipmonger::MemoryStorage storage;            // or SQLite, RocksDB
 //   gossipmonger::TcpTransport transport(io, ...);  // or UDP; must listen
-//   gossipmonger::Gossipmonger node(io, {"localId", "127.0.0.1:9742"},
-//                                   options, storage, transport);
-//   node.OnUpdate([](const gossipmonger::UpdateEvent& e) { ... });
-//   node.Gossip();                // start gossiping
-//   node.Update("foo", "bar");    // gossiped to the rest of the cluster
+//   std::unique_ptr<gossipmonger::Gossipmonger> node;
+//   gossipmonger::Status s = gossipmonger::Gossipmonger::Create(
+//       io, {"localId", "127.0.0.1:9742"}, options, storage, transport, &node);
+//   if (!s.ok()) { ... }          // invalid options, or the storage failed
+//   node->OnUpdate([](const gossipmonger::UpdateEvent& e) { ... });
+//   node->Gossip();               // start gossiping
+//   node->Update("foo", "bar");   // gossiped to the rest of the cluster
 //   io.run();
+//
+// Errors: every fallible call returns a Status (LevelDB's style, as the
+// storages' Open does); nothing in this API throws (but std::bad_alloc).
 //
 // Threading rule: the engine's state is touched only on the io_context's
 // executor (one thread runs the io_context). Gossip, Update and Stop may be
@@ -22,12 +28,13 @@
 // Update return kStopped and queue nothing; every call that returned ok
 // before it takes effect before Stop does (see Stop).
 //
-// Unlike the seed, no storage or transport is created behind your back: the
-// library picks plugins at link time, so you pass the ones you linked.
+// Unlike the original, no storage or transport is created behind your back:
+// the library picks plugins at link time, so you pass the ones you linked.
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,25 +55,68 @@ namespace gossipmonger {
 
 class Gossipmonger {
  public:
-  // The seed's new Gossipmonger(peerInfo, options). `storage` and `transport`
-  // must outlive this object. Throws std::invalid_argument if the options or
-  // the local peer are invalid (Engine::ValidateOptions).
-  Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
-               Transport& transport);
-  // The same, owning its storage and transport.
-  Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options,
-               std::unique_ptr<Storage> storage, std::unique_ptr<Transport> transport);
+  // The original's peerInfo.data: key / value pairs the local node starts
+  // with, applied as Update(key, value) calls when the node is created.
+  using InitialData = std::map<std::string, std::string>;
+
+  // The original's new Gossipmonger(peerInfo, options). On success sets
+  // *out to a node that resumed what `storage` holds of `self` (its
+  // generation, version counter and data) and then applied `initial_data`,
+  // and returns ok; `storage` and `transport` must outlive it. Otherwise
+  // leaves *out empty and returns why:
+  // - kInvalidArgument or kLimitExceeded: the options, the transport's
+  //   budget, `self` (an id or address empty or over its limit) or a pair of
+  //   `initial_data` (Update's limits) are refused; nothing was written.
+  // - the storage's error: it failed to record the start (the local peer's
+  //   record or initial data). Nobody can have subscribed to the `error`
+  //   event yet, so the failure is returned rather than announced.
+  //
+  // Initial data, with a persistent storage: each pair is applied as an
+  // Update at every start, so a key whose stored value is the same takes no
+  // new version (nothing is gossiped again after a restart), and a key
+  // whose value changed since the last run takes the next version and
+  // spreads like any update. Stored keys not named in `initial_data` keep
+  // their values (there is no delete). A value set by Update while the node
+  // ran is replaced by the initial one at the next start: give as initial
+  // data what describes the node (its role, the port of its service), not
+  // state that changes while it runs.
+  //
+  // Call it on the executor or while the io_context is not running (the
+  // node subscribes to the transport).
+  static Status Create(asio::io_context& io, PeerEndpoint self, Options options,
+                       Storage& storage, Transport& transport,
+                       const InitialData& initial_data,
+                       std::unique_ptr<Gossipmonger>* out);
+  static Status Create(asio::io_context& io, PeerEndpoint self, Options options,
+                       Storage& storage, Transport& transport,
+                       std::unique_ptr<Gossipmonger>* out) {
+    return Create(io, std::move(self), std::move(options), storage, transport, {}, out);
+  }
+  // The same, the node owning its storage and transport (destroyed with it,
+  // or at once if Create fails). Null plugins are kInvalidArgument.
+  static Status Create(asio::io_context& io, PeerEndpoint self, Options options,
+                       std::unique_ptr<Storage> storage,
+                       std::unique_ptr<Transport> transport,
+                       const InitialData& initial_data,
+                       std::unique_ptr<Gossipmonger>* out);
+  static Status Create(asio::io_context& io, PeerEndpoint self, Options options,
+                       std::unique_ptr<Storage> storage,
+                       std::unique_ptr<Transport> transport,
+                       std::unique_ptr<Gossipmonger>* out) {
+    return Create(io, std::move(self), std::move(options), std::move(storage),
+                  std::move(transport), {}, out);
+  }
   // Stops (see Stop). Destroy on the executor or after the io_context stopped.
   ~Gossipmonger();
 
   Gossipmonger(const Gossipmonger&) = delete;
   Gossipmonger& operator=(const Gossipmonger&) = delete;
 
-  // The seed's gossip(): one round now, then one every GOSSIP_INTERVAL.
+  // The original's gossip(): one round now, then one every GOSSIP_INTERVAL.
   // Calling it again while gossiping changes nothing (ok). kStopped after
   // Stop.
   Status Gossip();
-  // The seed's update(key, value). Limits are checked at once; a non-ok
+  // The original's update(key, value). Limits are checked at once; a non-ok
   // Status (kInvalidArgument, kLimitExceeded, or kStopped after Stop) means
   // nothing was queued. Ok means the change will be applied: on the
   // executor, at once if called there, and in any case before Stop takes
@@ -87,15 +137,15 @@ class Gossipmonger {
   const PeerRecord* GetPeer(std::string_view id) const { return storage_.Get(id); }
   std::optional<VersionedValue> Get(std::string_view peer_id, std::string_view key) const;
   // Every other peer this node knows, live or dead, sorted by id; never the
-  // local node (the seed's livePeers() and deadPeers() together). Copies, so
-  // the result outlives later storage writes.
+  // local node (the original's livePeers() and deadPeers() together).
+  // Copies, so the result outlives later storage writes.
   std::vector<PeerSummary> Peers() const;
   const Engine& engine() const { return engine_; }
   Storage& storage() { return storage_; }
   Transport& transport() { return transport_; }
   const PeerEndpoint& self() const { return engine_.self(); }
 
-  // --- events (the seed's names) ------------------------------------------
+  // --- events (the original's names) --------------------------------------
   // 'error'. Without a handler, errors are written to stderr; never thrown.
   void OnError(std::function<void(const Status&)> handler) { on_error_ = std::move(handler); }
   // 'new peer'
@@ -109,12 +159,13 @@ class Gossipmonger {
   // 'unknown peer'
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
-  // (the seed marks them internal; useful for tracing). As in the seed, the
-  // digest events are the digest a gossip round sends (kDigest, which always
-  // holds at least the sender's own entry) and its arrival, nothing else: a
-  // reply's digest entries (kDigestReply, an extension the seed does not
-  // have), pushes and acknowledgements raise no digest event. The deltas
-  // events are every message that carries deltas (replies, kDeltas, pushes).
+  // (the original marks them internal; useful for tracing). As in the
+  // original, the digest events are the digest a gossip round sends
+  // (kDigest, which always holds at least the sender's own entry) and its
+  // arrival, nothing else: a reply's digest entries (kDigestReply, an
+  // extension the original does not have), pushes and acknowledgements raise
+  // no digest event. The deltas events are every message that carries deltas
+  // (replies, kDeltas, pushes).
   using DigestHandler = std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
   using DeltasHandler = std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
   void OnDigestSend(DigestHandler handler) { on_digest_send_ = std::move(handler); }
@@ -123,9 +174,21 @@ class Gossipmonger {
   void OnDeltasReceive(DeltasHandler handler) { on_deltas_receive_ = std::move(handler); }
 
  private:
+  // Only through Create, which validates first: the Engine's constructor
+  // throws on what Create refuses.
   Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
                Transport& transport, std::unique_ptr<Storage>&& owned_storage,
                std::unique_ptr<Transport>&& owned_transport);
+  // Create's shared part (gossipmonger_create.cpp).
+  static Status CreateNode(asio::io_context& io, PeerEndpoint self, Options options,
+                           Storage& storage, Transport& transport,
+                           std::unique_ptr<Storage> owned_storage,
+                           std::unique_ptr<Transport> owned_transport,
+                           const InitialData& initial_data,
+                           std::unique_ptr<Gossipmonger>* out);
+  // Applies the initial data; returns the first failure of the start's
+  // writes (resuming or initial data), else sends what they queued.
+  Status ApplyInitialData(const InitialData& initial_data);
 
   Timestamp Now() const;
   // Runs `work` now if called on the executor, else queues it for the

@@ -1,4 +1,4 @@
-// What peers exchange. The seed's two message kinds, digest and deltas, plus
+// What peers exchange. The original's two message kinds, digest and deltas, plus
 // two documented extensions: kDigestReply, which makes each exchange
 // reconcile both ways, and kPush, which carries fresh deltas at once,
 // between rounds (docs/DESIGN-NOTES.md, "Push and fanout"):
@@ -20,7 +20,7 @@
 
 namespace gossipmonger {
 
-// A peer's id and the data its transport needs to reach it (the seed's
+// A peer's id and the data its transport needs to reach it (the original's
 // `peer.transport`; for the shipped transports "host:port").
 struct PeerEndpoint {
   PeerId id;
@@ -41,7 +41,7 @@ struct DigestEntry {
   friend bool operator==(const DigestEntry&, const DigestEntry&) = default;
 };
 
-// The seed's delta [peerId, key, value, version], without the peer id,
+// The original's delta [peerId, key, value, version], without the peer id,
 // which its enclosing PeerDeltas carries.
 struct KeyDelta {
   std::string key;
@@ -102,7 +102,7 @@ struct PushRoute {
 
 struct Message {
   MessageKind kind = MessageKind::kDigest;
-  PeerEndpoint sender;  // the seed's localPeer {id, transport}
+  PeerEndpoint sender;  // the original's localPeer {id, transport}
   // True when `digest` is a subset of what the sender knows (it did not fit
   // the message budget): the receiver must not read a missing entry as "the
   // sender does not know this peer".

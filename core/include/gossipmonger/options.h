@@ -1,6 +1,8 @@
-// Options of a node. The first block is the seed's options, with the seed's
-// names (in C++ case) and defaults; the rest is what this implementation
-// adds, each with the reason for its default.
+// Options of a node. The first block is the original's options (the
+// JavaScript library gossipmonger-js, docs/ORIGINAL-API.md), with its names
+// (in C++ case) and defaults; the rest is what this implementation adds,
+// each with the reason for its default. Options::Original() is the preset
+// that behaves as the original does.
 #pragma once
 
 #include <chrono>
@@ -18,7 +20,7 @@ enum class FailureModel {
   // Options::min_std_dev: detects regular heartbeats much sooner than the
   // exponential model at the same phi.
   kNormal,
-  // The seed's (and Cassandra's) exponential model: phi = elapsed / mean *
+  // The original's (and Cassandra's) exponential model: phi = elapsed / mean *
   // log10(e); at phi 8 it convicts after about 18 mean intervals of silence.
   kExponential,
 };
@@ -36,7 +38,7 @@ struct Limits {
 };
 
 struct Options {
-  // --- the seed's options ----------------------------------------------
+  // --- the original's options ------------------------------------------
   // DEAD_PEER_PHI: phi above which a live peer is convicted (`peer dead`).
   double dead_peer_phi = 8;
   // GOSSIP_INTERVAL: time between two gossip rounds.
@@ -46,17 +48,17 @@ struct Options {
   // MINIMUM_LIVE_PEERS: below this many live peers, also gossip with a seed
   // every round.
   std::size_t minimum_live_peers = 1;
-  // seeds: peers to bootstrap from and to fall back on. Beyond the seed's
-  // rule above, a node calls every seed in its first round, a seed every
-  // round while fewer peers are live than there are seeds, and otherwise a
-  // seed with probability seeds / known peers unless a round's partner is
-  // one: groups that formed apart (nodes started all at once) merge. Give
-  // every node the same few seeds (3 is usual).
+  // seeds: peers to bootstrap from and to fall back on. Beyond the
+  // original's rule above, a node calls every seed in its first round, a
+  // seed every round while fewer peers are live than there are seeds, and
+  // otherwise a seed with probability seeds / known peers unless a round's
+  // partner is one: groups that formed apart (nodes started all at once)
+  // merge. Give every node the same few seeds (3 is usual).
   std::vector<PeerEndpoint> seeds;
 
   // --- failure detector ------------------------------------------------
   FailureModel failure_model = FailureModel::kNormal;
-  // The seed's MAX_INTERVALS: the detector weighs about the last
+  // The original's MAX_INTERVALS: the detector weighs about the last
   // max_intervals heartbeat intervals (an exponentially weighted window of
   // that span, so that a peer costs constant memory).
   std::size_t max_intervals = 100;
@@ -76,7 +78,7 @@ struct Options {
 
   // --- fanout and push (docs/DESIGN-NOTES.md, "Push and fanout") -----------
   // Peers a node sends its digest to each round (push-pull exchanges it
-  // starts). The seed's behaviour is 1. Default 3, from the measurements in
+  // starts). The original's behaviour is 1. Default 3, from the measurements in
   // docs/SIMULATION.md ("Push and fanout"): heartbeats spread in fewer
   // hops, so the detector judges younger, steadier ages (at 100 nodes every
   // survivor convicts a crashed peer in 4.8 s median instead of 9.4 s; 2
@@ -88,7 +90,7 @@ struct Options {
   // which every node gets it once and forwards it to up to push_fanout
   // peers of its part of the tree; a delta first learned by anti-entropy is
   // pushed to push_fanout random live peers (not forwarded further). 0
-  // turns pushes off (the seed's behaviour): updates then take about a
+  // turns pushes off (the original's behaviour): updates then take about a
   // round to spread, for far fewer messages (20 processes, 1 update per
   // node per second: 8.6 instead of 29 messages per node per second;
   // docs/real-processes.md). Default 4: a tree of n nodes is ceil(log4 n)
@@ -106,6 +108,26 @@ struct Options {
   double push_rate_limit = 8;
 
   Limits limits;
+
+  // The original's behaviour: its defaults, with its exponential failure
+  // model, one digest exchange per round (gossip_fanout 1) and no pushes
+  // (push_fanout 0). For a deployment that must behave as gossipmonger-js
+  // did, or a comparison with it. The defaults above spread updates in
+  // milliseconds instead of rounds, and convict a crashed peer sooner: at
+  // 100 nodes and 5% loss every survivor has convicted it after 4.9 s
+  // (median) instead of 62 s (docs/SIMULATION.md, "Failure detection").
+  // The options the original does not have keep their defaults, and what
+  // is not an option stays on (the digest lists dead peers, an exchange
+  // reconciles both ways, seeds are called as `seeds` says, a silent round
+  // is retried, a local pause is forgiven): see docs/ORIGINAL-API.md, "The
+  // Original() preset". Change any field after.
+  static Options Original() {
+    Options options;
+    options.failure_model = FailureModel::kExponential;
+    options.gossip_fanout = 1;
+    options.push_fanout = 0;
+    return options;
+  }
 };
 
 }  // namespace gossipmonger

@@ -1,4 +1,4 @@
-// What a node knows of one peer (the seed's peer object, less the failure
+// What a node knows of one peer (the original's peer object, less the failure
 // detector, which the engine keeps to itself because it changes every round
 // and is never persisted).
 #pragma once
@@ -32,7 +32,7 @@ struct PeerRecord {
 };
 
 // One line of Gossipmonger::Peers(): what a user would list about another
-// peer (the seed's livePeers() and deadPeers() together, as values that stay
+// peer (the original's livePeers() and deadPeers() together, as values that stay
 // valid after the storage changes).
 struct PeerSummary {
   PeerId id;

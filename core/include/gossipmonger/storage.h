@@ -1,4 +1,4 @@
-// The storage protocol: the seed's get / put / livePeers / deadPeers / error,
+// The storage protocol: the original's get / put / livePeers / deadPeers / error,
 // shaped so that a persistent backend writes only what changed.
 //
 // A Storage owns the working set (every PeerRecord, in memory) and answers
@@ -31,15 +31,15 @@ class Storage {
   virtual ~Storage() = default;
 
   // --- reads (working set) ------------------------------------------------
-  // The seed's get(id): the peer, or nullptr. The pointer stays valid until
+  // The original's get(id): the peer, or nullptr. The pointer stays valid until
   // the next write to this storage.
   virtual const PeerRecord* Get(std::string_view id) const = 0;
   // Calls `visit` once for every stored peer, in unspecified order. `visit`
   // must not write to this storage.
   virtual void ForEachPeer(const std::function<void(const PeerRecord&)>& visit) const = 0;
   virtual std::size_t PeerCount() const = 0;
-  // The seed's livePeers() / deadPeers(), from PeerRecord::live: every
-  // stored peer but `local_id`. As in the seed, neither ever lists the local
+  // The original's livePeers() / deadPeers(), from PeerRecord::live: every
+  // stored peer but `local_id`. As in the original, neither ever lists the local
   // node, although a storage also holds the local node's record (that is how
   // a node resumes); the storage does not know which record is the local
   // one, so the caller names it.
@@ -47,12 +47,12 @@ class Storage {
   std::vector<const PeerRecord*> DeadPeers(std::string_view local_id) const;
 
   // --- writes -------------------------------------------------------------
-  // The seed's put(id, peer) for everything but data. Creates the peer if it
+  // The original's put(id, peer) for everything but data. Creates the peer if it
   // is unknown (max_version_seen 0, no data). If the peer exists with another
   // generation, drops its data and sets max_version_seen to 0 (a new lineage
   // shares nothing with the old one).
   virtual Status PutPeer(const PeerHeader& header) = 0;
-  // The seed's put(id, peer) for data: stores each delta (ascending versions,
+  // The original's put(id, peer) for data: stores each delta (ascending versions,
   // each above the peer's current max_version_seen) and sets
   // max_version_seen to `max_version_seen`. One call is one atomic batch
   // (transaction / WriteBatch) in a persistent backend. Fails with

@@ -1,4 +1,4 @@
-// The transport protocol: the seed's digest / deltas sends and digest /
+// The transport protocol: the original's digest / deltas sends and digest /
 // deltas / error events, as one Send of a Message whose kind says which.
 //
 // A Transport delivers whole messages, unaltered, from one engine to
@@ -25,12 +25,12 @@ class Transport {
 
   virtual ~Transport() = default;
 
-  // Installs the receivers of the seed's 'digest'/'deltas' events (one
+  // Installs the receivers of the original's 'digest'/'deltas' events (one
   // handler: the message's kind tells them apart) and 'error' event.
   // Called once, by the runtime, before any Send.
   virtual void SetHandlers(MessageHandler on_message, ErrorHandler on_error) = 0;
 
-  // The seed's transport.digest(remotePeer, localPeer, digest) and
+  // The original's transport.digest(remotePeer, localPeer, digest) and
   // transport.deltas(...): `message.sender` is the local peer. Never blocks;
   // failures are reported through the error handler.
   virtual void Send(const PeerEndpoint& remote, const Message& message) = 0;

@@ -1,4 +1,4 @@
-// MemoryStorage: the seed's gossipmonger-memory-storage. Keeps every peer in
+// MemoryStorage: the original's gossipmonger-memory-storage. Keeps every peer in
 // memory; nothing survives the process. Its object may outlive an engine, so
 // a test can restart a node "with persisted state" inside one process.
 #pragma once

@@ -6,7 +6,8 @@
 //   gossipmonger::Status s =
 //       gossipmonger::RocksDbStorage::Open("/var/lib/node/gossip", {}, &storage);
 //   if (!s.ok()) { /* s.code(): kCorruption, kBusy, kNotSupported, kIOError */ }
-//   gossipmonger::Gossipmonger node(io, self, options, *storage, transport);
+//   std::unique_ptr<gossipmonger::Gossipmonger> node;
+//   s = gossipmonger::Gossipmonger::Create(io, self, options, *storage, transport, &node);
 //
 // What is stored (docs/storage-rocksdb.md has the byte layout): one format
 // record (magic + schema version), one header record per peer (address,

@@ -1,12 +1,12 @@
-// TcpTransport: the seed's default transport (gossipmonger-tcp-transport)
+// TcpTransport: the original's default transport (gossipmonger-tcp-transport)
 // in C++. Messages travel as length-prefixed frames over persistent TCP
 // connections, one codec envelope per frame (docs/PROTOCOL.md,
 // docs/transports.md):
 //
 //   frame = [4-byte big-endian length N][N bytes: one msgpack envelope]
 //
-// Like the seed's, this transport must be started explicitly: construct it,
-// call Listen() (the seed's listen()), then hand it to a Gossipmonger.
+// Like the original's, this transport must be started explicitly: construct it,
+// call Listen() (the original's listen()), then hand it to a Gossipmonger.
 // Without Listen() it still sends, but receives nothing, and other nodes
 // will soon believe this one dead.
 //
@@ -15,9 +15,11 @@
 //   options.listen_host = "10.0.0.5";
 //   options.listen_port = 9742;
 //   gossipmonger::TcpTransport transport(io, options);
-//   if (auto s = transport.Listen(); !s.ok()) { ... }
-//   gossipmonger::Gossipmonger node(io, {"id", "10.0.0.5:9742"}, {}, storage,
-//                                   transport);
+//   gossipmonger::Status s = transport.Listen();
+//   if (!s.ok()) { ... }
+//   std::unique_ptr<gossipmonger::Gossipmonger> node;
+//   s = gossipmonger::Gossipmonger::Create(io, {"id", "10.0.0.5:9742"}, {}, storage,
+//                                          transport, &node);
 //
 // Outgoing: one persistent connection per remote address ("host:port",
 // "[v6]:port" or "name:port"; names are resolved asynchronously), opened on
@@ -65,7 +67,7 @@ struct TcpTransportOptions {
   // allows dual-stack sockets). Default loopback: a node reachable from
   // other machines has to say so.
   std::string listen_host = "127.0.0.1";
-  // 0 picks an ephemeral port; local_port() tells which. The seed's default.
+  // 0 picks an ephemeral port; local_port() tells which. The original's default.
   std::uint16_t listen_port = 9742;
 
   // The address this node announces to others (its PeerEndpoint::address).
@@ -160,7 +162,7 @@ class TcpTransport final : public Transport {
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
 
-  // The seed's listen(): resolves listen_host, binds (with SO_REUSEADDR, so
+  // The original's listen(): resolves listen_host, binds (with SO_REUSEADDR, so
   // that a restarted node gets its port back) and starts accepting. Returns
   // kIOError if nothing could be bound, kInvalidArgument if already
   // listening or closed.

@@ -2,7 +2,7 @@
 // never larger than max_datagram_bytes. No connections, no queues, no
 // retransmission: gossip repairs a lost message on a later round.
 //
-// Like TcpTransport, it must be started explicitly with Listen() (the seed's
+// Like TcpTransport, it must be started explicitly with Listen() (the original's
 // listen()); until then it sends but receives nothing.
 //
 //   gossipmonger::UdpTransportOptions options;
@@ -110,7 +110,7 @@ class UdpTransport final : public Transport {
   UdpTransport(const UdpTransport&) = delete;
   UdpTransport& operator=(const UdpTransport&) = delete;
 
-  // The seed's listen(): resolves listen_host, binds and starts receiving.
+  // The original's listen(): resolves listen_host, binds and starts receiving.
   // kIOError if nothing could be bound; kInvalidArgument if already
   // listening or closed.
   Status Listen();

@@ -1,9 +1,9 @@
-// FaultModel: decides, with a seeded RNG, what an imperfect network does to
-// each message: lose it, duplicate it, delay it (which reorders messages
-// whose delays cross), or cut it by a partition. It has no clock and no
-// queue, so the in-process transport (MemoryTransport, on asio timers) and
-// the virtual-time cluster (VirtualCluster) share it. It counts messages and
-// bytes. Part of the testing kit (gossipmonger::testing).
+// FaultModel: decides, with its own RNG (rng_seed), what an imperfect
+// network does to each message: lose it, duplicate it, delay it (which
+// reorders messages whose delays cross), or cut it by a partition. It has no
+// clock and no queue, so the in-process transport (MemoryTransport, on asio
+// timers) and the virtual-time cluster (VirtualCluster) share it. It counts
+// messages and bytes. Part of the testing kit (gossipmonger::testing).
 #pragma once
 
 #include <cstdint>

@@ -20,6 +20,7 @@ class MemoryTransport;
 
 class MemoryNetwork {
  public:
+  // `rng_seed` drives the network's FaultModel (losses, delays).
   MemoryNetwork(asio::io_context& io, std::uint64_t rng_seed,
                 LinkConditions conditions = {});
   ~MemoryNetwork();

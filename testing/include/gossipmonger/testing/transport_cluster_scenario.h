@@ -59,8 +59,9 @@ class RuntimeCluster {
   // Starts node i's runtime on its storage and transport, recording the
   // peers it reports dead and live.
   void Start(std::size_t i) {
-    nodes_[i] = std::make_unique<Gossipmonger>(io_, endpoints_[i], options_,
-                                               *storages_[i], *transports_[i]);
+    REQUIRE(Gossipmonger::Create(io_, endpoints_[i], options_, *storages_[i],
+                                 *transports_[i], &nodes_[i])
+                .ok());
     nodes_[i]->OnPeerDead([this, i](const PeerEndpoint& p) { dead[i].insert(p.id); });
     nodes_[i]->OnPeerLive([this, i](const PeerEndpoint& p) { live[i].insert(p.id); });
     // Connection failures to a stopped node are expected; counted only.
