@@ -9,7 +9,8 @@
 #   (always)    core, storage_memory                   gossipmonger-core-targets.cmake
 #   sqlite      storage_sqlite                         gossipmonger-sqlite-targets.cmake
 #   rocksdb     storage_rocksdb                        gossipmonger-rocksdb-targets.cmake
-#   tcp, udp    codec_msgpack (shared by both)         gossipmonger-codec-targets.cmake
+#   tcp, udp    codec_msgpack, transport_core          gossipmonger-codec-targets.cmake
+#               (shared by both)
 #   tcp         transport_tcp                          gossipmonger-tcp-targets.cmake
 #   udp         transport_udp                          gossipmonger-udp-targets.cmake
 #   testing     testing (the testing kit)              gossipmonger-testing-targets.cmake
@@ -76,6 +77,7 @@ if(TARGET gossipmonger_storage_rocksdb)
 endif()
 if(TARGET gossipmonger_codec_msgpack)
   gossipmonger_install_target(gossipmonger_codec_msgpack codec-msgpack codec)
+  gossipmonger_install_target(gossipmonger_transport_core transport-core codec)
   gossipmonger_install_export(codec)
   foreach(transport tcp udp)
     if(TARGET gossipmonger_transport_${transport})

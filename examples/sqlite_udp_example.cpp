@@ -54,7 +54,7 @@ Plugins Open(asio::io_context& io, const std::filesystem::path& db_path) {
     std::cerr << "listen: " << s.ToString() << "\n";
     std::exit(1);
   }
-  plugins.address = "127.0.0.1:" + std::to_string(plugins.transport->local_port());
+  plugins.address = plugins.transport->local_address();  // "127.0.0.1:<port>"
   return plugins;
 }
 

@@ -87,6 +87,9 @@ Status Gossipmonger::CreateNode(asio::io_context& io, PeerEndpoint self, Options
     return Status::Error(StatusCode::kInvalidArgument, "no place for the node (out)");
   }
   out->reset();
+  // Limits are set in one place: the transport's decoder and budget follow
+  // the node's, handed over before anything asks its MaxBodyBytes.
+  transport.SetLimits(options.limits);
   Status valid = ValidateStart(self, options, transport.MaxBodyBytes(), initial_data);
   if (!valid.ok()) return valid;
   // Not make_unique: the constructor is private.

@@ -26,6 +26,7 @@ class RecordingTransport final : public Transport {
     sent.push_back({remote, message});
   }
   std::size_t MaxBodyBytes() const override { return 1000; }
+  void SetLimits(const Limits& given) override { limits = given; }
   void Receive(Message message) { on_message_(std::move(message)); }
   bool has_handler() const { return static_cast<bool>(on_message_); }
 
@@ -34,6 +35,7 @@ class RecordingTransport final : public Transport {
     Message message;
   };
   std::vector<Sent> sent;
+  Limits limits;
 
  private:
   MessageHandler on_message_;
@@ -144,4 +146,14 @@ TEST_CASE("cleared handlers are passed on, not wrapped") {
   // empty handler would make the transport call into nothing.
   f.transport->SetHandlers(nullptr, nullptr);
   CHECK_FALSE(f.inner->has_handler());
+}
+
+TEST_CASE("hands the node's limits to the transport it wraps") {
+  // The node's Options::limits reach the socket transport's decoder only
+  // through the decorator.
+  Fixture f(FaultOptions{});
+  Limits limits;
+  limits.max_value_bytes = 77;
+  f.transport->SetLimits(limits);
+  CHECK(f.inner->limits.max_value_bytes == 77);
 }

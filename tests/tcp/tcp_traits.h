@@ -17,6 +17,7 @@ namespace gossipmonger::tcp_test {
 
 struct TcpTraits {
   using Type = TcpTransport;
+  using Options = TcpTransportOptions;
   // The default send queue bound: more sent before the connection drains
   // them would drop the oldest, by design.
   static constexpr std::size_t kBulkBurst = 64;

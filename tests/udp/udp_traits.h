@@ -13,6 +13,7 @@ namespace gossipmonger::udp_test {
 
 struct UdpTraits {
   using Type = UdpTransport;
+  using Options = UdpTransportOptions;
   // Datagrams sent back to back before the receiver catches up: kept well
   // under what a default socket receive buffer holds, since UDP drops the
   // rest (gossip tolerates loss; this test checks delivery, not loss).

@@ -63,6 +63,7 @@ class InstrumentedTransport final : public Transport {
   ~InstrumentedTransport() override;
 
   void SetHandlers(MessageHandler on_message, ErrorHandler on_error) override;
+  void SetLimits(const Limits& limits) override { inner_->SetLimits(limits); }
   void Send(const PeerEndpoint& remote, const Message& message) override;
   std::size_t MaxBodyBytes() const override { return inner_->MaxBodyBytes(); }
 

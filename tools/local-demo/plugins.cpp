@@ -44,7 +44,8 @@ Status NotBuilt(const std::string& what) {
       what + " is not built into this binary (its plugin was switched off)");
 }
 
-// Listens and reports the bound port: the same for both socket transports.
+// Listens and reports the address to announce: the same for both socket
+// transports.
 template <typename TransportT, typename OptionsT>
 Status Listen(asio::io_context& io, std::uint16_t port, std::unique_ptr<Transport>* out,
               std::string* address) {
@@ -53,7 +54,7 @@ Status Listen(asio::io_context& io, std::uint16_t port, std::unique_ptr<Transpor
   options.listen_port = port;
   auto transport = std::make_unique<TransportT>(io, options);
   if (Status s = transport->Listen(); !s.ok()) return s;
-  *address = "127.0.0.1:" + std::to_string(transport->local_port());
+  *address = transport->local_address();
   *out = std::move(transport);
   return Status::Ok();
 }

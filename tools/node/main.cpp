@@ -48,7 +48,7 @@ int Run(const NodeFlags& flags) {
   if (Status s = MakeStorage(flags, &storage); !s.ok()) {
     return Fail(1, "--storage: " + s.ToString());
   }
-  const std::string bound = FormatHostPort(flags.listen.host, transport.port);
+  const std::string bound = transport.address;
   const PeerEndpoint self{flags.id, flags.advertise.empty() ? bound : flags.advertise};
   std::unique_ptr<Gossipmonger> gossipmonger;
   if (Status s = Gossipmonger::Create(io, self, flags.options, *storage,

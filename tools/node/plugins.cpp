@@ -40,7 +40,12 @@ Status Listen(asio::io_context& io, const NodeFlags& flags, ListeningTransport* 
   options.cluster = flags.cluster;
   auto transport = std::make_unique<T>(io, options);
   if (Status s = transport->Listen(); !s.ok()) return s;
-  out->port = transport->local_port();
+  out->address = transport->local_address();
+  if (out->address.empty()) {
+    // A wildcard host reaches no one in particular; the node announces it
+    // as given, as it always has (--advertise says better).
+    out->address = FormatHostPort(flags.listen.host, transport->local_port());
+  }
   bench::FaultOptions faults;
   faults.loss = flags.inject_loss;
   faults.delay = std::chrono::milliseconds(flags.inject_delay_ms);

@@ -18,12 +18,14 @@
 
 namespace gossipmonger::node {
 
-// A transport that is already listening, and the port it bound. It is
-// wrapped in an InstrumentedTransport (counters for the `stats` command,
-// and the --inject-* faults); `counters` points into it.
+// A transport that is already listening, and the address it bound (the
+// transport's local_address; for a wildcard --listen host, which has none,
+// that host with the bound port). It is wrapped in an InstrumentedTransport
+// (counters for the `stats` command, and the --inject-* faults); `counters`
+// points into it.
 struct ListeningTransport {
   std::unique_ptr<Transport> transport;
-  std::uint16_t port = 0;
+  std::string address;
   const bench::TransportCounters* counters = nullptr;
 };
 

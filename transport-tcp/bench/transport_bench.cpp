@@ -63,7 +63,7 @@ Result Measure(const Config& cfg, const Message& message, std::size_t wire_bytes
   asio::io_context io;
   auto sender = make(io);
   auto receiver = make(io);
-  const PeerEndpoint to{"receiver", "127.0.0.1:" + std::to_string(receiver->local_port())};
+  const PeerEndpoint to{"receiver", receiver->local_address()};
   std::uint64_t sent = 0, received = 0;
   bool sending = true;
   receiver->SetHandlers(

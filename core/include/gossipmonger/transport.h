@@ -5,7 +5,7 @@
 // another; it may lose, duplicate or reorder them (the protocol repairs
 // that), but it never delivers a message altered or truncated.
 //
-// Threading: Send and MaxBodyBytes are called on the runtime's executor.
+// Threading: SetLimits, Send and MaxBodyBytes are called on the runtime's executor.
 // The handlers are called on that executor too (a transport that receives on
 // another thread posts to it).
 #pragma once
@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "gossipmonger/message.h"
+#include "gossipmonger/options.h"
 #include "gossipmonger/status.h"
 
 namespace gossipmonger {
@@ -29,6 +30,14 @@ class Transport {
   // handler: the message's kind tells them apart) and 'error' event.
   // Called once, by the runtime, before any Send.
   virtual void SetHandlers(MessageHandler on_message, ErrorHandler on_error) = 0;
+
+  // The runtime's Options::limits, handed over once by the runtime before
+  // SetHandlers, MaxBodyBytes or any Send, so that limits are configured in
+  // one place. A transport that decodes bytes bounds its decoder with them
+  // and sizes MaxBodyBytes for the longest sender id and address they
+  // allow. The default ignores them: a transport that moves Message objects
+  // (MemoryTransport) has nothing to bound. A decorator forwards them.
+  virtual void SetLimits(const Limits& /*limits*/) {}
 
   // The original's transport.digest(remotePeer, localPeer, digest) and
   // transport.deltas(...): `message.sender` is the local peer. Never blocks;

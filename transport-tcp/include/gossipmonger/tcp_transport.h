@@ -5,10 +5,8 @@
 //
 //   frame = [4-byte big-endian length N][N bytes: one msgpack envelope]
 //
-// Like the original's, this transport must be started explicitly: construct it,
-// call Listen() (the original's listen()), then hand it to a Gossipmonger.
-// Without Listen() it still sends, but receives nothing, and other nodes
-// will soon believe this one dead.
+// A SocketTransport (socket_transport.h: Listen, local_address, Close,
+// limits, threading and lifetime):
 //
 //   asio::io_context io;
 //   gossipmonger::TcpTransportOptions options;
@@ -18,8 +16,8 @@
 //   gossipmonger::Status s = transport.Listen();
 //   if (!s.ok()) { ... }
 //   std::unique_ptr<gossipmonger::Gossipmonger> node;
-//   s = gossipmonger::Gossipmonger::Create(io, {"id", "10.0.0.5:9742"}, {}, storage,
-//                                          transport, &node);
+//   s = gossipmonger::Gossipmonger::Create(io, {"id", transport.local_address()}, {},
+//                                          storage, transport, &node);
 //
 // Outgoing: one persistent connection per remote address ("host:port",
 // "[v6]:port" or "name:port"; names are resolved asynchronously), opened on
@@ -33,52 +31,22 @@
 // the error handler, and the connection is closed (its stream cannot be
 // trusted to be in sync any more). A message of another cluster is dropped
 // and reported, and the connection stays open.
-//
-// Threading: all work happens on the io_context, which must be run by one
-// thread (as the Gossipmonger runtime requires). Send, MaxBodyBytes,
-// Listen, Close and stats must be called on that thread (or while the
-// io_context is not running). The handlers are called on it; they may call
-// Send, Close or SetHandlers, but must not destroy the transport.
-//
-// Ownership and lifetime: the io_context must outlive the transport. The
-// transport owns its sockets and timers; destroying it closes them at once,
-// and handlers of operations still pending inside the io_context find it
-// gone and do nothing.
 #pragma once
 
+#include <asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include <asio/io_context.hpp>
-
-#include "gossipmonger/msgpack_codec.h"
-#include "gossipmonger/status.h"
-#include "gossipmonger/transport.h"
+#include "gossipmonger/socket_transport.h"
 
 namespace gossipmonger {
 
-struct TcpTransportOptions {
-  // Where Listen() binds: an IPv4 or IPv6 literal or a host name (resolved
-  // once, in Listen; the first address that binds wins). "0.0.0.0" or "::"
-  // listen on every interface ("::" also accepts IPv4 where the system
-  // allows dual-stack sockets). Default loopback: a node reachable from
-  // other machines has to say so.
-  std::string listen_host = "127.0.0.1";
-  // 0 picks an ephemeral port; local_port() tells which. The original's default.
-  std::uint16_t listen_port = 9742;
-
-  // The address this node announces to others (its PeerEndpoint::address).
-  // Only its length matters here: MaxBodyBytes() reserves room for it in
-  // the envelope. Empty (default): room for Limits::max_address_bytes, the
-  // longest address a peer may have.
-  std::string advertised_address;
-
-  // Nodes of different clusters ignore each other's messages.
-  std::string cluster = "gossipmonger";
-
+// listen_host, listen_port, advertised_address and cluster: see
+// SocketTransportOptions.
+struct TcpTransportOptions : SocketTransportOptions {
   // Largest frame payload (the envelope, not counting the 4-byte length
   // prefix), in either direction. A received frame over it closes the
   // connection; a message that would encode larger is not sent (the engine
@@ -119,79 +87,47 @@ struct TcpTransportOptions {
 
   // Accepted connections beyond this are closed at once (and reported).
   std::size_t max_inbound_connections = 1024;
-
-  // Bounds of the decoder. Its max_message_bytes is further capped by
-  // max_frame_bytes.
-  codec::DecodeLimits decode_limits;
 };
 
-// Counters since construction. Cheap to copy.
-struct TcpTransportStats {
-  std::uint64_t frames_sent = 0;      // whole frames written to a socket
-  std::uint64_t frames_received = 0;  // frames decoded and delivered
-  std::uint64_t bytes_sent = 0;       // including the length prefixes
-  std::uint64_t bytes_received = 0;   // every byte read from inbound sockets
-  std::uint64_t decode_errors = 0;    // undecodable frame, wrong magic/version
-  std::uint64_t oversized_frames = 0;   // length prefix over max_frame_bytes
-  std::uint64_t foreign_cluster = 0;    // well-formed, other cluster: dropped
-  std::uint64_t truncated_frames = 0;   // the peer closed in the middle of a frame
-  std::uint64_t read_timeouts = 0;      // closed for a frame not completed in time
-  std::uint64_t idle_closes = 0;        // closed after idle_timeout (either way)
-  std::uint64_t write_timeouts = 0;     // outgoing closed: a write stalled
-  std::uint64_t dropped_queue_full = 0;  // oldest queued message dropped
-  std::uint64_t digests_replaced = 0;    // a queued kDigest superseded by a newer one
-  std::uint64_t dropped_unsendable = 0;  // bad address, oversized, or closed transport
-  std::uint64_t dropped_on_error = 0;    // lost with a connection that broke
-  std::uint64_t connect_failures = 0;    // resolve / connect error or timeout
-  std::uint64_t early_reconnects = 0;    // backoff cut short: that peer spoke
-  std::uint64_t connections_opened = 0;  // outgoing connected + inbound accepted
-  std::uint64_t connections_closed = 0;  // of those, closed since
+// Counters since construction (decode_errors and foreign_cluster: see
+// SocketTransportStats). Cheap to copy.
+struct TcpTransportStats : SocketTransportStats {
+  std::uint64_t frames_sent = 0;           // whole frames written to a socket
+  std::uint64_t frames_received = 0;       // frames decoded and delivered
+  std::uint64_t bytes_sent = 0;            // including the length prefixes
+  std::uint64_t bytes_received = 0;        // every byte read from inbound sockets
+  std::uint64_t oversized_frames = 0;      // length prefix over max_frame_bytes
+  std::uint64_t truncated_frames = 0;      // the peer closed in the middle of a frame
+  std::uint64_t read_timeouts = 0;         // closed for a frame not completed in time
+  std::uint64_t idle_closes = 0;           // closed after idle_timeout (either way)
+  std::uint64_t write_timeouts = 0;        // outgoing closed: a write stalled
+  std::uint64_t dropped_queue_full = 0;    // oldest queued message dropped
+  std::uint64_t digests_replaced = 0;      // a queued kDigest superseded by a newer one
+  std::uint64_t dropped_unsendable = 0;    // bad address, oversized, or closed transport
+  std::uint64_t dropped_on_error = 0;      // lost with a connection that broke
+  std::uint64_t connect_failures = 0;      // resolve / connect error or timeout
+  std::uint64_t early_reconnects = 0;      // backoff cut short: that peer spoke
+  std::uint64_t connections_opened = 0;    // outgoing connected + inbound accepted
+  std::uint64_t connections_closed = 0;    // of those, closed since
   std::uint64_t connections_rejected = 0;  // inbound over max_inbound_connections
   std::uint64_t inbound_connections = 0;   // open now
   std::uint64_t outbound_connections = 0;  // open now
 };
 
-class TcpTransport final : public Transport {
+class TcpTransport final : public SocketTransport {
  public:
   // Nothing is opened until Listen() or the first Send(). `io` must outlive
-  // this object.
+  // this object. Out-of-range options are clamped: max_frame_bytes to
+  // 2^32 - 1, send_queue_messages to at least 1, the backoffs to at least
+  // 1 ms and max >= initial.
   TcpTransport(asio::io_context& io, TcpTransportOptions options);
-  // Closes every socket (see Close).
-  ~TcpTransport() override;
 
-  TcpTransport(const TcpTransport&) = delete;
-  TcpTransport& operator=(const TcpTransport&) = delete;
-
-  // The original's listen(): resolves listen_host, binds (with SO_REUSEADDR, so
-  // that a restarted node gets its port back) and starts accepting. Returns
-  // kIOError if nothing could be bound, kInvalidArgument if already
-  // listening or closed.
-  Status Listen();
-  // The bound port after a successful Listen(), else 0.
-  std::uint16_t local_port() const;
-
-  // Stops listening, closes every connection and drops every queued
-  // message. Final: afterwards Send drops everything and nothing is
-  // received. Idempotent.
-  void Close();
-
-  // --- Transport ------------------------------------------------------
-  void SetHandlers(MessageHandler on_message, ErrorHandler on_error) override;
-  // Encodes at once (the message may be destroyed on return) and queues
-  // the frame on the connection to remote.address.
-  void Send(const PeerEndpoint& remote, const Message& message) override;
-  // max_frame_bytes minus the largest envelope this node may write: a
-  // sender id of Limits::max_peer_id_bytes and the advertised address.
-  std::size_t MaxBodyBytes() const override;
-
-  TcpTransportStats stats() const;
+  // The options in use (after clamping).
   const TcpTransportOptions& options() const;
+  TcpTransportStats stats() const;
 
  private:
   struct Impl;
-  // Shared with the handlers of pending asynchronous operations, which
-  // find it closed after this object is gone.
-  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace gossipmonger

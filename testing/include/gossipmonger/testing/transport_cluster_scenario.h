@@ -49,7 +49,7 @@ class RuntimeCluster {
       transports_.push_back(MustListen<Traits>(io));
       ports_.push_back(transports_[i]->local_port());
       endpoints_.push_back(
-          {"node-" + std::to_string(i), AddressOf("127.0.0.1", ports_[i])});
+          {"node-" + std::to_string(i), transports_[i]->local_address()});
     }
     options_.seeds = {endpoints_[0], endpoints_[1]};
   }

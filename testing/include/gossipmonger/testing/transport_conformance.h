@@ -12,6 +12,7 @@
 //     static std::unique_ptr<Type> Listening(asio::io_context&, const std::string& host,
 //                                            gossipmonger::Status* status,
 //                                            std::uint16_t port = 0);
+//     using Options = gossipmonger::TcpTransportOptions;
 //     static void Close(Type&);
 //     // Puts `bytes` on the wire to 127.0.0.1:`port` as a raw peer would:
 //     // TCP writes them on a fresh connection, UDP sends one datagram.
@@ -39,6 +40,8 @@
 #include <string>
 #include <vector>
 
+#include "gossipmonger/gossipmonger.h"
+#include "gossipmonger/memory_storage.h"
 #include "gossipmonger/message.h"
 #include "gossipmonger/options.h"
 #include "gossipmonger/status.h"
@@ -187,7 +190,7 @@ struct LoopbackPair {
   std::unique_ptr<typename Traits::Type> receiver = MustListen<Traits>(io);
   Inbox sent_box;
   Inbox inbox;
-  PeerEndpoint to{"receiver", AddressOf("127.0.0.1", receiver->local_port())};
+  PeerEndpoint to{"receiver", receiver->local_address()};
 
   LoopbackPair() {
     sent_box.Attach(*sender);
@@ -311,9 +314,10 @@ void WorksOverIpv6() {
   Inbox inbox;
   inbox.Attach(*receiver);
   const Message m = OneOfEachKind()[1];
-  const PeerEndpoint to{"receiver", AddressOf("::1", receiver->local_port())};
-  sender->Send(to, m);   // from IPv4 to IPv6
-  sender6->Send(to, m);  // IPv6 to IPv6
+  const PeerEndpoint to{"receiver", receiver->local_address()};
+  CHECK(to.address == AddressOf("::1", receiver->local_port()));  // bracketed
+  sender->Send(to, m);                                            // from IPv4 to IPv6
+  sender6->Send(to, m);                                           // IPv6 to IPv6
   REQUIRE(RunUntil(
       io, [&] { return inbox.messages.size() == 2; }, 5s));
   CHECK(inbox.messages[0] == m);
@@ -354,8 +358,86 @@ void CloseStopsReceiving() {
   CHECK(pair.inbox.messages.size() == 1);
   // Close is idempotent; a closed transport drops what it is asked to send.
   Traits::Close(*pair.receiver);
-  pair.receiver->Send({"sender", AddressOf("127.0.0.1", pair.sender->local_port())}, m);
+  pair.receiver->Send({"sender", pair.sender->local_address()}, m);
   RunFor(pair.io, 50ms);
+}
+
+template <typename Traits>
+void ClusterNameOverTheLimitIsRefused() {
+  // A name every decoder refuses would cut the node off: Listen says so.
+  asio::io_context io;
+  typename Traits::Options options;
+  options.listen_port = 0;
+  options.cluster = std::string(Traits::Type::kMaxClusterBytes + 1, 'c');
+  typename Traits::Type too_long(io, options);
+  CHECK(too_long.Listen().code() == StatusCode::kInvalidArgument);
+  CHECK(too_long.local_port() == 0);
+  options.cluster = std::string(Traits::Type::kMaxClusterBytes, 'c');
+  typename Traits::Type at_limit(io, options);
+  CHECK(at_limit.Listen().ok());
+}
+
+// local_address() is what a PeerEndpoint needs: "host:port" once
+// listening, nothing before or after (the wildcard case is a unit test of
+// the transport core: tests bind only to loopback).
+template <typename Traits>
+void ReportsTheAddressToAnnounce() {
+  asio::io_context io;
+  typename Traits::Options options;
+  options.listen_port = 0;
+  typename Traits::Type idle(io, options);
+  CHECK(idle.local_address().empty());
+  auto receiver = MustListen<Traits>(io);
+  CHECK(receiver->local_address() ==
+        "127.0.0.1:" + std::to_string(receiver->local_port()));
+  auto sender = MustListen<Traits>(io);
+  Inbox inbox;
+  inbox.Attach(*receiver);
+  const Message m = OneOfEachKind()[0];
+  sender->Send({"receiver", receiver->local_address()}, m);
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 1; }, 5s));
+  Traits::Close(*receiver);
+  CHECK(receiver->local_address().empty());
+}
+
+// The one place limits are set is Options::limits: the runtime hands them
+// to the transport (Transport::SetLimits), whose decoder then refuses what
+// they refuse and whose MaxBodyBytes follows the longest id they allow.
+template <typename Traits>
+void RuntimeHandsOverItsLimits() {
+  asio::io_context io;
+  auto transport = MustListen<Traits>(io);
+  auto sender = MustListen<Traits>(io);
+  const std::size_t by_default = transport->MaxBodyBytes();
+  Options options;
+  options.limits.max_peer_id_bytes = 16;
+  options.limits.max_value_bytes = 100;
+  MemoryStorage storage;
+  std::unique_ptr<Gossipmonger> node;
+  REQUIRE(Gossipmonger::Create(io, {"node", transport->local_address()}, options, storage,
+                               *transport, &node)
+              .ok());
+  std::vector<Status> errors;
+  node->OnError([&](const Status& s) { errors.push_back(s); });
+  const PeerEndpoint longest{std::string(Limits{}.max_peer_id_bytes, 'x'),
+                             std::string(Limits{}.max_address_bytes, 'x')};
+  const PeerEndpoint shorter{std::string(16, 'x'), longest.address};
+  const std::string cluster = "gossipmonger";
+  CHECK(transport->MaxBodyBytes() - by_default ==
+        wire_size::Envelope(cluster, longest, MessageKind::kDigestReply) -
+            wire_size::Envelope(cluster, shorter, MessageKind::kDigestReply));
+  // A value over the node's max_value_bytes is refused by the decoder.
+  Message big;
+  big.kind = MessageKind::kDeltas;
+  big.sender = {"peer", sender->local_address()};
+  big.deltas = {{"peer", Generation(1), "", {{"k", std::string(101, 'v'), Version(1)}}}};
+  sender->Send({"node", transport->local_address()}, big);
+  REQUIRE(RunUntil(
+      io, [&] { return transport->stats().decode_errors == 1; }, 5s));
+  REQUIRE_FALSE(errors.empty());
+  CHECK(errors[0].code() == StatusCode::kLimitExceeded);
+  CHECK_FALSE(node->Get("peer", "k").has_value());
 }
 
 }  // namespace gossipmonger::testing
@@ -382,4 +464,12 @@ void CloseStopsReceiving() {
       Traits, name, "a MaxBodyBytes message goes through, a larger one is refused",     \
       MaxBodyBytesFits)                                                                 \
   GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "Close stops receiving",                  \
-                                CloseStopsReceiving)
+                                CloseStopsReceiving)                                    \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "a cluster name over the limit is refused",             \
+                                ClusterNameOverTheLimitIsRefused)                       \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name,                                           \
+                                "local_address is the address to announce",             \
+                                ReportsTheAddressToAnnounce)                            \
+  GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, "the runtime hands over Options::limits", \
+                                RuntimeHandsOverItsLimits)
