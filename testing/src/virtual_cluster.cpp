@@ -11,7 +11,7 @@ namespace gossipmonger::testing {
 namespace {
 constexpr Generation kInitialGeneration{1000};
 
-// splitmix64: derives independent seeds for the engines from one seed.
+// splitmix64: derives the engines' independent rng_seeds from one.
 std::uint64_t NextSeed(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

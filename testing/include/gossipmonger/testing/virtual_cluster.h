@@ -12,8 +12,9 @@
 //   cluster.RunRounds(5);
 //   assert(cluster.AllSee(0, "color", "blue"));
 //
-// Deterministic for a given rng_seed: one RNG seeds every engine and the
-// network, and events at equal times run in the order they were scheduled.
+// Deterministic for a given rng_seed: it starts the network's RNG and the
+// one that derives every engine's, and events at equal times run in the
+// order they were scheduled.
 // Node i has the id IdOf(i) ("n<i>") and the address AddressOf(i)
 // ("sim:<i>"), which is what the fault model's partitions name.
 //
@@ -44,7 +45,7 @@ namespace gossipmonger::testing {
 
 struct ClusterConfig {
   std::size_t nodes = 5;
-  // Seeds the random number generators of every engine and of the network.
+  // Starts the random number generators of every engine and of the network.
   std::uint64_t rng_seed = 1;
   // Every node's options; with prejoined false, options.seeds is replaced.
   Options options;
