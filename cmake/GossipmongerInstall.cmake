@@ -13,6 +13,13 @@
 #               (shared by both)
 #   tcp         transport_tcp                          gossipmonger-tcp-targets.cmake
 #   udp         transport_udp                          gossipmonger-udp-targets.cmake
+#   testing     testing (the testing kit)              gossipmonger-testing-targets.cmake
+#
+# Invariant: every exported target's headers compile with what the target
+# carries; Asio's configuration macros (ASIO_STANDALONE, ...) are core's
+# PUBLIC compile definitions and reach every other target through its
+# PUBLIC link to core, so a consumer defines nothing by hand
+# (scripts/example.sh checks it on examples/).
 #
 # Invariant: no internal-only target (gossipmonger_warnings,
 # gossipmonger_rocksdb_library, the test and tool targets) is in an export
@@ -51,6 +58,12 @@ gossipmonger_install_target(gossipmonger_core core core)
 gossipmonger_install_target(gossipmonger_storage_memory storage-memory core)
 gossipmonger_install_export(core)
 set(GOSSIPMONGER_BUILT_COMPONENTS core memory)
+
+# The testing kit: headers in include/gossipmonger/testing/, its own export
+# set, since a production build of a consumer never needs it.
+gossipmonger_install_target(gossipmonger_testing testing testing)
+gossipmonger_install_export(testing)
+list(APPEND GOSSIPMONGER_BUILT_COMPONENTS testing)
 
 if(TARGET gossipmonger_storage_sqlite)
   gossipmonger_install_target(gossipmonger_storage_sqlite storage-sqlite sqlite)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Packaging check (docs/packaging.md): builds and installs gossipmonger into
 # a fresh prefix, checks the installed headers, builds examples/ against
-# that prefix with find_package and runs the example. Also checks that
+# that prefix with find_package and runs the example and the service test
+# written with the testing kit. examples/ must define no compile definition
+# of its own: Asio's configuration macros must reach it through the
+# imported targets (checked in its compile commands). Also checks that
 # asking the package config for a component it does not have fails with a
 # message naming it, and that an installed gossipmonger-node loads its
 # RocksDB module from the installation. Exits non-zero on any failure.
@@ -34,13 +37,32 @@ if grep -rnE 'sqlite3\.h|rocksdb/|msgpack\.hpp|<msgpack' "$prefix/include/gossip
   exit 1
 fi
 
-# The example, a standalone project, against the installed prefix only.
+# The examples, a standalone project, against the installed prefix only.
+if grep -vE '^\s*#' "$root/examples/CMakeLists.txt" |
+    grep -E 'compile_definitions|add_definitions|-D[A-Z_]'; then
+  echo "example.sh: examples/CMakeLists.txt defines something itself (above)" >&2
+  exit 1
+fi
 example_dir=$build_dir/example
 rm -rf "$example_dir"
 cmake -S "$root/examples" -B "$example_dir" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
+  -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 cmake --build "$example_dir" -j"$(nproc)"
+# Every unit that sees Asio must be compiled with the same configuration as
+# the library (an ODR split otherwise; docs/packaging.md): the definitions
+# come from the installed targets.
+for source in sqlite_udp_example.cpp service_test.cpp; do
+  for definition in ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC; do
+    if ! grep "\"command\".*-D$definition .*examples/$source" \
+        "$example_dir/compile_commands.json" >/dev/null; then
+      echo "example.sh: $source was compiled without -D$definition" >&2
+      exit 1
+    fi
+  done
+done
 timeout 30 "$example_dir/sqlite_udp_example"
+timeout 60 "$example_dir/service_test"
 
 # A required component the installation lacks must fail find_package and say
 # which one and why.
@@ -81,4 +103,4 @@ if [[ -x "$prefix/bin/gossipmonger-node" ]] &&
   rm -rf "$moved" "$build_dir/node-rocksdb"
   node_checked=", node's RocksDB module"
 fi
-echo "example.sh: installed package, example${node_checked} and component check OK"
+echo "example.sh: installed package, examples (UDP + SQLite, service test)${node_checked} and component check OK"

@@ -4,7 +4,7 @@
 // reconverge, and the bytes exchanged for the catch-up must stay within 2x
 // the bytes of the changed entries (plus the digests that find them).
 //
-// Setup (virtual time, SimCluster, no loss, no delay):
+// Setup (virtual time, VirtualCluster, no loss, no delay):
 //   - 5 nodes, each on its own database (the backend's make_storage);
 //   - max_deltas_per_gossip = 1000 for the whole run (options are per
 //     cluster), so that the 20,000 setup keys spread in a few dozen rounds
@@ -16,14 +16,13 @@
 //   - node 0 restarts on its database and everyone converges again.
 // Counted during the catch-up (from node 0's restart until every node holds
 // every owner's latest version): every message sent by or to node 0, as
-// SimCluster routes it (ClusterConfig::on_send), split into
+// VirtualCluster routes it (ClusterConfig::on_send), split into
 //   delta entry bytes  sum of wire_size::Delta over the deltas carried;
 //   group bytes        sum of wire_size::Group (delta entries + per-peer header);
 //   digest bytes       everything else (envelope, flags, digest entries).
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -33,10 +32,13 @@
 #include <string>
 #include <vector>
 
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 #include "gossipmonger/wire_size.h"
 
 namespace gossipmonger::restart_scenario {
+
+using testing::ClusterConfig;
+using testing::VirtualCluster;
 
 struct Figures {
   std::size_t changed_entries = 0;
@@ -60,13 +62,13 @@ inline std::string Numbered(const char* prefix, int i) {
 
 // Whether every up node holds every owner's latest version (gap-free prefixes
 // make max_version_seen equality mean "has every entry").
-inline bool Converged(sim::SimCluster& cluster, bool skip_node0) {
+inline bool Converged(VirtualCluster& cluster, bool skip_node0) {
   for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
     if (skip_node0 && owner == 0) continue;
     const Version latest = cluster.engine(owner).version();
     for (std::size_t i = 0; i < cluster.size(); ++i) {
       if (i == owner || !cluster.up(i) || (skip_node0 && i == 0)) continue;
-      const PeerRecord* peer = cluster.storage(i).Get(sim::SimCluster::IdOf(owner));
+      const PeerRecord* peer = cluster.storage(i).Get(VirtualCluster::IdOf(owner));
       if (peer == nullptr || peer->max_version_seen != latest) return false;
     }
   }
@@ -76,17 +78,16 @@ inline bool Converged(sim::SimCluster& cluster, bool skip_node0) {
 inline Figures Run(const std::string& backend, std::uint64_t seed,
                    std::function<std::unique_ptr<Storage>(std::size_t node, bool wipe)> make_storage) {
   using namespace std::chrono_literals;
-  using sim::SimCluster;
   constexpr int kOwnKeys = 10'000;
 
   Figures figures;
   bool counting = false;
-  const std::string node0_address = SimCluster::AddressOf(0);
-  const std::string node0_id = SimCluster::IdOf(0);
+  const std::string node0_address = VirtualCluster::AddressOf(0);
+  const std::string node0_id = VirtualCluster::IdOf(0);
 
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 5;
-  config.seed = seed;
+  config.rng_seed = seed;
   config.options.max_deltas_per_gossip = 1000;
   config.make_storage = std::move(make_storage);
   config.on_send = [&](std::size_t from, const OutgoingMessage& out) {
@@ -105,7 +106,7 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
       }
     }
   };
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   cluster.RunFor(5s);
 
   // Node 0: 10,000 keys of its own; node 1: 10,000 that node 0 learns.
@@ -115,7 +116,7 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
   }
   REQUIRE(cluster.RunUntil([&] { return Converged(cluster, false); }, cluster.now() + 600s));
   {
-    const PeerRecord* learned = cluster.storage(0).Get(SimCluster::IdOf(1));
+    const PeerRecord* learned = cluster.storage(0).Get(VirtualCluster::IdOf(1));
     REQUIRE(learned != nullptr);
     REQUIRE(learned->data.size() == kOwnKeys);
     REQUIRE(cluster.storage(0).Get(node0_id)->data.size() == kOwnKeys);
@@ -127,7 +128,8 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
   const Version version = cluster.engine(0).version();
   std::vector<Version> seen_before;
   for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
-    seen_before.push_back(cluster.storage(0).Get(SimCluster::IdOf(owner))->max_version_seen);
+    seen_before.push_back(
+        cluster.storage(0).Get(VirtualCluster::IdOf(owner))->max_version_seen);
   }
   REQUIRE(cluster.storage(0).Flush().ok());
   cluster.Crash(0);
@@ -149,7 +151,8 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
   cluster.RunFor(5s);  // node 0 is convicted dead by now; the others are quiet
   figures.changed_entries = changed.size();
   for (const auto& [owner, key] : changed) {
-    const VersionedValue& v = cluster.storage(owner).Get(SimCluster::IdOf(owner))->data.at(key);
+    const VersionedValue& v =
+        cluster.storage(owner).Get(VirtualCluster::IdOf(owner))->data.at(key);
     figures.changed_entry_bytes += wire_size::Delta(KeyDelta{key, v.value, v.version});
   }
   std::vector<std::uint64_t> applied_before;
@@ -165,7 +168,7 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
   CHECK(cluster.engine(0).generation() == generation);
   CHECK(cluster.engine(0).version() == version);
   for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
-    const PeerRecord* peer = cluster.storage(0).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(0).Get(VirtualCluster::IdOf(owner));
     REQUIRE(peer != nullptr);
     CHECK(peer->max_version_seen == seen_before[owner]);  // nothing went backwards
   }
@@ -194,10 +197,10 @@ inline Figures Run(const std::string& backend, std::uint64_t seed,
   // Node 0 got the 100 changes, and nothing it already had.
   CHECK(cluster.engine(0).stats().deltas_applied == figures.changed_entries);
   for (const auto& [owner, key] : changed) {
-    const PeerRecord* peer = cluster.storage(0).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(0).Get(VirtualCluster::IdOf(owner));
     REQUIRE(peer != nullptr);
     CHECK(peer->data.at(key) ==
-          cluster.storage(owner).Get(SimCluster::IdOf(owner))->data.at(key));
+          cluster.storage(owner).Get(VirtualCluster::IdOf(owner))->data.at(key));
   }
   // Nobody received node 0's 10,000 keys (or anything else) again.
   CHECK(figures.node0_delta_entries == 0);

@@ -1,21 +1,21 @@
 // Whole-cluster behaviour in virtual time: convergence, conviction of a
 // crashed node, and its return.
 #include <catch2/catch.hpp>
-
 #include <set>
 
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 using namespace gossipmonger;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 namespace {
 
-bool EveryUpNodeHas(SimCluster& cluster, std::size_t owner, const std::string& key,
+bool EveryUpNodeHas(VirtualCluster& cluster, std::size_t owner, const std::string& key,
                     const std::string& value) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (!cluster.up(i) || i == owner) continue;
-    const PeerRecord* peer = cluster.storage(i).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(i).Get(VirtualCluster::IdOf(owner));
     if (peer == nullptr) return false;
     auto it = peer->data.find(key);
     if (it == peer->data.end() || it->second.value != value) return false;
@@ -26,10 +26,10 @@ bool EveryUpNodeHas(SimCluster& cluster, std::size_t owner, const std::string& k
 }  // namespace
 
 TEST_CASE("100 nodes converge, convict a crashed node and see it live again") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 100;
-  config.seed = 42;
-  SimCluster cluster(config);
+  config.rng_seed = 42;
+  VirtualCluster cluster(config);
 
   // Warm up the failure detectors, then every node sets one key.
   cluster.RunFor(std::chrono::seconds(30));
@@ -52,14 +52,14 @@ TEST_CASE("100 nodes converge, convict a crashed node and see it live again") {
   const std::size_t victim = 17;
   cluster.OnEvent([&](std::size_t node, const Event& event) {
     if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
-      if (dead->peer.id == SimCluster::IdOf(victim)) {
+      if (dead->peer.id == VirtualCluster::IdOf(victim)) {
         convicted_by.insert(node);
       } else {
         ++false_convictions;
       }
     }
     if (const auto* live = std::get_if<PeerLiveEvent>(&event)) {
-      if (live->peer.id == SimCluster::IdOf(victim)) revived_by.insert(node);
+      if (live->peer.id == VirtualCluster::IdOf(victim)) revived_by.insert(node);
     }
   });
   cluster.Crash(victim);

@@ -8,10 +8,11 @@
 #include <set>
 
 #include "core/engine_test_support.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 using namespace gmtest;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 namespace {
 
@@ -271,10 +272,10 @@ TEST_CASE("A peer with a few updates is not starved behind one with a big backlo
 
 TEST_CASE("A single update overtakes a big backlog across a cluster",
           "[engine][deltas]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 10;
-  config.seed = 5;
-  SimCluster cluster(config);
+  config.rng_seed = 5;
+  VirtualCluster cluster(config);
   cluster.RunFor(5s);
   for (int i = 0; i < 150; ++i) {
     REQUIRE(cluster.Update(0, "bulk" + std::to_string(i), "x").ok());
@@ -286,7 +287,7 @@ TEST_CASE("A single update overtakes a big backlog across a cluster",
   auto everyone_has = [&](std::size_t owner, const std::string& key) {
     for (std::size_t i = 0; i < cluster.size(); ++i) {
       if (i == owner) continue;
-      if (DataOf(cluster.storage(i), SimCluster::IdOf(owner)).count(key) == 0)
+      if (DataOf(cluster.storage(i), VirtualCluster::IdOf(owner)).count(key) == 0)
         return false;
     }
     return true;
@@ -396,22 +397,22 @@ TEST_CASE(
 
 TEST_CASE("Loss, duplication and reordering never break a prefix, and data converges",
           "[engine][deltas]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 8;
-  config.seed = 41;
+  config.rng_seed = 41;
   config.link.loss = 0.1;
   config.link.duplicate = 0.1;
   config.link.delay_min = 1ms;
   config.link.delay_max = 1500ms;  // longer than a round: messages overtake
   config.options.max_deltas_per_gossip = 3;
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   std::mt19937_64 rng(8);
   auto check_prefixes = [&] {
     for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
       for (std::size_t holder = 0; holder < cluster.size(); ++holder) {
         if (holder == owner) continue;
         INFO("owner " << owner << ", holder " << holder);
-        CheckPrefixOf(cluster.storage(owner), SimCluster::IdOf(owner),
+        CheckPrefixOf(cluster.storage(owner), VirtualCluster::IdOf(owner),
                       cluster.storage(holder));
       }
     }
@@ -426,10 +427,11 @@ TEST_CASE("Loss, duplication and reordering never break a prefix, and data conve
   const bool converged = cluster.RunUntil(
       [&] {
         for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
-          const PeerRecord* own = cluster.storage(owner).Get(SimCluster::IdOf(owner));
+          const PeerRecord* own = cluster.storage(owner).Get(VirtualCluster::IdOf(owner));
           for (std::size_t holder = 0; holder < cluster.size(); ++holder) {
             if (holder == owner) continue;
-            const PeerRecord* held = cluster.storage(holder).Get(SimCluster::IdOf(owner));
+            const PeerRecord* held =
+                cluster.storage(holder).Get(VirtualCluster::IdOf(owner));
             if (held->data != own->data) return false;
           }
         }

@@ -11,10 +11,11 @@
 #include <set>
 
 #include "core/engine_test_support.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 using namespace gmtest;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 namespace {
 
@@ -251,11 +252,11 @@ TEST_CASE("A peer never contacted directly is kept live by relays across a clust
 TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
   auto run = [](double local_pause_intervals, std::set<std::string>* convicted_by_stalled,
                 std::size_t* pauses, std::size_t* pause_errors) {
-    sim::ClusterConfig config;
+    ClusterConfig config;
     config.nodes = 6;
-    config.seed = 21;
+    config.rng_seed = 21;
     config.options.local_pause_intervals = local_pause_intervals;
-    SimCluster cluster(config);
+    VirtualCluster cluster(config);
     cluster.RunFor(20s);
     cluster.OnEvent([&](std::size_t node, const Event& event) {
       if (node != 0) return;
@@ -290,10 +291,10 @@ TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
 }
 
 TEST_CASE("The stalled node's peers convict it and see it return", "[engine][liveness]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 6;
-  config.seed = 22;
-  SimCluster cluster(config);
+  config.rng_seed = 22;
+  VirtualCluster cluster(config);
   cluster.RunFor(20s);
   std::map<std::size_t, int> dead_events;
   std::map<std::size_t, int> live_events;
@@ -317,20 +318,20 @@ TEST_CASE("The stalled node's peers convict it and see it return", "[engine][liv
 
 TEST_CASE("A healthy cluster at 5% loss convicts nobody, then convicts a crashed node",
           "[engine][liveness]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 24;
-  config.seed = 77;
+  config.rng_seed = 77;
   config.link.loss = 0.05;
   config.link.delay_min = 1ms;
   config.link.delay_max = 20ms;
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   std::size_t false_convictions = 0;
   std::set<std::size_t> convicted_victim;
   const std::size_t victim = 7;
   bool crashed = false;
   cluster.OnEvent([&](std::size_t node, const Event& event) {
     if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
-      if (crashed && dead->peer.id == SimCluster::IdOf(victim)) {
+      if (crashed && dead->peer.id == VirtualCluster::IdOf(victim)) {
         convicted_victim.insert(node);
       } else {
         ++false_convictions;
@@ -415,7 +416,7 @@ TEST_CASE("A stall ended by a round convicts nobody", "[engine][liveness]") {
 // Regression: the runtime fires kLivenessChecksPerRound timer steps per
 // interval, and after a stall the first step to run is a CheckLiveness in 3
 // cases out of 4. The pause guard once lived only in Tick, so that check
-// convicted every peer for silence that was our own. (SimCluster cannot show
+// convicted every peer for silence that was our own. (VirtualCluster cannot show
 // this: it always resumes a stalled node with its Tick.)
 TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][liveness]") {
   StalledNode s;
@@ -512,15 +513,15 @@ TEST_CASE("Losing all news for a moment convicts nobody; losing it for long conv
 
 TEST_CASE("A partition convicts across it; healing brings everyone back",
           "[engine][liveness]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 8;
-  config.seed = 55;
-  SimCluster cluster(config);
+  config.rng_seed = 55;
+  VirtualCluster cluster(config);
   cluster.RunFor(20s);
   std::vector<std::string> left;
   std::vector<std::string> right;
   for (std::size_t i = 0; i < 8; ++i) {
-    (i < 4 ? left : right).push_back(SimCluster::AddressOf(i));
+    (i < 4 ? left : right).push_back(VirtualCluster::AddressOf(i));
   }
   auto same_side = [](std::size_t x, std::size_t y) { return (x < 4) == (y < 4); };
   cluster.faults().Partition({left, right});
@@ -531,7 +532,7 @@ TEST_CASE("A partition convicts across it; healing brings everyone back",
     for (std::size_t j = 0; j < 8; ++j) {
       if (i == j) continue;
       INFO("node " << i << " about node " << j);
-      CHECK(cluster.storage(i).Get(SimCluster::IdOf(j))->live == same_side(i, j));
+      CHECK(cluster.storage(i).Get(VirtualCluster::IdOf(j))->live == same_side(i, j));
     }
   }
   CHECK(DataOf(cluster.storage(3), "n0").count("side") == 1);
@@ -544,7 +545,7 @@ TEST_CASE("A partition convicts across it; healing brings everyone back",
       [&] {
         for (std::size_t i = 0; i < 8; ++i) {
           for (std::size_t j = 0; j < 8; ++j) {
-            if (i != j && !cluster.storage(i).Get(SimCluster::IdOf(j))->live)
+            if (i != j && !cluster.storage(i).Get(VirtualCluster::IdOf(j))->live)
               return false;
           }
           if (i != 7 && DataOf(cluster.storage(i), "n7").count("side") == 0) return false;

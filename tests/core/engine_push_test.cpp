@@ -7,12 +7,13 @@
 #include <set>
 
 #include "engine_test_support.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 namespace gmtest {
 namespace {
 
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 Options PushOptions(std::size_t push_fanout) {
   Options options;
@@ -30,9 +31,9 @@ Message Push(const PeerEndpoint& from, PeerDeltas group) {
 
 TEST_CASE("An update reaches every node down the push tree within ceil(log_f n) hops",
           "[push]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 64;
-  config.seed = 5;
+  config.rng_seed = 5;
   // Rounds so rare that none falls in the window: only pushes travel.
   config.options.gossip_interval = std::chrono::milliseconds(1000 * 1000);
   config.options.push_fanout = 4;
@@ -45,12 +46,12 @@ TEST_CASE("An update reaches every node down the push tree within ceil(log_f n) 
       ++pushes_with_deltas;
     }
   };
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   REQUIRE(cluster.Update(7, "k", "v").ok());
   // 63 peers, fanout 4: 3 hops of 1 ms each.
   cluster.RunFor(std::chrono::milliseconds(3));
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    const PeerRecord* owner = cluster.storage(i).Get(SimCluster::IdOf(7));
+    const PeerRecord* owner = cluster.storage(i).Get(VirtualCluster::IdOf(7));
     REQUIRE(owner != nullptr);
     INFO("node " << i);
     CHECK(owner->data.count("k") == 1);
@@ -61,18 +62,18 @@ TEST_CASE("An update reaches every node down the push tree within ceil(log_f n) 
 }
 
 TEST_CASE("With push_fanout 0 nothing is pushed (the seed's behaviour)", "[push]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 8;
   config.options = SeedExchange();
   std::size_t pushes = 0;
   config.on_send = [&](std::size_t, const OutgoingMessage& out) {
     if (out.message.kind == MessageKind::kPush) ++pushes;
   };
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   REQUIRE(cluster.Update(0, "k", "v").ok());
   cluster.RunFor(std::chrono::seconds(10));
   CHECK(pushes == 0);
-  CHECK(cluster.storage(5).Get(SimCluster::IdOf(0))->data.count("k") == 1);
+  CHECK(cluster.storage(5).Get(VirtualCluster::IdOf(0))->data.count("k") == 1);
 }
 
 TEST_CASE("A pushed group above our prefix is held until the gap is filled", "[push]") {
@@ -236,9 +237,9 @@ TEST_CASE(
 
 TEST_CASE("Pushes are deterministic for a seed", "[push]") {
   auto run = [](std::uint64_t seed) {
-    sim::ClusterConfig config;
+    ClusterConfig config;
     config.nodes = 20;
-    config.seed = seed;
+    config.rng_seed = seed;
     config.link.loss = 0.1;
     std::vector<std::string> log;
     config.on_send = [&](std::size_t from, const OutgoingMessage& out) {
@@ -246,7 +247,7 @@ TEST_CASE("Pushes are deterministic for a seed", "[push]") {
         log.push_back(std::to_string(from) + ">" + out.to.id);
       }
     };
-    SimCluster cluster(config);
+    VirtualCluster cluster(config);
     cluster.RunFor(std::chrono::seconds(2));
     REQUIRE(cluster.Update(3, "k", "v").ok());
     cluster.RunFor(std::chrono::seconds(2));

@@ -10,30 +10,31 @@
 #include <optional>
 
 #include "core/engine_test_support.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 using namespace gmtest;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 namespace {
 
 constexpr std::size_t kNodes = 5;
 
-sim::ClusterConfig RestartConfig(std::uint64_t seed) {
-  sim::ClusterConfig config;
+ClusterConfig RestartConfig(std::uint64_t seed) {
+  ClusterConfig config;
   config.nodes = kNodes;
-  config.seed = seed;
+  config.rng_seed = seed;
   // A node restarted empty knows nobody: it finds the cluster through n1.
-  config.options.seeds = {{SimCluster::IdOf(1), SimCluster::AddressOf(1)}};
+  config.options.seeds = {{VirtualCluster::IdOf(1), VirtualCluster::AddressOf(1)}};
   return config;
 }
 
 // Whether every other node holds exactly `owner`'s current lineage and data.
-bool PeersHoldExactly(SimCluster& cluster, std::size_t owner) {
-  const PeerRecord* own = cluster.storage(owner).Get(SimCluster::IdOf(owner));
+bool PeersHoldExactly(VirtualCluster& cluster, std::size_t owner) {
+  const PeerRecord* own = cluster.storage(owner).Get(VirtualCluster::IdOf(owner));
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i == owner) continue;
-    const PeerRecord* held = cluster.storage(i).Get(SimCluster::IdOf(owner));
+    const PeerRecord* held = cluster.storage(i).Get(VirtualCluster::IdOf(owner));
     if (held == nullptr || held->generation != own->generation ||
         held->max_version_seen != own->max_version_seen || held->data != own->data) {
       return false;
@@ -43,7 +44,7 @@ bool PeersHoldExactly(SimCluster& cluster, std::size_t owner) {
 }
 
 // Every node writes a few keys and the cluster converges on them.
-void SeedData(SimCluster& cluster) {
+void SeedData(VirtualCluster& cluster) {
   cluster.RunFor(10s);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     for (int k = 1; k <= 5; ++k) {
@@ -60,7 +61,7 @@ void SeedData(SimCluster& cluster) {
       cluster.now() + 60s));
 }
 
-std::uint64_t AppliedByOthers(SimCluster& cluster, std::size_t except) {
+std::uint64_t AppliedByOthers(VirtualCluster& cluster, std::size_t except) {
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i != except) n += cluster.engine(i).stats().deltas_applied;
@@ -72,7 +73,7 @@ std::uint64_t AppliedByOthers(SimCluster& cluster, std::size_t except) {
 
 TEST_CASE("A node restarted on its kept storage resumes its lineage",
           "[engine][restart]") {
-  SimCluster cluster(RestartConfig(31));
+  VirtualCluster cluster(RestartConfig(31));
   SeedData(cluster);
   const Generation generation = cluster.engine(0).generation();
   const Version version = cluster.engine(0).version();
@@ -115,7 +116,7 @@ TEST_CASE("A node restarted on its kept storage resumes its lineage",
 
 TEST_CASE("A node restarted empty with a higher generation replaces its old lineage",
           "[engine][restart]") {
-  SimCluster cluster(RestartConfig(32));
+  VirtualCluster cluster(RestartConfig(32));
   SeedData(cluster);
   const Generation old_generation = cluster.engine(0).generation();
   cluster.Crash(0);
@@ -140,7 +141,8 @@ TEST_CASE("A node restarted empty with a higher generation replaces its old line
   REQUIRE(cluster.RunUntil(
       [&] {
         for (std::size_t i = 1; i < kNodes; ++i) {
-          if (DataOf(cluster.storage(0), SimCluster::IdOf(i)).size() != 5) return false;
+          if (DataOf(cluster.storage(0), VirtualCluster::IdOf(i)).size() != 5)
+            return false;
         }
         return true;
       },
@@ -151,7 +153,7 @@ TEST_CASE("A node restarted empty with a higher generation replaces its old line
 
 TEST_CASE("A node restarted empty with the same generation takes a new lineage",
           "[engine][restart]") {
-  SimCluster cluster(RestartConfig(33));
+  VirtualCluster cluster(RestartConfig(33));
   SeedData(cluster);
   const Generation old_generation = cluster.engine(0).generation();
   cluster.Crash(0);

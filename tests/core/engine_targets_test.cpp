@@ -13,10 +13,11 @@
 #include <set>
 
 #include "core/engine_test_support.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 using namespace gmtest;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 
 namespace {
 
@@ -56,7 +57,7 @@ int Sum(const Targets& t, const std::vector<std::string>& ids) {
 }
 
 // Whether every node of `cluster` knows every other.
-bool EveryoneKnowsEveryone(SimCluster& cluster) {
+bool EveryoneKnowsEveryone(VirtualCluster& cluster) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (cluster.storage(i).PeerCount() != cluster.size()) return false;
   }
@@ -230,12 +231,12 @@ TEST_CASE("Seeds are the last resort when every peer is dead", "[engine][targets
 }
 
 TEST_CASE("Seeds bootstrap a cluster that is not prejoined", "[engine][targets]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 12;
-  config.seed = 13;
+  config.rng_seed = 13;
   config.prejoined = false;
   config.seed_count = 1;
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     CHECK(cluster.storage(i).PeerCount() == 1);  // itself only
   }
@@ -266,9 +267,9 @@ TEST_CASE("Seeds bootstrap a cluster that is not prejoined", "[engine][targets]"
   CHECK(spread);
 
   SECTION("without seeds nobody finds anybody") {
-    sim::ClusterConfig alone = config;
+    ClusterConfig alone = config;
     alone.seed_count = 0;
-    SimCluster isolated(alone);
+    VirtualCluster isolated(alone);
     isolated.RunFor(30s);
     for (std::size_t i = 0; i < isolated.size(); ++i) {
       CHECK(isolated.storage(i).PeerCount() == 1);
@@ -278,12 +279,12 @@ TEST_CASE("Seeds bootstrap a cluster that is not prejoined", "[engine][targets]"
 
 TEST_CASE("Partial digests still spread membership in a large cluster on a small budget",
           "[engine][targets]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 40;
-  config.seed = 17;
+  config.rng_seed = 17;
   config.prejoined = false;
   config.max_body_bytes = 300;  // about 20 digest entries: digests are partial
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   const bool everyone_knows_everyone =
       cluster.RunUntil([&] { return EveryoneKnowsEveryone(cluster); }, 120s);
   CHECK(everyone_knows_everyone);
@@ -291,20 +292,20 @@ TEST_CASE("Partial digests still spread membership in a large cluster on a small
 
 TEST_CASE("Two clusters that formed apart and share a seed list merge",
           "[engine][targets]") {
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 20;
-  config.seed = 29;
+  config.rng_seed = 29;
   config.prejoined = false;
   config.seed_count = 3;  // n0, n1, n2
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   // The way a cluster started all at once splits: n0 is up first and its
   // calls to the other seeds go nowhere, while n1 and n2 find each other.
   // Modelled as a partition for the first minute: {n0, n3..n9} and
   // {n1, n2, n10..n19}.
-  std::vector<std::string> a{SimCluster::AddressOf(0)};
-  std::vector<std::string> b{SimCluster::AddressOf(1), SimCluster::AddressOf(2)};
+  std::vector<std::string> a{VirtualCluster::AddressOf(0)};
+  std::vector<std::string> b{VirtualCluster::AddressOf(1), VirtualCluster::AddressOf(2)};
   for (std::size_t i = 3; i < 20; ++i)
-    (i < 10 ? a : b).push_back(SimCluster::AddressOf(i));
+    (i < 10 ? a : b).push_back(VirtualCluster::AddressOf(i));
   cluster.faults().Partition({a, b});
   cluster.RunFor(60s);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
@@ -322,7 +323,8 @@ TEST_CASE("Two clusters that formed apart and share a seed list merge",
   cluster.RunFor(30s);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     INFO("node " << i);
-    CHECK(cluster.storage(i).LivePeers(SimCluster::IdOf(i)).size() == cluster.size() - 1);
+    CHECK(cluster.storage(i).LivePeers(VirtualCluster::IdOf(i)).size() ==
+          cluster.size() - 1);
   }
 }
 
@@ -335,14 +337,14 @@ TEST_CASE("A cluster whose nodes all start at once, in random order, is one clus
   // "Bootstrap").
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     INFO("seed " << seed);
-    sim::ClusterConfig config;
+    ClusterConfig config;
     config.nodes = 50;
-    config.seed = seed;
+    config.rng_seed = seed;
     config.prejoined = false;
     config.seed_count = 3;
     config.start_window = 2s;
     config.link.loss = seed % 2 == 0 ? 0.05 : 0.0;
-    SimCluster cluster(config);
+    VirtualCluster cluster(config);
     CHECK(cluster.RunUntil([&] { return EveryoneKnowsEveryone(cluster); }, 32s));
   }
 }

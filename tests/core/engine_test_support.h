@@ -1,7 +1,7 @@
 // Helpers shared by the engine tests: nodes driven by hand (an Engine on its
 // own MemoryStorage), message and digest builders, event filters, readable
 // printing of protocol values for Catch, and a lock-step cluster that, unlike
-// SimCluster, shows the test every message a node sends.
+// VirtualCluster, shows the test every message a node sends.
 #pragma once
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
-#include "storage_conformance.h"
+#include "gossipmonger/testing/storage_conformance.h"
 
 GOSSIPMONGER_STORAGE_CONFORMANCE_TEST(
     "Memory", [] { return std::make_unique<gossipmonger::MemoryStorage>(); }, nullptr)
@@ -50,7 +50,7 @@ TEST_CASE("The conformance suite's reopen path runs on a handed-over memory stor
           "[storage]") {
   std::unique_ptr<gossipmonger::MemoryStorage> disk;
   int reopened = 0;
-  gossipmonger::conformance::RunStorageConformance(
+  gossipmonger::testing::RunStorageConformance(
       [&] {
         disk = std::make_unique<gossipmonger::MemoryStorage>();
         return std::make_unique<HandedOverStorage>(disk);

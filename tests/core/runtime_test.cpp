@@ -26,9 +26,11 @@
 
 #include "gossipmonger/gossipmonger.h"
 #include "gossipmonger/memory_storage.h"
-#include "gossipmonger/memory_transport.h"
+#include "gossipmonger/testing/memory_transport.h"
 
 using namespace gossipmonger;
+using gossipmonger::testing::MemoryNetwork;
+using gossipmonger::testing::MemoryTransport;
 using namespace std::chrono_literals;
 
 namespace {

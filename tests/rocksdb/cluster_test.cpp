@@ -1,27 +1,27 @@
-// RocksDbStorage under real engines: a SimCluster whose nodes persist to
+// RocksDbStorage under real engines: a VirtualCluster whose nodes persist to
 // RocksDB. A node that restarts on its database resumes its lineage and its
 // version counter; a node that restarts wiped starts a new lineage that the
 // others adopt.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 
 #include "gossipmonger/rocksdb_storage.h"
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 #include "rocksdb/rdb_test_util.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::rocksdb_test;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 using namespace std::chrono_literals;
 
 namespace {
 
-bool EveryUpNodeHas(SimCluster& cluster, std::size_t owner, const std::string& key,
+bool EveryUpNodeHas(VirtualCluster& cluster, std::size_t owner, const std::string& key,
                     const std::string& value) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (!cluster.up(i) || i == owner) continue;
-    const PeerRecord* peer = cluster.storage(i).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(i).Get(VirtualCluster::IdOf(owner));
     if (peer == nullptr) return false;
     auto it = peer->data.find(key);
     if (it == peer->data.end() || it->second.value != value) return false;
@@ -33,9 +33,9 @@ bool EveryUpNodeHas(SimCluster& cluster, std::size_t owner, const std::string& k
 
 TEST_CASE("RocksDB: cluster nodes restart from their databases", "[rocksdb][cluster]") {
   ScratchDir dir;
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 5;
-  config.seed = 11;
+  config.rng_seed = 11;
   config.make_storage = [&](std::size_t node, bool wipe) -> std::unique_ptr<Storage> {
     const std::string path = dir.Sub("node-" + std::to_string(node));
     if (wipe) {
@@ -45,7 +45,7 @@ TEST_CASE("RocksDB: cluster nodes restart from their databases", "[rocksdb][clus
     }
     return OpenOrFail(path);
   };
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   cluster.RunFor(10s);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     REQUIRE(cluster.Update(i, "k", "v" + std::to_string(i)).ok());
@@ -68,7 +68,7 @@ TEST_CASE("RocksDB: cluster nodes restart from their databases", "[rocksdb][clus
   CHECK(cluster.engine(2).version() == version);
   // What it knew of the others came back from disk, before any gossip.
   for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
-    const PeerRecord* peer = cluster.storage(2).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(2).Get(VirtualCluster::IdOf(owner));
     REQUIRE(peer != nullptr);
     CHECK(peer->data.at("k").value == "v" + std::to_string(owner));
   }
@@ -90,7 +90,7 @@ TEST_CASE("RocksDB: cluster nodes restart from their databases", "[rocksdb][clus
                            cluster.now() + 60s));
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i == 3) continue;
-    const PeerRecord* peer = cluster.storage(i).Get(SimCluster::IdOf(3));
+    const PeerRecord* peer = cluster.storage(i).Get(VirtualCluster::IdOf(3));
     REQUIRE(peer != nullptr);
     CHECK(peer->generation == fresh);
   }

@@ -2,12 +2,11 @@
 // modes, with a reopen factory: every check also runs on what a reopened
 // database holds.
 #include <catch2/catch.hpp>
-
 #include <memory>
 
 #include "gossipmonger/rocksdb_storage.h"
+#include "gossipmonger/testing/storage_conformance.h"
 #include "rocksdb/rdb_test_util.h"
-#include "storage_conformance.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::rocksdb_test;
@@ -20,7 +19,7 @@ void RunConformance(RocksDbDurability durability) {
   RocksDbStorageOptions options;
   options.durability = durability;
   auto open = [&]() -> std::unique_ptr<Storage> { return OpenOrFail(path, options); };
-  gossipmonger::conformance::RunStorageConformance(
+  gossipmonger::testing::RunStorageConformance(
       [&]() -> std::unique_ptr<Storage> {
         const Status destroyed = RocksDbStorage::Destroy(path);
         INFO(destroyed.ToString());

@@ -1,31 +1,30 @@
-// SqliteStorage under real engines: a SimCluster (virtual time) whose nodes
+// SqliteStorage under real engines: a VirtualCluster (virtual time) whose nodes
 // each persist to their own database file. Restarting on the file resumes
 // the node's lineage without anyone re-sending what it already had;
 // restarting wiped starts a lineage the others adopt, dropping the old keys.
 #include <catch2/catch.hpp>
-
-
 #include <chrono>
 #include <string>
 
-#include "gossipmonger/sim/cluster.h"
 #include "gossipmonger/sqlite_storage.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 #include "sqlite/test_util.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::sqlite_test;
-using gossipmonger::sim::SimCluster;
+using gossipmonger::testing::ClusterConfig;
+using gossipmonger::testing::VirtualCluster;
 using namespace std::chrono_literals;
 
 namespace {
 
 // Whether every up node other than `owner` holds `key` = `value` of owner
 // (`value` empty: holds no `key` at all).
-bool OthersSee(SimCluster& cluster, std::size_t owner, const std::string& key,
+bool OthersSee(VirtualCluster& cluster, std::size_t owner, const std::string& key,
                const std::string& value) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i == owner || !cluster.up(i)) continue;
-    const PeerRecord* peer = cluster.storage(i).Get(SimCluster::IdOf(owner));
+    const PeerRecord* peer = cluster.storage(i).Get(VirtualCluster::IdOf(owner));
     if (peer == nullptr) return false;
     auto it = peer->data.find(key);
     if (value.empty() ? it != peer->data.end()
@@ -41,14 +40,14 @@ bool OthersSee(SimCluster& cluster, std::size_t owner, const std::string& key,
 TEST_CASE("SQLite: a cluster restarts nodes from their database files", "[cluster]") {
   ScratchDir dir;
   auto path_of = [&](std::size_t node) { return dir.File("node-" + std::to_string(node) + ".db"); };
-  sim::ClusterConfig config;
+  ClusterConfig config;
   config.nodes = 5;
-  config.seed = 5;
+  config.rng_seed = 5;
   config.make_storage = [&](std::size_t node, bool wipe) -> std::unique_ptr<Storage> {
     if (wipe) REQUIRE(SqliteStorage::Destroy(path_of(node)).ok());
     return OpenOrFail(path_of(node));
   };
-  SimCluster cluster(config);
+  VirtualCluster cluster(config);
   cluster.RunFor(10s);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     REQUIRE(cluster.Update(i, "name", "node " + std::to_string(i)).ok());
@@ -71,7 +70,7 @@ TEST_CASE("SQLite: a cluster restarts nodes from their database files", "[cluste
     CHECK(cluster.engine(1).generation() == generation);
     CHECK(cluster.engine(1).version() == version);
     for (std::size_t owner = 0; owner < cluster.size(); ++owner) {
-      const PeerRecord* peer = cluster.storage(1).Get(SimCluster::IdOf(owner));
+      const PeerRecord* peer = cluster.storage(1).Get(VirtualCluster::IdOf(owner));
       REQUIRE(peer != nullptr);
       CHECK(peer->data.at("name").value == "node " + std::to_string(owner));
     }

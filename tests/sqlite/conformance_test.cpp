@@ -2,13 +2,12 @@
 // modes, with a reopen factory so that every check also runs on what a
 // reopened database holds.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <memory>
 
 #include "gossipmonger/sqlite_storage.h"
+#include "gossipmonger/testing/storage_conformance.h"
 #include "sqlite/test_util.h"
-#include "storage_conformance.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::sqlite_test;
@@ -27,7 +26,7 @@ void RunConformance(SqliteDurability durability) {
     REQUIRE(status.ok());
     return storage;
   };
-  conformance::RunStorageConformance(
+  testing::RunStorageConformance(
       [&] {
         REQUIRE(SqliteStorage::Destroy(path).ok());
         return open();

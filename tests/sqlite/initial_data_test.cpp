@@ -7,11 +7,13 @@
 #include <string>
 
 #include "gossipmonger/gossipmonger.h"
-#include "gossipmonger/memory_transport.h"
 #include "gossipmonger/sqlite_storage.h"
+#include "gossipmonger/testing/memory_transport.h"
 #include "sqlite/test_util.h"
 
 using namespace gossipmonger;
+using gossipmonger::testing::MemoryNetwork;
+using gossipmonger::testing::MemoryTransport;
 using namespace gossipmonger::sqlite_test;
 
 namespace {

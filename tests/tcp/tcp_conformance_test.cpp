@@ -1,6 +1,7 @@
 // TcpTransport runs the transport conformance suite and the cluster test.
+#include "gossipmonger/testing/transport_cluster_scenario.h"
+#include "gossipmonger/testing/transport_conformance.h"
 #include "tcp/tcp_traits.h"
-#include "transport_conformance.h"
 
 using gossipmonger::tcp_test::TcpTraits;
 
@@ -8,5 +9,5 @@ GOSSIPMONGER_TRANSPORT_CONFORMANCE(TcpTraits, "tcp")
 
 TEST_CASE("cluster: 5 nodes converge, convict a stopped node and see it return",
           "[cluster][tcp]") {
-  gossipmonger::conformance::ClusterScenario<TcpTraits>();
+  gossipmonger::testing::ClusterScenario<TcpTraits>();
 }

@@ -2,25 +2,24 @@
 // and idle timeouts, the inbound connection cap, reconnecting, the bounded
 // send queue. Loopback only, ephemeral ports, small timeouts.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gossipmonger/msgpack_codec.h"
+#include "gossipmonger/testing/transport_conformance.h"
 #include "tcp/tcp_traits.h"
-#include "transport_conformance.h"
 
 using namespace gossipmonger;
 using namespace std::chrono_literals;
-using conformance::AddressOf;
-using conformance::Inbox;
-using conformance::RunFor;
-using conformance::RunUntil;
 using tcp_test::Frame;
 using tcp_test::RawClient;
 using tcp_test::TcpTraits;
+using testing::AddressOf;
+using testing::Inbox;
+using testing::RunFor;
+using testing::RunUntil;
 
 namespace {
 

@@ -14,16 +14,16 @@
 #include "gossipmonger/gossipmonger.h"
 #include "gossipmonger/memory_storage.h"
 #include "gossipmonger/msgpack_codec.h"
-#include "transport_conformance.h"
+#include "gossipmonger/testing/transport_conformance.h"
 #include "udp/udp_traits.h"
 
 using namespace gossipmonger;
 using namespace std::chrono_literals;
 using asio::ip::udp;
-using conformance::AddressOf;
-using conformance::Inbox;
-using conformance::RunFor;
-using conformance::RunUntil;
+using testing::AddressOf;
+using testing::Inbox;
+using testing::RunFor;
+using testing::RunUntil;
 using udp_test::UdpTraits;
 
 namespace {

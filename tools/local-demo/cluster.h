@@ -18,7 +18,7 @@
 
 #include "config.h"
 #include "gossipmonger/gossipmonger.h"
-#include "gossipmonger/memory_transport.h"
+#include "gossipmonger/testing/memory_transport.h"
 #include "table.h"
 
 namespace gossipmonger::demo {
@@ -68,7 +68,7 @@ class DemoCluster {
   asio::io_context& io_;
   DemoConfig config_;
   EventSink sink_;
-  MemoryNetwork network_;  // used only by the memory transport
+  testing::MemoryNetwork network_;  // used only by the memory transport
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<Node>> nodes_;
   bool stopped_ = false;

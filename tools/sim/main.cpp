@@ -16,7 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include "gossipmonger/sim/cluster.h"
 #include "percentile.h"
 #include "scenarios.h"
 #include "sim_flags.h"

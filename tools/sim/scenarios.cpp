@@ -6,10 +6,13 @@
 #include <random>
 #include <set>
 
-#include "gossipmonger/sim/cluster.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 #include "gossipmonger/wire_size.h"
 
 namespace gossipmonger::sim {
+
+using testing::ClusterConfig;
+using testing::VirtualCluster;
 
 namespace {
 
@@ -20,7 +23,7 @@ double ToSeconds(Duration d) { return static_cast<double>(d.count()) / 1e6; }
 ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed) {
   ClusterConfig cluster;
   cluster.nodes = config.nodes;
-  cluster.seed = seed;
+  cluster.rng_seed = seed;
   cluster.max_body_bytes = config.max_body_bytes;
   cluster.link.loss = config.loss;
   cluster.link.delay_min = Ms(config.delay_min_ms);
@@ -49,7 +52,7 @@ ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed
 
 // Counts `peer dead` events about peers that are up.
 struct FalseDeadCounter {
-  explicit FalseDeadCounter(SimCluster& c) : cluster(c) {}
+  explicit FalseDeadCounter(VirtualCluster& c) : cluster(c) {}
   void operator()(const Event& event) {
     const auto* dead = std::get_if<PeerDeadEvent>(&event);
     if (dead == nullptr) return;
@@ -61,18 +64,18 @@ struct FalseDeadCounter {
                      static_cast<double>(cluster.now().count()) / 1e6);
     }
   }
-  SimCluster& cluster;
+  VirtualCluster& cluster;
   std::uint64_t count = 0;
 };
 
 RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
-  SimCluster cluster(MakeClusterConfig(config, seed));
+  VirtualCluster cluster(MakeClusterConfig(config, seed));
   const Duration interval = Ms(config.interval_ms);
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
   const std::size_t owner =
       std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
-  const std::string owner_id = SimCluster::IdOf(owner);
+  const std::string owner_id = VirtualCluster::IdOf(owner);
   std::size_t informed = 0;
   cluster.OnEvent([&](std::size_t, const Event& event) {
     false_dead(event);
@@ -101,12 +104,12 @@ RunResult Propagate(const ScenarioConfig& config, std::uint64_t seed) {
 }
 
 RunResult Detect(const ScenarioConfig& config, std::uint64_t seed) {
-  SimCluster cluster(MakeClusterConfig(config, seed));
+  VirtualCluster cluster(MakeClusterConfig(config, seed));
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
   const std::size_t victim =
       std::uniform_int_distribution<std::size_t>(0, config.nodes - 1)(rng);
-  const std::string victim_id = SimCluster::IdOf(victim);
+  const std::string victim_id = VirtualCluster::IdOf(victim);
   std::vector<Timestamp> convicted_at(config.nodes, Timestamp::max());
   std::size_t convicted = 0;
   cluster.OnEvent([&](std::size_t node, const Event& event) {
@@ -150,7 +153,7 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
                   wire_size::Envelope(cluster_config.cluster_name, out.message.sender,
                                       out.message.kind);
   };
-  SimCluster cluster(cluster_config);
+  VirtualCluster cluster(cluster_config);
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
   FalseDeadCounter false_dead(cluster);
   cluster.OnEvent([&](std::size_t, const Event& event) { false_dead(event); });
@@ -194,7 +197,7 @@ RunResult Steady(const ScenarioConfig& config, std::uint64_t seed) {
 // bootstrap_rounds after the window.
 constexpr int kRoundsAfterJoin = 5;
 RunResult Bootstrap(const ScenarioConfig& config, std::uint64_t seed) {
-  SimCluster cluster(MakeClusterConfig(config, seed));
+  VirtualCluster cluster(MakeClusterConfig(config, seed));
   FalseDeadCounter false_dead(cluster);
   const std::size_t n = config.nodes;
   std::size_t known_pairs = 0;  // (node, peer) pairs admitted; no peer is ever forgotten
@@ -221,7 +224,7 @@ RunResult Bootstrap(const ScenarioConfig& config, std::uint64_t seed) {
   for (std::size_t node = 0; node < n; ++node) {
     std::size_t live_others = 0;
     cluster.storage(node).ForEachPeer([&](const PeerRecord& peer) {
-      live_others += peer.live && peer.id != SimCluster::IdOf(node) ? 1 : 0;
+      live_others += peer.live && peer.id != VirtualCluster::IdOf(node) ? 1 : 0;
     });
     result.all_live = result.all_live && live_others == n - 1;
   }

@@ -10,7 +10,8 @@
 // Threading: a Storage is used by one engine, on that engine's executor; it
 // need not be thread-safe.
 //
-// Conformance: tests/storage_conformance.h is the suite every backend runs.
+// Conformance: gossipmonger/testing/storage_conformance.h (the testing kit,
+// gossipmonger::testing) is the suite every backend runs.
 #pragma once
 
 #include <cstddef>

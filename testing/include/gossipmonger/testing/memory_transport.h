@@ -1,26 +1,28 @@
 // An in-process network for tests, demos and examples: MemoryTransports
 // attached to one MemoryNetwork exchange messages through a FaultModel, on
 // asio timers of the network's io_context. No sockets; messages are copied,
-// never encoded.
+// never encoded. Part of the testing kit (gossipmonger::testing): it runs
+// real Gossipmonger runtimes in real time; VirtualCluster (virtual_cluster.h)
+// runs engines in virtual time instead.
 #pragma once
 
+#include <asio/io_context.hpp>
 #include <cstddef>
 #include <memory>
 #include <string>
 
-#include <asio/io_context.hpp>
-
-#include "gossipmonger/fault_model.h"
+#include "gossipmonger/testing/fault_model.h"
 #include "gossipmonger/transport.h"
 
-namespace gossipmonger {
+namespace gossipmonger::testing {
 
 class MemoryTransport;
 
 class MemoryNetwork {
  public:
   // `rng_seed` drives the network's FaultModel (losses, delays).
-  MemoryNetwork(asio::io_context& io, std::uint64_t rng_seed, LinkConditions conditions = {});
+  MemoryNetwork(asio::io_context& io, std::uint64_t rng_seed,
+                LinkConditions conditions = {});
   ~MemoryNetwork();
   MemoryNetwork(const MemoryNetwork&) = delete;
   MemoryNetwork& operator=(const MemoryNetwork&) = delete;
@@ -65,4 +67,4 @@ class MemoryTransport final : public Transport {
   ErrorHandler on_error_;
 };
 
-}  // namespace gossipmonger
+}  // namespace gossipmonger::testing

@@ -2,8 +2,8 @@
 // network does to each message: lose it, duplicate it, delay it (which
 // reorders messages whose delays cross), or cut it by a partition. It has no
 // clock and no queue, so the in-process transport (MemoryTransport, on asio
-// timers) and the simulator (virtual time) share it. It counts messages and
-// bytes.
+// timers) and the virtual-time cluster (VirtualCluster) share it. It counts
+// messages and bytes. Part of the testing kit (gossipmonger::testing).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 
 #include "gossipmonger/types.h"
 
-namespace gossipmonger {
+namespace gossipmonger::testing {
 
 struct LinkConditions {
   double loss = 0;       // probability that a message is dropped
@@ -29,7 +29,7 @@ struct LinkConditions {
 struct NetworkStats {
   std::uint64_t messages_sent = 0;
   std::uint64_t bytes_sent = 0;
-  std::uint64_t messages_lost = 0;        // by loss
+  std::uint64_t messages_lost = 0;         // by loss
   std::uint64_t messages_partitioned = 0;  // by a partition
   std::uint64_t messages_duplicated = 0;
   std::uint64_t copies_delivered = 0;  // scheduled for delivery, duplicates included
@@ -64,4 +64,4 @@ class FaultModel {
   NetworkStats stats_;
 };
 
-}  // namespace gossipmonger
+}  // namespace gossipmonger::testing

@@ -1,6 +1,6 @@
-#include "gossipmonger/fault_model.h"
+#include "gossipmonger/testing/fault_model.h"
 
-namespace gossipmonger {
+namespace gossipmonger::testing {
 
 FaultModel::FaultModel(std::uint64_t rng_seed, LinkConditions conditions)
     : rng_(rng_seed), conditions_(conditions) {}
@@ -50,4 +50,4 @@ std::vector<Duration> FaultModel::Route(std::string_view from, std::string_view 
   return copies;
 }
 
-}  // namespace gossipmonger
+}  // namespace gossipmonger::testing

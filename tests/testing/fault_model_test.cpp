@@ -4,7 +4,7 @@
 // when it is wide), a partition cuts exactly the links between groups, the
 // same rng_seed replays the same faults, and every message and byte is
 // counted.
-#include "gossipmonger/fault_model.h"
+#include "gossipmonger/testing/fault_model.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace gossipmonger;
+using namespace gossipmonger::testing;
 using namespace std::chrono_literals;
 
 TEST_CASE("A perfect link delivers every message once, after delay_min", "[faults]") {

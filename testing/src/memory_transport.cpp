@@ -1,13 +1,12 @@
-#include "gossipmonger/memory_transport.h"
-
-#include <unordered_map>
+#include "gossipmonger/testing/memory_transport.h"
 
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <unordered_map>
 
 #include "gossipmonger/wire_size.h"
 
-namespace gossipmonger {
+namespace gossipmonger::testing {
 
 struct MemoryNetwork::State {
   State(asio::io_context& io_context, std::uint64_t rng_seed, LinkConditions conditions)
@@ -27,13 +26,16 @@ FaultModel& MemoryNetwork::faults() { return state_->faults; }
 
 MemoryTransport::MemoryTransport(MemoryNetwork& network, std::string address,
                                  std::size_t max_body_bytes)
-    : network_(network.state_), address_(std::move(address)), max_body_bytes_(max_body_bytes) {
+    : network_(network.state_),
+      address_(std::move(address)),
+      max_body_bytes_(max_body_bytes) {
   network_->endpoints[address_] = this;
 }
 
 MemoryTransport::~MemoryTransport() {
   auto it = network_->endpoints.find(address_);
-  if (it != network_->endpoints.end() && it->second == this) network_->endpoints.erase(it);
+  if (it != network_->endpoints.end() && it->second == this)
+    network_->endpoints.erase(it);
 }
 
 void MemoryTransport::SetHandlers(MessageHandler on_message, ErrorHandler on_error) {
@@ -46,8 +48,8 @@ void MemoryTransport::Open() { open_ = true; }
 
 void MemoryTransport::Send(const PeerEndpoint& remote, const Message& message) {
   if (!open_) return;
-  const std::size_t bytes = wire_size::Body(message) +
-                            wire_size::Envelope("", message.sender, message.kind);
+  const std::size_t bytes =
+      wire_size::Body(message) + wire_size::Envelope("", message.sender, message.kind);
   std::vector<Duration> copies = network_->faults.Route(address_, remote.address, bytes);
   std::weak_ptr<MemoryNetwork::State> network = network_;
   for (Duration delay : copies) {
@@ -61,9 +63,10 @@ void MemoryTransport::Send(const PeerEndpoint& remote, const Message& message) {
       asio::post(network_->io, std::move(deliver));
     } else {
       auto timer = std::make_shared<asio::steady_timer>(network_->io, delay);
-      timer->async_wait([timer, deliver = std::move(deliver)](const std::error_code& error) mutable {
-        if (!error) deliver();
-      });
+      timer->async_wait(
+          [timer, deliver = std::move(deliver)](const std::error_code& error) mutable {
+            if (!error) deliver();
+          });
     }
   }
 }
@@ -72,4 +75,4 @@ void MemoryTransport::Deliver(Message&& message) {
   if (open_ && on_message_) on_message_(std::move(message));
 }
 
-}  // namespace gossipmonger
+}  // namespace gossipmonger::testing

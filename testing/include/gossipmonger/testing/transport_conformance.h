@@ -1,5 +1,7 @@
 // The transport conformance suite: what every Transport must do, checked
 // over real loopback sockets (127.0.0.1 / ::1, ephemeral ports only).
+// Installed with the testing kit; needs Catch2 v2 (<catch2/catch.hpp>),
+// which the kit does not link: link it yourself.
 //
 // A transport's test file defines a traits type and instantiates the suite:
 //
@@ -21,17 +23,15 @@
 //   };
 //   GOSSIPMONGER_TRANSPORT_CONFORMANCE(TcpTraits, "tcp")
 //
-// ClusterScenario<Traits>() runs five Gossipmonger runtimes over the
-// transport (the cluster test of each transport's folder).
+// transport_cluster_scenario.h adds ClusterScenario<Traits>(): five
+// Gossipmonger runtimes over the transport.
 //
 // Every test runs the io_context for a bounded time (RunUntil).
 #pragma once
 
-#include <catch2/catch.hpp>
-
-#include <asio/io_context.hpp>
-
 #include <algorithm>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -53,16 +53,16 @@ template <>
 struct StringMaker<gossipmonger::Message> {
   static std::string convert(const gossipmonger::Message& m) {
     std::ostringstream out;
-    out << "Message{kind " << static_cast<int>(m.kind) << ", sender " << m.sender.id << "@"
-        << m.sender.address << ", partial " << m.digest_is_partial << ", " << m.digest.size()
-        << " entries, " << m.deltas.size() << " groups, body "
+    out << "Message{kind " << static_cast<int>(m.kind) << ", sender " << m.sender.id
+        << "@" << m.sender.address << ", partial " << m.digest_is_partial << ", "
+        << m.digest.size() << " entries, " << m.deltas.size() << " groups, body "
         << gossipmonger::wire_size::Body(m) << " B}";
     return out.str();
   }
 };
 }  // namespace Catch
 
-namespace gossipmonger::conformance {
+namespace gossipmonger::testing {
 
 using namespace std::chrono_literals;
 
@@ -79,7 +79,8 @@ bool RunUntil(asio::io_context& io, Done done, std::chrono::milliseconds timeout
 }
 
 inline void RunFor(asio::io_context& io, std::chrono::milliseconds duration) {
-  RunUntil(io, [] { return false; }, duration);
+  RunUntil(
+      io, [] { return false; }, duration);
 }
 
 // Collects what a transport delivers and reports.
@@ -103,7 +104,8 @@ inline PeerEndpoint Sender() { return {"sender-node", "127.0.0.1:1"}; }
 // A byte string that is not UTF-8 and holds every byte value.
 inline std::string BinaryValue(std::size_t size) {
   std::string value(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) value[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  for (std::size_t i = 0; i < size; ++i)
+    value[i] = static_cast<char>((i * 131 + 7) & 0xff);
   return value;
 }
 
@@ -124,18 +126,23 @@ inline std::vector<Message> OneOfEachKind(std::size_t max_body = 1 << 20) {
   reply.sender = Sender();
   reply.digest_is_partial = true;
   reply.digest = {{"peer-d", Generation(0), Heartbeat(0), Version(0)}};
-  reply.deltas = {{"peer-b", Generation(1), "10.0.0.2:9742",
-                   {{"k1", "plain", Version(1)}, {"k2", std::string("\0\xff\x80z", 4), Version(2)}}}};
+  reply.deltas = {
+      {"peer-b",
+       Generation(1),
+       "10.0.0.2:9742",
+       {{"k1", "plain", Version(1)}, {"k2", std::string("\0\xff\x80z", 4), Version(2)}}}};
 
   Message deltas;
   deltas.kind = MessageKind::kDeltas;
   deltas.sender = Sender();
   deltas.deltas = {
-      {"sender-node", Generation(1'700'000'000), "",
+      {"sender-node",
+       Generation(1'700'000'000),
+       "",
        {{"empty", "", Version(3)},
         {"bin300", BinaryValue(300), Version(4)},
-        {"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", BinaryValue(std::min<std::size_t>(70'000, max_body / 3)),
-         Version(5)}}},
+        {"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
+         BinaryValue(std::min<std::size_t>(70'000, max_body / 3)), Version(5)}}},
       {"peer-b", Generation(1), "", {}},
   };
   return {digest, reply, deltas};
@@ -147,7 +154,8 @@ inline Message MessageOfBody(std::size_t body) {
   Message m;
   m.kind = MessageKind::kDeltas;
   m.sender = {std::string(Limits{}.max_peer_id_bytes, 's'), "127.0.0.1:1"};
-  m.deltas = {{"owner", Generation(9), "", {{"big", "", Version(1)}, {"fill", "", Version(2)}}}};
+  m.deltas = {
+      {"owner", Generation(9), "", {{"big", "", Version(1)}, {"fill", "", Version(2)}}}};
   const std::size_t empty = wire_size::Body(m);
   REQUIRE(body >= empty + 300);
   // The big value takes all but ~100 bytes; the small one (constant 2-byte
@@ -172,43 +180,51 @@ std::unique_ptr<typename Traits::Type> MustListen(asio::io_context& io,
   return transport;
 }
 
+// A sender and a receiver listening on 127.0.0.1 (ephemeral ports) on one
+// io_context, each with an Inbox of what it delivers and reports; `to` is
+// the receiver's endpoint.
+template <typename Traits>
+struct LoopbackPair {
+  asio::io_context io;
+  std::unique_ptr<typename Traits::Type> sender = MustListen<Traits>(io);
+  std::unique_ptr<typename Traits::Type> receiver = MustListen<Traits>(io);
+  Inbox sent_box;
+  Inbox inbox;
+  PeerEndpoint to{"receiver", receiver->local_address()};
+
+  LoopbackPair() {
+    sent_box.Attach(*sender);
+    inbox.Attach(*receiver);
+  }
+};
+
 // --- the tests ---------------------------------------------------------------
 
 template <typename Traits>
 void EachKindArrivesUnaltered() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", receiver->local_address()};
-  const std::vector<Message> messages = OneOfEachKind(sender->MaxBodyBytes());
+  LoopbackPair<Traits> pair;
+  const std::vector<Message> messages = OneOfEachKind(pair.sender->MaxBodyBytes());
   for (const Message& m : messages) {
-    REQUIRE(wire_size::Body(m) <= sender->MaxBodyBytes());
-    sender->Send(to, m);
+    REQUIRE(wire_size::Body(m) <= pair.sender->MaxBodyBytes());
+    pair.sender->Send(pair.to, m);
   }
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() >= messages.size(); }, 5s));
-  RunFor(io, 50ms);  // nothing else arrives
-  REQUIRE(inbox.messages.size() == messages.size());
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.messages.size() >= messages.size(); }, 5s));
+  RunFor(pair.io, 50ms);  // nothing else arrives
+  REQUIRE(pair.inbox.messages.size() == messages.size());
   for (const Message& expected : messages) {
     bool found = false;
-    for (const Message& got : inbox.messages) found = found || got == expected;
+    for (const Message& got : pair.inbox.messages) found = found || got == expected;
     CAPTURE(expected);
     CHECK(found);
   }
-  CHECK(inbox.errors.empty());
-  CHECK(sent_box.errors.empty());
+  CHECK(pair.inbox.errors.empty());
+  CHECK(pair.sent_box.errors.empty());
 }
 
 template <typename Traits>
 void BulkArrives() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", receiver->local_address()};
+  LoopbackPair<Traits> pair;
   constexpr std::size_t kTotal = 1000;
   std::size_t sent = 0;
   while (sent < kTotal) {
@@ -219,69 +235,68 @@ void BulkArrives() {
       m.sender = Sender();
       m.digest = {{"n", Generation(1), Heartbeat(sent), Version(sent)}};
       if (m.kind == MessageKind::kDeltas) {
-        m.deltas = {{"n", Generation(1), "", {{"k", std::to_string(sent), Version(sent + 1)}}}};
+        m.deltas = {
+            {"n", Generation(1), "", {{"k", std::to_string(sent), Version(sent + 1)}}}};
       }
-      sender->Send(to, m);
+      pair.sender->Send(pair.to, m);
     }
-    REQUIRE(RunUntil(io, [&] { return inbox.messages.size() >= sent; }, 10s));
+    REQUIRE(RunUntil(
+        pair.io, [&] { return pair.inbox.messages.size() >= sent; }, 10s));
   }
   std::set<std::uint64_t> seen;
-  for (const Message& m : inbox.messages) {
+  for (const Message& m : pair.inbox.messages) {
     REQUIRE(m.digest.size() == 1);
     seen.insert(m.digest[0].heartbeat.value());
     if (m.kind == MessageKind::kDeltas) {
       REQUIRE(m.deltas.size() == 1);
-      CHECK(m.deltas[0].deltas.at(0).value == std::to_string(m.digest[0].heartbeat.value()));
+      CHECK(m.deltas[0].deltas.at(0).value ==
+            std::to_string(m.digest[0].heartbeat.value()));
     }
   }
   CHECK(seen.size() == kTotal);
-  CHECK(inbox.errors.empty());
+  CHECK(pair.inbox.errors.empty());
 }
 
 template <typename Traits>
 void ClosedPortDoesNotStopTheSender() {
-  asio::io_context io;
+  LoopbackPair<Traits> pair;
   std::uint16_t closed_port = 0;
   {
-    auto gone = MustListen<Traits>(io);
+    auto gone = MustListen<Traits>(pair.io);
     closed_port = gone->local_port();
     Traits::Close(*gone);
   }
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
   const Message m = OneOfEachKind()[0];
-  for (int i = 0; i < 5; ++i) sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
-  RunFor(io, 200ms);
-  sender->Send({"receiver", receiver->local_address()}, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
-  CHECK(inbox.messages[0] == m);
+  for (int i = 0; i < 5; ++i)
+    pair.sender->Send({"nobody", AddressOf("127.0.0.1", closed_port)}, m);
+  RunFor(pair.io, 200ms);
+  pair.sender->Send(pair.to, m);
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  CHECK(pair.inbox.messages[0] == m);
   // An unparsable address is reported, not thrown.
-  sender->Send({"bad", "no-port-here"}, m);
-  RunFor(io, 20ms);
-  CHECK_FALSE(sent_box.errors.empty());
+  pair.sender->Send({"bad", "no-port-here"}, m);
+  RunFor(pair.io, 20ms);
+  CHECK_FALSE(pair.sent_box.errors.empty());
 }
 
 template <typename Traits>
 void GarbageIsReported() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
-  const std::uint16_t port = receiver->local_port();
+  LoopbackPair<Traits> pair;
+  const std::uint16_t port = pair.receiver->local_port();
   Traits::SendRaw(port, std::string("\x00\x00\x00\x0cnot msgpack!", 16));
-  REQUIRE(RunUntil(io, [&] { return !inbox.errors.empty(); }, 5s));
+  REQUIRE(RunUntil(
+      pair.io, [&] { return !pair.inbox.errors.empty(); }, 5s));
   Traits::SendRaw(port, std::string("\x00\x00\x00\x03\x93\xc1\xc1", 7));
-  REQUIRE(RunUntil(io, [&] { return inbox.errors.size() >= 2; }, 5s));
-  CHECK(inbox.messages.empty());
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.errors.size() >= 2; }, 5s));
+  CHECK(pair.inbox.messages.empty());
   // Still receiving.
   const Message m = OneOfEachKind()[1];
-  sender->Send({"receiver", receiver->local_address()}, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
-  CHECK(inbox.messages[0] == m);
+  pair.sender->Send(pair.to, m);
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  CHECK(pair.inbox.messages[0] == m);
 }
 
 template <typename Traits>
@@ -301,9 +316,10 @@ void WorksOverIpv6() {
   const Message m = OneOfEachKind()[1];
   const PeerEndpoint to{"receiver", receiver->local_address()};
   CHECK(to.address == AddressOf("::1", receiver->local_port()));  // bracketed
-  sender->Send(to, m);   // from IPv4 to IPv6
-  sender6->Send(to, m);  // IPv6 to IPv6
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 2; }, 5s));
+  sender->Send(to, m);                                            // from IPv4 to IPv6
+  sender6->Send(to, m);                                           // IPv6 to IPv6
+  REQUIRE(RunUntil(
+      io, [&] { return inbox.messages.size() == 2; }, 5s));
   CHECK(inbox.messages[0] == m);
   CHECK(inbox.messages[1] == m);
   CHECK(inbox.errors.empty());
@@ -311,48 +327,39 @@ void WorksOverIpv6() {
 
 template <typename Traits>
 void MaxBodyBytesFits() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox sent_box, inbox;
-  sent_box.Attach(*sender);
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", receiver->local_address()};
-  const Message largest = MessageOfBody(sender->MaxBodyBytes());
-  sender->Send(to, largest);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 10s));
-  CHECK(inbox.messages[0] == largest);
-  CHECK(sent_box.errors.empty());
+  LoopbackPair<Traits> pair;
+  const Message largest = MessageOfBody(pair.sender->MaxBodyBytes());
+  pair.sender->Send(pair.to, largest);
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 10s));
+  CHECK(pair.inbox.messages[0] == largest);
+  CHECK(pair.sent_box.errors.empty());
   // Far over the budget (beyond any envelope slack): refused by the sender
   // and reported; it never reaches the wire.
-  const Message too_big = MessageOfBody(sender->MaxBodyBytes() + 2000);
-  sender->Send(to, too_big);
-  RunFor(io, 200ms);
-  CHECK(inbox.messages.size() == 1);
-  CHECK(sent_box.errors.size() == 1);
-  CHECK(inbox.errors.empty());
+  const Message too_big = MessageOfBody(pair.sender->MaxBodyBytes() + 2000);
+  pair.sender->Send(pair.to, too_big);
+  RunFor(pair.io, 200ms);
+  CHECK(pair.inbox.messages.size() == 1);
+  CHECK(pair.sent_box.errors.size() == 1);
+  CHECK(pair.inbox.errors.empty());
 }
 
 template <typename Traits>
 void CloseStopsReceiving() {
-  asio::io_context io;
-  auto sender = MustListen<Traits>(io);
-  auto receiver = MustListen<Traits>(io);
-  Inbox inbox;
-  inbox.Attach(*receiver);
-  const PeerEndpoint to{"receiver", receiver->local_address()};
+  LoopbackPair<Traits> pair;
   const Message m = OneOfEachKind()[0];
-  sender->Send(to, m);
-  REQUIRE(RunUntil(io, [&] { return inbox.messages.size() == 1; }, 5s));
-  Traits::Close(*receiver);
-  CHECK(receiver->local_port() == 0);
-  for (int i = 0; i < 3; ++i) sender->Send(to, m);
-  RunFor(io, 300ms);
-  CHECK(inbox.messages.size() == 1);
+  pair.sender->Send(pair.to, m);
+  REQUIRE(RunUntil(
+      pair.io, [&] { return pair.inbox.messages.size() == 1; }, 5s));
+  Traits::Close(*pair.receiver);
+  CHECK(pair.receiver->local_port() == 0);
+  for (int i = 0; i < 3; ++i) pair.sender->Send(pair.to, m);
+  RunFor(pair.io, 300ms);
+  CHECK(pair.inbox.messages.size() == 1);
   // Close is idempotent; a closed transport drops what it is asked to send.
-  Traits::Close(*receiver);
-  receiver->Send({"sender", sender->local_address()}, m);
-  RunFor(io, 50ms);
+  Traits::Close(*pair.receiver);
+  pair.receiver->Send({"sender", pair.sender->local_address()}, m);
+  RunFor(pair.io, 50ms);
 }
 
 template <typename Traits>
@@ -433,116 +440,11 @@ void RuntimeHandsOverItsLimits() {
   CHECK_FALSE(node->Get("peer", "k").has_value());
 }
 
-// --- a cluster over the transport ----------------------------------------------
+}  // namespace gossipmonger::testing
 
-// Five runtimes on one io_context, 127.0.0.1 ephemeral ports, 50 ms rounds:
-// they converge on each other's keys; node 2 is stopped (runtime and
-// transport destroyed) and every other node reports it dead; it comes back
-// on the same port with the same MemoryStorage and every other node reports
-// it live, and sees what it writes next.
-template <typename Traits>
-void ClusterScenario() {
-  constexpr std::size_t kNodes = 5;
-  constexpr std::size_t kVictim = 2;
-  asio::io_context io;
-  Options options;
-  options.gossip_interval = 50ms;
-  options.min_std_dev = 150ms;  // convicts ~1 s after the last heartbeat
-  // A loaded test machine stalls the loop now and then; only stalls over
-  // 500 ms count as local pauses (which would postpone convictions).
-  options.local_pause_intervals = 10;
-  options.max_deltas_per_gossip = 20;
-
-  std::vector<std::unique_ptr<MemoryStorage>> storages;
-  std::vector<std::unique_ptr<typename Traits::Type>> transports;
-  std::vector<std::unique_ptr<Gossipmonger>> nodes(kNodes);
-  std::vector<PeerEndpoint> endpoints;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < kNodes; ++i) {
-    storages.push_back(std::make_unique<MemoryStorage>());
-    transports.push_back(MustListen<Traits>(io));
-    ports.push_back(transports[i]->local_port());
-    endpoints.push_back({"node-" + std::to_string(i), transports[i]->local_address()});
-  }
-  options.seeds = {endpoints[0], endpoints[1]};
-
-  std::vector<std::set<PeerId>> dead(kNodes), live(kNodes);
-  std::vector<std::size_t> errors(kNodes, 0);
-  auto start = [&](std::size_t i) {
-    REQUIRE(Gossipmonger::Create(io, endpoints[i], options, *storages[i], *transports[i],
-                                 &nodes[i])
-                .ok());
-    nodes[i]->OnPeerDead([&dead, i](const PeerEndpoint& p) { dead[i].insert(p.id); });
-    nodes[i]->OnPeerLive([&live, i](const PeerEndpoint& p) { live[i].insert(p.id); });
-    // Connection failures to the stopped node are expected; counted only.
-    nodes[i]->OnError([&errors, i](const Status&) { ++errors[i]; });
-    nodes[i]->Gossip();
-  };
-  auto has = [&](std::size_t reader, std::size_t owner, const std::string& key,
-                 const std::string& value) {
-    auto got = nodes[reader]->Get(endpoints[owner].id, key);
-    return got && got->value == value;
-  };
-  auto all_others = [&](auto&& predicate) {
-    for (std::size_t i = 0; i < kNodes; ++i) {
-      if (i != kVictim && !predicate(i)) return false;
-    }
-    return true;
-  };
-
-  for (std::size_t i = 0; i < kNodes; ++i) start(i);
-  for (std::size_t i = 0; i < kNodes; ++i) {
-    REQUIRE(nodes[i]->Update("key", "value-" + std::to_string(i)).ok());
-  }
-  const bool converged = RunUntil(
-      io,
-      [&] {
-        for (std::size_t r = 0; r < kNodes; ++r) {
-          for (std::size_t o = 0; o < kNodes; ++o) {
-            if (r != o && !has(r, o, "key", "value-" + std::to_string(o))) return false;
-          }
-        }
-        return true;
-      },
-      10s);
-  REQUIRE(converged);
-  // Let the failure detectors learn the heartbeat rhythm.
-  RunFor(io, 500ms);
-
-  for (auto& set : dead) set.clear();
-  nodes[kVictim].reset();
-  transports[kVictim].reset();
-  const std::string victim = endpoints[kVictim].id;
-  const bool convicted =
-      RunUntil(io, [&] { return all_others([&](std::size_t i) { return dead[i].count(victim) > 0; }); },
-               10s);
-  CHECK(convicted);
-
-  for (auto& set : live) set.clear();
-  Status status;
-  transports[kVictim] = Traits::Listening(io, "127.0.0.1", &status, ports[kVictim]);
-  INFO(status.ToString());
-  REQUIRE(transports[kVictim] != nullptr);
-  start(kVictim);
-  // It resumed from its storage: its own key is still there.
-  REQUIRE(nodes[kVictim]->Get(victim, "key").has_value());
-  const bool revived =
-      RunUntil(io, [&] { return all_others([&](std::size_t i) { return live[i].count(victim) > 0; }); },
-               10s);
-  CHECK(revived);
-  REQUIRE(nodes[kVictim]->Update("after", "restart").ok());
-  const bool spread = RunUntil(
-      io, [&] { return all_others([&](std::size_t i) { return has(i, kVictim, "after", "restart"); }); },
-      10s);
-  CHECK(spread);
-  for (auto& node : nodes) node.reset();
-}
-
-}  // namespace gossipmonger::conformance
-
-#define GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, title, fn) \
-  TEST_CASE("conformance: " title, "[conformance][" name "]") {        \
-    ::gossipmonger::conformance::fn<Traits>();                               \
+#define GOSSIPMONGER_CONFORMANCE_CASE(Traits, name, title, fn)  \
+  TEST_CASE("conformance: " title, "[conformance][" name "]") { \
+    ::gossipmonger::testing::fn<Traits>();                      \
   }
 
 // Defines the suite's test cases for `Traits`; `name` is a string literal.

@@ -1,0 +1,148 @@
+// VirtualCluster: N real engines (the sans-IO Engine of engine.h) gossiping
+// in virtual time over a FaultModel network. Nothing sleeps: the cluster
+// jumps from one scheduled event (a node's gossip round, a liveness check,
+// a message arriving) to the next, so minutes of gossip take milliseconds.
+// For a service's own tests, the library's tests and the simulator
+// (gossipmonger-sim); part of the testing kit (gossipmonger::testing).
+//
+//   gossipmonger::testing::ClusterConfig config;
+//   config.nodes = 3;
+//   gossipmonger::testing::VirtualCluster cluster(config);
+//   cluster.Update(0, "color", "blue");
+//   cluster.RunRounds(5);
+//   assert(cluster.AllSee(0, "color", "blue"));
+//
+// Deterministic for a given rng_seed: it starts the network's RNG and the
+// one that derives every engine's, and events at equal times run in the
+// order they were scheduled.
+// Node i has the id IdOf(i) ("n<i>") and the address AddressOf(i)
+// ("sim:<i>"), which is what the fault model's partitions name.
+//
+// Ownership: the cluster owns every node's Storage and Engine. A reference
+// from engine(i) is valid until node i restarts; one from storage(i) too
+// when the restart does not keep the storage or config.make_storage is set.
+// Threading: none; one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gossipmonger/engine.h"
+#include "gossipmonger/events.h"
+#include "gossipmonger/options.h"
+#include "gossipmonger/status.h"
+#include "gossipmonger/storage.h"
+#include "gossipmonger/testing/fault_model.h"
+#include "gossipmonger/types.h"
+
+namespace gossipmonger::testing {
+
+struct ClusterConfig {
+  std::size_t nodes = 5;
+  // Starts the random number generators of every engine and of the network.
+  std::uint64_t rng_seed = 1;
+  // Every node's options; with prejoined false, options.seeds is replaced.
+  Options options;
+  LinkConditions link;
+  // Every node's Engine is given this as the transport's MaxBodyBytes().
+  std::size_t max_body_bytes = 64 * 1024;
+  // Counted in every message's bytes (FaultModel::stats), as the codec's
+  // envelope carries it.
+  std::string cluster_name = "gossipmonger";
+  // True: every node starts knowing every other (membership converged), so
+  // that a run measures spreading, not bootstrap. False: each node knows
+  // only the first `seed_count` nodes, as its options.seeds.
+  bool prejoined = true;
+  std::size_t seed_count = 1;
+  // Rounds start at a random phase in [0, interval) per node.
+  bool random_phase = true;
+  // Zero: every node starts at time 0. Otherwise each node starts at a
+  // random instant in [0, start_window), so in random order, as processes
+  // started all at once by a script or an orchestrator do; until then it is
+  // down (messages to it are lost, as to a port nobody listens on yet).
+  Duration start_window{0};
+  // Makes a node's storage. `wipe`: start empty (a first start, or a restart
+  // that lost its state); otherwise reopen what the node persisted. Unset:
+  // MemoryStorage, whose object survives a Restart that keeps storage.
+  std::function<std::unique_ptr<Storage>(std::size_t node, bool wipe)> make_storage;
+  // Optional: sees every message a node sends, before the network routes it
+  // (so lost messages are seen too). For tests that count bytes per message.
+  std::function<void(std::size_t from, const OutgoingMessage& message)> on_send;
+};
+
+class VirtualCluster {
+ public:
+  using EventHandler = std::function<void(std::size_t node, const Event& event)>;
+
+  // Starts every node at virtual time 0 (or within config.start_window).
+  // Throws std::invalid_argument if config.options are invalid (the
+  // Engine's constructor does).
+  explicit VirtualCluster(ClusterConfig config);
+  ~VirtualCluster();
+  VirtualCluster(const VirtualCluster&) = delete;
+  VirtualCluster& operator=(const VirtualCluster&) = delete;
+
+  std::size_t size() const;
+  Timestamp now() const;
+  // One gossip round: config.options.gossip_interval.
+  Duration round() const;
+  static std::string IdOf(std::size_t node);
+  static std::string AddressOf(std::size_t node);
+
+  // --- virtual time ---------------------------------------------------
+  // Runs every event up to and including `until`.
+  void RunUntil(Timestamp until);
+  void RunFor(Duration duration) { RunUntil(now() + duration); }
+  void RunRounds(std::size_t rounds) {
+    RunFor(round() * static_cast<Duration::rep>(rounds));
+  }
+  // Runs until `done()` holds (checked after every event) or `deadline`;
+  // returns whether it held.
+  bool RunUntil(const std::function<bool()>& done, Timestamp deadline);
+
+  // --- what nodes do --------------------------------------------------
+  // Local update on a node, at the current virtual time.
+  Status Update(std::size_t node, std::string_view key, std::string_view value);
+  // The node stops: no rounds, messages to it are lost.
+  void Crash(std::size_t node);
+  // The node comes back with a new Engine: on its old storage (a persisted
+  // restart) or on an empty one; `fresh_generation` is taken only if the
+  // storage holds nothing of the node (Engine's constructor).
+  void Restart(std::size_t node, bool keep_storage, Generation fresh_generation);
+  // Stops a node's rounds without crashing it (a stalled loop) until
+  // `until`; messages that reach it meanwhile wait until then.
+  void Stall(std::size_t node, Timestamp until);
+  // Sees every event of every node (replaces the previous handler).
+  void OnEvent(EventHandler handler);
+
+  // --- the network ----------------------------------------------------
+  FaultModel& faults();
+  // Splits the nodes into groups that reach only their own group (nodes
+  // in no group reach each other); replaces any earlier partition.
+  void Partition(const std::vector<std::vector<std::size_t>>& groups);
+  void Heal();
+
+  // --- what nodes see -------------------------------------------------
+  // The value `observer` holds for `owner`'s key, or nullopt.
+  std::optional<std::string> ValueAt(std::size_t observer, std::size_t owner,
+                                     std::string_view key) const;
+  // Whether every node that is up holds `value` for `owner`'s key.
+  bool AllSee(std::size_t owner, std::string_view key, std::string_view value) const;
+  bool up(std::size_t node) const;
+  Engine& engine(std::size_t node);
+  Storage& storage(std::size_t node);
+  const Storage& storage(std::size_t node) const;
+
+ private:
+  // The nodes and the queue of scheduled events (virtual_cluster.cpp).
+  class State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace gossipmonger::testing
