@@ -250,7 +250,8 @@ TEST_CASE("A peer never contacted directly is kept live by relays across a clust
 
 TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
   auto run = [](double local_pause_intervals, std::set<std::string>* convicted_by_stalled,
-                std::size_t* pauses, std::size_t* pause_errors) {
+                std::size_t* pauses, std::vector<Duration>* pause_events,
+                std::size_t* errors) {
     sim::ClusterConfig config;
     config.nodes = 6;
     config.seed = 21;
@@ -262,9 +263,10 @@ TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
       if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
         convicted_by_stalled->insert(dead->peer.id);
       }
-      if (const auto* error = std::get_if<ErrorEvent>(&event)) {
-        if (error->status.code() == StatusCode::kUnavailable) ++*pause_errors;
+      if (const auto* pause = std::get_if<LocalPauseEvent>(&event)) {
+        pause_events->push_back(pause->paused);
       }
+      if (std::holds_alternative<ErrorEvent>(event)) ++*errors;
     });
     cluster.Stall(0, cluster.now() + 30s);
     cluster.RunFor(60s);
@@ -273,18 +275,26 @@ TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
 
   std::set<std::string> convicted;
   std::size_t pauses = 0;
-  std::size_t pause_errors = 0;
-  run(Options{}.local_pause_intervals, &convicted, &pauses, &pause_errors);
+  std::vector<Duration> pause_events;
+  std::size_t errors = 0;
+  run(Options{}.local_pause_intervals, &convicted, &pauses, &pause_events, &errors);
   CHECK(convicted.empty());
   CHECK(pauses == 1);
-  CHECK(pause_errors == 1);  // reported through the error event
+  // Reported through its own event, with the gap between two steps (the
+  // stall, and at most the quarter round before it), and not as an error.
+  REQUIRE(pause_events.size() == 1);
+  CHECK(pause_events[0] >= 30s);
+  CHECK(pause_events[0] <= 30s + 250ms);
+  CHECK(errors == 0);
 
   SECTION("without the guard, the same stall convicts peers") {
     std::set<std::string> unguarded;
     std::size_t unguarded_pauses = 0;
+    std::vector<Duration> unguarded_events;
     std::size_t unguarded_errors = 0;
-    run(1000, &unguarded, &unguarded_pauses, &unguarded_errors);
+    run(1000, &unguarded, &unguarded_pauses, &unguarded_events, &unguarded_errors);
     CHECK(unguarded_pauses == 0);
+    CHECK(unguarded_events.empty());
     CHECK_FALSE(unguarded.empty());
   }
 }
@@ -391,8 +401,8 @@ void RunUntilStall(StalledNode& s) {
     s.node->Receive(
         SynWith(peers[static_cast<std::size_t>(round) % peers.size()], heartbeats),
         now + 100ms);
-    for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
-      s.node->CheckLiveness(now + Timestamp(1s) * k / Engine::kLivenessChecksPerRound);
+    for (int k = 1; k < Engine::kStepsPerRound; ++k) {
+      s.node->Step(now + Timestamp(1s) * k / Engine::kStepsPerRound);
     }
     s.node.Out();
     REQUIRE(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
@@ -406,21 +416,21 @@ TEST_CASE("A stall ended by a round convicts nobody", "[engine][liveness]") {
   StalledNode s;
   RunUntilStall(s);
   s.node->Tick(s.resume);
-  s.node->CheckLiveness(s.resume + 250ms);
+  s.node->Step(s.resume + 250ms);
   s.node.Out();
   CHECK(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
   CHECK(s.node->stats().local_pauses == 1);
 }
 
-// Regression: the runtime fires kLivenessChecksPerRound timer steps per
-// interval, and after a stall the first step to run is a CheckLiveness in 3
+// Regression: the runtime fires kStepsPerRound timer steps per
+// interval, and after a stall the first step to run is a Step in 3
 // cases out of 4. The pause guard once lived only in Tick, so that check
 // convicted every peer for silence that was our own. (SimCluster cannot show
 // this: it always resumes a stalled node with its Tick.)
 TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][liveness]") {
   StalledNode s;
   RunUntilStall(s);
-  s.node->CheckLiveness(s.resume);  // the runtime's first timer step after the stall
+  s.node->Step(s.resume);  // the runtime's first timer step after the stall
   s.node->Tick(s.resume + 250ms);
   s.node.Out();
   const auto convicted = EventsOf<PeerDeadEvent>(s.node.Events());
@@ -428,21 +438,21 @@ TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][livenes
   CHECK(s.node->stats().local_pauses == 1);
 }
 
-TEST_CASE("CheckLiveness convicts between rounds", "[engine][liveness]") {
+TEST_CASE("Step convicts between rounds", "[engine][liveness]") {
   // Ticks every second, with liveness checks in between: the conviction
   // lands at the first check (round or not) where phi exceeds DEAD_PEER_PHI.
   HandNode a("a");
   a.Know(Endpoint("b"));
   a.Start(0s);
-  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  const Duration step = Duration(1s) / Engine::kStepsPerRound;
   std::optional<Timestamp> convicted;
   for (int i = 1; i <= 400 && !convicted; ++i) {
     const Timestamp now = step * i;
     const double phi = a->Phi("b", now).value();
-    if (i % Engine::kLivenessChecksPerRound == 0) {
+    if (i % Engine::kStepsPerRound == 0) {
       a->Tick(now);
     } else {
-      a->CheckLiveness(now);
+      a->Step(now);
     }
     a.Out();
     const bool dead = !EventsOf<PeerDeadEvent>(a.Events()).empty();
@@ -467,14 +477,14 @@ std::set<std::string> ConvictedDuringBlackout(std::size_t peer_count, Duration b
   HandNode a("a");
   for (const std::string& id : peers) a.Know(Endpoint(id));
   a.Start(0s);
-  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  const Duration step = Duration(1s) / Engine::kStepsPerRound;
   std::set<std::string> convicted;
-  const int news_steps = 60 * Engine::kLivenessChecksPerRound;
+  const int news_steps = 60 * Engine::kStepsPerRound;
   const int total_steps = news_steps + static_cast<int>(blackout / step);
   std::uint64_t heartbeat = 0;
   for (int i = 1; i <= total_steps; ++i) {
     const Timestamp now = step * i;
-    if (i % Engine::kLivenessChecksPerRound == 0) {
+    if (i % Engine::kStepsPerRound == 0) {
       a->Tick(now);
       if (i <= news_steps) {
         ++heartbeat;
@@ -483,7 +493,7 @@ std::set<std::string> ConvictedDuringBlackout(std::size_t peer_count, Duration b
         a->Receive(SynWith(peers[heartbeat % peers.size()], heartbeats), now + 10ms);
       }
     } else {
-      a->CheckLiveness(now);
+      a->Step(now);
     }
     a.Out();
     for (const auto& dead : EventsOf<PeerDeadEvent>(a.Events())) {

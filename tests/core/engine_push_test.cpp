@@ -132,7 +132,7 @@ TEST_CASE("An unacknowledged push with a subtree is resent once; a leaf push is 
     HandNode a("a", PushOptions(push_fanout));
     for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
     a.Start();
-    a->CheckLiveness(Timestamp(0));
+    a->Step(Timestamp(0));
     a.Out();
     REQUIRE(a->Update("k", "v").ok());
     std::size_t routed = 0;
@@ -140,8 +140,8 @@ TEST_CASE("An unacknowledged push with a subtree is resent once; a leaf push is 
       if (out.message.kind == MessageKind::kPush && out.message.push.forwards()) ++routed;
     }
     CHECK(routed == (push_fanout == 2 ? 2 : 0));
-    a->CheckLiveness(Timestamp(250ms));  // no acknowledgement came
-    a->CheckLiveness(Timestamp(500ms));  // resent once only
+    a->Step(Timestamp(250ms));  // no acknowledgement came
+    a->Step(Timestamp(500ms));  // resent once only
     return a->stats().push_resends;
   };
   CHECK(resends(2) == 2);
@@ -170,7 +170,7 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   HandNode a("a", options);
   for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
   a.Start();
-  a->CheckLiveness(Timestamp(0));
+  a->Step(Timestamp(0));
   a.Out();
   for (int i = 1; i <= 10; ++i) {
     REQUIRE(a->Update("k" + std::to_string(i), "v").ok());
@@ -187,7 +187,7 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   CHECK(a->stats().pushes_started == 2);
   // Half an interval later one token is back: the next MAX_DELTAS_PER_GOSSIP
   // (5) waiting updates travel together, continuing from version 2.
-  a->CheckLiveness(Timestamp(500ms));
+  a->Step(Timestamp(500ms));
   std::size_t batches = 0;
   for (const OutgoingMessage& out : a.Out()) {
     const Message& m = out.message;
@@ -225,11 +225,11 @@ TEST_CASE(
   // so that each sees what the previous ones brought.
   a->Tick(Timestamp(0));
   CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(250ms));
+  a->Step(Timestamp(250ms));
   CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(500ms));
+  a->Step(Timestamp(500ms));
   CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(750ms));
+  a->Step(Timestamp(750ms));
   CHECK(collect() == 0);
   CHECK(std::set<std::string>(targets.begin(), targets.end()).size() == 3);
 }

@@ -86,9 +86,9 @@ void SimCluster::StartEngine(std::size_t node, Generation fresh_generation) {
 
 void SimCluster::ScheduleTick(std::size_t node, Timestamp at) {
   queue_.push({at, sequence_++, node, nodes_[node].incarnation, nullptr, 0});
-  // Liveness checks between rounds, as the runtime does them.
-  for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
-    queue_.push({at + interval_ * k / Engine::kLivenessChecksPerRound, sequence_++, node,
+  // Steps between rounds, as the runtime does them.
+  for (int k = 1; k < Engine::kStepsPerRound; ++k) {
+    queue_.push({at + interval_ * k / Engine::kStepsPerRound, sequence_++, node,
                  nodes_[node].incarnation, nullptr, k});
   }
 }
@@ -163,7 +163,7 @@ void SimCluster::Run(const Scheduled& item) {
   } else {
     if (item.incarnation != n.incarnation) return;
     if (item.phase != 0) {
-      if (now_ >= n.stalled_until) n.engine->CheckLiveness(now_);
+      if (now_ >= n.stalled_until) n.engine->Step(now_);
       Flush(item.node);
       return;
     }

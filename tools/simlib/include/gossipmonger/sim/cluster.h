@@ -95,7 +95,7 @@ class SimCluster {
     std::size_t node;
     std::uint64_t incarnation;
     std::shared_ptr<const Message> message;  // null: a tick or a check
-    // For a tick: 0 = the round, k > 0 = liveness check k; kStart: the
+    // For a tick: 0 = the round, k > 0 = Step k; kStart: the
     // node's first start (ClusterConfig::start_window).
     int phase = 0;
     bool operator>(const Scheduled& other) const {
