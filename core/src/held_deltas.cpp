@@ -25,8 +25,11 @@ bool HeldDeltas::Hold(PeerDeltas group) {
   return true;
 }
 
-void HeldDeltas::Drop(std::vector<PeerDeltas>& groups, std::size_t index) {
+void HeldDeltas::Drop(std::vector<PeerDeltas>& groups, std::size_t index,
+                      std::optional<PeerDeltas>* taken) {
+  // Counted before it moves: a moved-from group has no deltas left to count.
   deltas_ -= groups[index].deltas.size();
+  if (taken != nullptr) *taken = std::move(groups[index]);
   groups.erase(groups.begin() + static_cast<long>(index));
 }
 
@@ -44,8 +47,7 @@ std::optional<PeerDeltas> HeldDeltas::TakeReady(const PeerId& id, Generation gen
       Drop(groups, i);  // another lineage, or the prefix passed it
       i = 0;
     } else if (group.continues_from <= max_version_seen) {
-      ready = std::move(groups[i]);
-      Drop(groups, i);
+      Drop(groups, i, &ready);
     } else {
       ++i;
     }

@@ -36,7 +36,9 @@ class HeldDeltas {
   std::size_t deltas() const { return deltas_; }
 
  private:
-  void Drop(std::vector<PeerDeltas>& groups, std::size_t index);
+  // Removes groups[index] from the buffer, into `*taken` if given.
+  void Drop(std::vector<PeerDeltas>& groups, std::size_t index,
+            std::optional<PeerDeltas>* taken = nullptr);
 
   EngineStats& stats_;
   std::unordered_map<PeerId, std::vector<PeerDeltas>, IdHash, std::equal_to<>> held_;
