@@ -6,10 +6,13 @@
 // These tests assert what the options promise (when phi crosses the
 // threshold, how the threshold and the interval move conviction), not the
 // detector's formula, which failure_detector_test.cpp covers.
+#include "liveness.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "concept_test_support.h"
 #include "core/engine_test_support.h"
 #include "gossipmonger/sim/cluster.h"
 
@@ -564,4 +567,176 @@ TEST_CASE("A partition convicts across it; healing brings everyone back",
       },
       cluster.now() + 60s);
   CHECK(healed);
+}
+
+// --- Liveness on its own -----------------------------------------------------------
+
+namespace {
+
+// A node "a" that knows "b" (and `others`), with its Liveness built at 0.
+struct LivenessRig {
+  explicit LivenessRig(std::vector<std::string> others = {}) {
+    rig.Know("b");
+    for (const std::string& id : others) rig.Know(id);
+    rig.Load();
+  }
+  ViewRig rig;
+  Liveness liveness{rig.context, rig.view, Timestamp(0)};
+};
+
+}  // namespace
+
+TEST_CASE("A gap between steps longer than local_pause_intervals is a local pause",
+          "[liveness]") {
+  LivenessRig l;
+  l.liveness.NoticeLocalPause(0s);
+  l.liveness.NoticeLocalPause(2s);  // two intervals: not longer than the limit
+  CHECK(l.rig.Events().empty());
+  PeerState& b = *l.rig.view.Find("b");
+  b.detector.RecordHeartbeat(Heartbeat(1), 2s, l.rig.context.options);
+  l.liveness.NoticeLocalPause(4500ms);
+  const auto events = l.rig.Events();
+  REQUIRE(events.size() == 1);
+  const auto* pause = std::get_if<LocalPauseEvent>(&events[0]);
+  REQUIRE(pause != nullptr);
+  CHECK(pause->paused == 2500ms);
+  CHECK(l.rig.context.stats.local_pauses == 1);
+  // The silence is forgiven: b's news counts as fresh from now.
+  CHECK(b.detector.Age(4500ms, l.rig.context.options) == Duration(0));
+}
+
+TEST_CASE("A first step long after construction starts the silent peers' detectors",
+          "[liveness]") {
+  LivenessRig l({"c"});
+  const Options& options = l.rig.context.options;
+  PeerState& c = *l.rig.view.Find("c");
+  c.heartbeat = Heartbeat(3);  // heard of: not restarted
+  l.liveness.NoticeLocalPause(60s);
+  CHECK(l.rig.Events().empty());  // no pause: we had not started
+  CHECK(l.rig.context.stats.local_pauses == 0);
+  CHECK(l.rig.view.Find("b")->detector.Age(60s, options) == Duration(0));
+  CHECK(c.detector.Age(60s, options) > Duration(0));
+}
+
+TEST_CASE("Our heartbeat counts the rounds, missed ones included", "[liveness]") {
+  LivenessRig l;
+  l.liveness.RaiseOwnHeartbeat(0s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(1));
+  l.liveness.RaiseOwnHeartbeat(1s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(2));
+  l.liveness.RaiseOwnHeartbeat(5s);  // four rounds later
+  CHECK(l.rig.view.heartbeat() == Heartbeat(6));
+  l.liveness.RaiseOwnHeartbeat(5s + 100ms);  // always at least one
+  CHECK(l.rig.view.heartbeat() == Heartbeat(7));
+}
+
+TEST_CASE("Heard heartbeats feed the detector and bring a dead peer back", "[liveness]") {
+  LivenessRig l({"c"});
+  const Options& options = l.rig.context.options;
+  const auto listed =
+      l.liveness.HearDigest(MakeMessage(MessageKind::kDigest, Endpoint("b"),
+                                        {Entry("b", 100, 4, 0), Entry("c", 100, 2, 0),
+                                         Entry("x", 100, 1, 0), Entry("a", 100, 0, 0)}),
+                            1s);
+  REQUIRE(listed.size() == 4);
+  CHECK(listed[0] == l.rig.view.Find("b"));
+  CHECK(listed[1] == l.rig.view.Find("c"));  // relayed news counts too
+  CHECK(listed[2] == nullptr);               // a third party we do not know
+  CHECK(listed[3] == nullptr);               // ourselves
+  CHECK(l.rig.view.Find("x") == nullptr);
+  CHECK(l.rig.view.Find("b")->heartbeat == Heartbeat(4));
+  CHECK(l.rig.view.Find("c")->heartbeat == Heartbeat(2));
+
+  PeerState& c = *l.rig.view.Find("c");
+  l.rig.view.SetLive("c", c, false);
+  l.rig.Events();
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("c", 100, 3, 0)}), 9s);
+  CHECK(c.live());
+  CHECK(c.detector.Age(9s, options) == Duration(0));
+  CHECK(EventsOf<PeerLiveEvent>(l.rig.Events()).size() == 1);
+  l.rig.CheckStatesMatchStorage();
+}
+
+TEST_CASE("An unknown sender is admitted with its heartbeat", "[liveness]") {
+  LivenessRig l;
+  const auto listed = l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("n"), {Entry("n", 9, 5, 2)}), 1s);
+  REQUIRE(listed[0] != nullptr);
+  CHECK(listed[0]->heartbeat == Heartbeat(5));
+  CHECK(listed[0]->generation() == Generation(9));
+  CHECK(listed[0]->max_version_seen() == Version(0));  // its data comes as deltas
+  CHECK(l.rig.Peer("n")->address == "mem:n");
+  CHECK(EventsOf<NewPeerEvent>(l.rig.Events()).size() == 1);
+}
+
+TEST_CASE("A peer restarted on its stored state is live at its first word",
+          "[liveness]") {
+  LivenessRig l;
+  PeerState& b = *l.rig.view.Find("b");
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("b", 100, 40, 0)}), 1s);
+  l.rig.view.SetLive("b", b, false);
+  l.rig.Events();
+  // It speaks itself, in our lineage of it, with a heartbeat from zero.
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("b", 100, 1, 0)}), 60s);
+  CHECK(b.live());
+  CHECK(b.heartbeat == Heartbeat(40));
+  CHECK(b.detector.Age(60s, l.rig.context.options) == Duration(0));
+  CHECK(EventsOf<PeerLiveEvent>(l.rig.Events()).size() == 1);
+}
+
+TEST_CASE("A newer lineage of our own id makes us take one above it", "[liveness]") {
+  LivenessRig l;
+  REQUIRE(l.rig.view.SetOwnValue("k", "v").ok());
+  SECTION("a higher version in our generation") {
+    l.liveness.HearDigest(
+        MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 100, 0, 7)}), 1s);
+    CHECK(l.rig.view.generation() == Generation(101));
+  }
+  SECTION("a higher generation") {
+    l.liveness.HearDigest(
+        MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 300, 0, 0)}), 1s);
+    CHECK(l.rig.view.generation() == Generation(301));
+  }
+  const auto events = l.rig.Events();
+  REQUIRE(events.size() == 1);
+  const auto* lineage = std::get_if<NewLineageEvent>(&events[0]);
+  REQUIRE(lineage != nullptr);
+  CHECK(lineage->generation == l.rig.view.generation());
+  CHECK(l.rig.context.stats.lineage_restarts == 1);
+  CHECK(l.rig.view.version() == Version(1));  // our data renumbered
+}
+
+TEST_CASE("Our heartbeat jumps past one the cluster saw from our earlier run",
+          "[liveness]") {
+  LivenessRig l;
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 100, 80, 0)}), 1s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(81));
+  CHECK(l.rig.view.generation() == kGen);
+  CHECK(l.rig.Events().empty());
+}
+
+TEST_CASE("A silent peer is convicted once, when its age passes the detector's bound",
+          "[liveness]") {
+  LivenessRig l;
+  const Options& options = l.rig.context.options;
+  PeerState& b = *l.rig.view.Find("b");
+  std::optional<Timestamp> convicted;
+  for (Timestamp now = 0s; now < 60s; now += 250ms) {
+    const bool beyond = b.detector.Phi(now, options) > options.dead_peer_phi;
+    l.liveness.ConvictSilentPeers(now);
+    const auto dead = EventsOf<PeerDeadEvent>(l.rig.Events());
+    if (!convicted && beyond) {
+      REQUIRE(dead.size() == 1);
+      CHECK(dead[0].peer == Endpoint("b"));
+      convicted = now;
+    } else {
+      CHECK(dead.empty());
+    }
+    CHECK(b.live() == !convicted);
+  }
+  CHECK(convicted.has_value());
 }
