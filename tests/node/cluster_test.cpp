@@ -1,10 +1,13 @@
 // Clusters of real gossipmonger-node processes on loopback, over both
 // transports and both kinds of storage: updates propagate to every node,
-// and a killed node is reported dead by the others.
+// a killed node is reported dead by the others, and a stopped one reports
+// its pause.
 #include "node/cluster.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <tuple>
 
 namespace gossipmonger::node_test {
@@ -86,6 +89,19 @@ TEST_CASE("a node killed with SIGKILL is reported dead by the others") {
   for (const JsonValue& peer : peers->Find("peers")->array()) {
     CHECK(peer.Bool("live") == (peer.Str("peer") != Cluster::Id(victim)));
   }
+}
+
+TEST_CASE("a node stopped for a second reports a local pause, not an error") {
+  Cluster cluster({"udp", "memory", ""}, 2);
+  NodeProcess& node = cluster.node(1);
+  node.Signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  node.Signal(SIGCONT);
+  auto pause =
+      node.WaitFor([](const JsonValue& e) { return e.Str("event") == "local_pause"; });
+  REQUIRE(pause);
+  CHECK(pause->Uint("paused_ms") >= 900u);
+  for (const JsonValue& e : node.events()) CHECK(e.Str("event") != "error");
 }
 
 }  // namespace gossipmonger::node_test

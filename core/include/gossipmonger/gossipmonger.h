@@ -110,8 +110,12 @@ class Gossipmonger {
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
   // 'local pause' and 'new lineage' (not in the seed): normal situations,
   // not errors (events.h). Without a handler they are silent.
-  void OnLocalPause(std::function<void(const LocalPauseEvent&)> handler) { on_local_pause_ = std::move(handler); }
-  void OnNewLineage(std::function<void(const NewLineageEvent&)> handler) { on_new_lineage_ = std::move(handler); }
+  void OnLocalPause(std::function<void(const LocalPauseEvent&)> handler) {
+    on_local_pause_ = std::move(handler);
+  }
+  void OnNewLineage(std::function<void(const NewLineageEvent&)> handler) {
+    on_new_lineage_ = std::move(handler);
+  }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
   // (the seed marks them internal; useful for tracing). As in the seed, the
   // digest events are the digest a gossip round sends (kDigest, which always
