@@ -60,17 +60,15 @@ struct EngineContext {
     message.sender = self;
     return message;
   }
-  void Send(PeerEndpoint to, Message message) {
-    outbox.push_back({std::move(to), std::move(message)});
-  }
-  void Announce(Event event) { events.push_back(std::move(event)); }
+  // Out of line (engine_context.cpp): inlined, each call site would carry
+  // its own copy of the Message and Event moves.
+  void Send(PeerEndpoint to, Message message);
+  void Announce(Event event);
   // An `error` event.
-  void Report(Status status) { Announce(ErrorEvent{std::move(status)}); }
+  void Report(Status status);
   // Reports a failed storage write (the change stays in memory); an ok
   // status is no news.
-  void ReportIfFailed(Status status) {
-    if (!status.ok()) Report(std::move(status));
-  }
+  void ReportIfFailed(Status status);
 };
 
 }  // namespace gossipmonger
