@@ -91,9 +91,14 @@ class PeerView {
   void TakeNewLineage(Generation above);
 
   // --- peers -----------------------------------------------------------------
+  // The stored record (its data and address), or nullptr; valid until the
+  // view's next write.
   const PeerRecord* Record(std::string_view id) const { return storage_.Get(id); }
   PeerState* Find(std::string_view id);
   const PeerState* Find(std::string_view id) const;
+  // Every peer's state, for iteration. Through the mutable one Liveness
+  // updates heartbeats and detectors; the stored copies stay the view's
+  // (private to PeerState), and entries are added only by the view.
   const States& states() const { return states_; }
   States& states() { return states_; }
   std::size_t size() const { return states_.size(); }
