@@ -112,8 +112,8 @@ Status Gossipmonger::Gossip() {
 }
 
 void Gossipmonger::ScheduleRound() {
-  // The timer fires kLivenessChecksPerRound times per interval: a round,
-  // then liveness checks in between.
+  // The timer fires kStepsPerRound times per interval: a round (Tick),
+  // then Steps in between.
   timer_.expires_at(next_round_);
   timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
     auto flag = alive.lock();
@@ -125,13 +125,13 @@ void Gossipmonger::ScheduleRound() {
       Status flushed = storage_.Flush();
       if (!flushed.ok()) RaiseError(flushed);
     } else {
-      engine_.CheckLiveness(Now());
+      engine_.Step(Now());
       Drain();
     }
-    phase_ = (phase_ + 1) % Engine::kLivenessChecksPerRound;
+    phase_ = (phase_ + 1) % Engine::kStepsPerRound;
     // Keep the cadence; after a stall, resume from now rather than firing
     // the missed steps back to back.
-    next_round_ += engine_.options().gossip_interval / Engine::kLivenessChecksPerRound;
+    next_round_ += engine_.options().gossip_interval / Engine::kStepsPerRound;
     const auto now = std::chrono::steady_clock::now();
     if (next_round_ < now) next_round_ = now;
     ScheduleRound();
@@ -248,6 +248,12 @@ void Gossipmonger::Dispatch(Event& event) {
           if (on_update_) on_update_(e);
         } else if constexpr (std::is_same_v<E, UnknownPeerEvent>) {
           if (on_unknown_peer_) on_unknown_peer_(e.peer);
+        } else if constexpr (std::is_same_v<E, LocalPauseEvent>) {
+          if (on_local_pause_) on_local_pause_(e);
+        } else if constexpr (std::is_same_v<E, NewLineageEvent>) {
+          if (on_new_lineage_) on_new_lineage_(e);
+        } else {
+          static_assert(sizeof(E) == 0, "an event kind without a callback");
         }
       },
       event);

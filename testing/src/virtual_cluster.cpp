@@ -143,8 +143,8 @@ void VirtualCluster::State::Push(Timestamp at, std::size_t node,
 void VirtualCluster::State::ScheduleTick(std::size_t node, Timestamp at) {
   Push(at, node, nodes[node].incarnation, nullptr, 0);
   // Liveness checks between rounds, as the runtime does them.
-  for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
-    Push(at + interval * k / Engine::kLivenessChecksPerRound, node,
+  for (int k = 1; k < Engine::kStepsPerRound; ++k) {
+    Push(at + interval * k / Engine::kStepsPerRound, node,
          nodes[node].incarnation, nullptr, k);
   }
 }
@@ -197,7 +197,7 @@ void VirtualCluster::State::RunTick(const Scheduled& item) {
   Node& n = nodes[item.node];
   if (item.incarnation != n.incarnation) return;
   if (item.phase != 0) {
-    if (now >= n.stalled_until) n.engine->CheckLiveness(now);
+    if (now >= n.stalled_until) n.engine->Step(now);
   } else if (now < n.stalled_until) {
     ScheduleTick(item.node, n.stalled_until);
     return;

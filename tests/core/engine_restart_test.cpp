@@ -165,12 +165,14 @@ TEST_CASE("A node restarted empty with the same generation takes a new lineage",
   SECTION("a lower generation (its clock went back)") {
     cluster.Restart(0, /*keep_storage=*/false, Generation(old_generation.value() - 500));
   }
-  std::size_t lineage_errors = 0;
+  std::vector<Generation> new_lineages;
+  std::size_t errors = 0;
   cluster.OnEvent([&](std::size_t node, const Event& event) {
     if (node != 0) return;
-    if (const auto* error = std::get_if<ErrorEvent>(&event)) {
-      lineage_errors += error->status.code() == StatusCode::kProtocolError;
+    if (const auto* lineage = std::get_if<NewLineageEvent>(&event)) {
+      new_lineages.push_back(lineage->generation);
     }
+    if (std::holds_alternative<ErrorEvent>(event)) ++errors;
   });
   // A write made before it noticed must survive the change of lineage.
   REQUIRE(cluster.Update(0, "fresh", "1").ok());
@@ -181,7 +183,11 @@ TEST_CASE("A node restarted empty with the same generation takes a new lineage",
       },
       cluster.now() + 60s));
   CHECK(cluster.engine(0).stats().lineage_restarts == 1);
-  CHECK(lineage_errors == 1);  // reported through the error event
+  // Reported through its own event, with the generation taken, and not as
+  // an error.
+  REQUIRE(new_lineages.size() == 1);
+  CHECK(new_lineages[0] == Generation(old_generation.value() + 1));
+  CHECK(errors == 0);
   CHECK(cluster.engine(0).generation() == Generation(old_generation.value() + 1));
   const PeerRecord* own = cluster.storage(0).Get("n0");
   CHECK(own->data.size() == 1);

@@ -111,7 +111,7 @@ std::vector<E> EventsOf(const std::vector<Event>& events) {
 
 // The seed's exchange: one digest partner per round, no pushes. Tests that
 // follow one exchange message by message start from these; the push and
-// fanout tests (engine_push_test.cpp) set their own.
+// fanout tests (push_tree_test.cpp, gossip_targets_test.cpp) set their own.
 inline Options SeedExchange() {
   Options options;
   options.gossip_fanout = 1;

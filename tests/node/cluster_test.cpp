@@ -1,10 +1,13 @@
 // Clusters of real gossipmonger-node processes on loopback, over both
 // transports and both kinds of storage: updates propagate to every node,
-// and a killed node is reported dead by the others.
+// a killed node is reported dead by the others, and a stopped one reports
+// its pause.
 #include "node/cluster.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <tuple>
 
 namespace gossipmonger::node_test {
@@ -87,6 +90,19 @@ TEST_CASE("a node killed with SIGKILL is reported dead by the others") {
   for (const JsonValue& peer : *Array(*peers, "peers")) {
     CHECK(Bool(peer, "live") == (Str(peer, "peer") != Cluster::Id(victim)));
   }
+}
+
+TEST_CASE("a node stopped for a second reports a local pause, not an error") {
+  Cluster cluster({"udp", "memory", ""}, 2);
+  NodeProcess& node = cluster.node(1);
+  node.Signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  node.Signal(SIGCONT);
+  auto pause =
+      node.WaitFor([](const JsonValue& e) { return Str(e, "event") == "local_pause"; });
+  REQUIRE(pause);
+  CHECK(Uint(*pause, "paused_ms").value_or(0) >= 900u);
+  for (const JsonValue& e : node.events()) CHECK(Str(e, "event") != "error");
 }
 
 }  // namespace gossipmonger::node_test

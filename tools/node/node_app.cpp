@@ -28,6 +28,14 @@ void NodeApp::AttachEvents() {
                       .Str("value", e.value)
                       .Uint("version", e.version.value()));
   });
+  node_.OnLocalPause([this](const LocalPauseEvent& e) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.paused);
+    writer_.Write(JsonLine("local_pause")
+                      .Uint("paused_ms", static_cast<std::uint64_t>(ms.count())));
+  });
+  node_.OnNewLineage([this](const NewLineageEvent& e) {
+    writer_.Write(JsonLine("new_lineage").Uint("generation", e.generation.value()));
+  });
 }
 
 void NodeApp::Start(const std::string& address) {

@@ -14,7 +14,8 @@
 namespace gossipmonger {
 
 // `error`: something was refused, dropped or could not be persisted. The
-// node goes on.
+// node goes on. Normal situations that need no action (a local pause, a new
+// lineage) have events of their own below.
 struct ErrorEvent {
   Status status;
 };
@@ -43,7 +44,23 @@ struct UnknownPeerEvent {
   PeerId peer;
 };
 
-using Event = std::variant<ErrorEvent, NewPeerEvent, PeerDeadEvent, PeerLiveEvent,
-                           UpdateEvent, UnknownPeerEvent>;
+// `local pause` (not in the seed): this node's own loop ran nothing for
+// `paused`, longer than local_pause_intervals gossip intervals (GC, suspend,
+// overload). The peers' silence during the pause is forgiven: nobody is
+// convicted for it.
+struct LocalPauseEvent {
+  Duration paused;
+};
+// `new lineage` (not in the seed): peers hold a newer lineage of this node's
+// id than the node has (it restarted without its state, its clock went
+// back, or another node uses its id). It took `generation` and renumbered
+// its data from version 1; the cluster replaces the old lineage with it.
+struct NewLineageEvent {
+  Generation generation;
+};
+
+using Event =
+    std::variant<ErrorEvent, NewPeerEvent, PeerDeadEvent, PeerLiveEvent, UpdateEvent,
+                 UnknownPeerEvent, LocalPauseEvent, NewLineageEvent>;
 
 }  // namespace gossipmonger

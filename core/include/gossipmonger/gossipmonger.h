@@ -158,6 +158,14 @@ class Gossipmonger {
   void OnUpdate(std::function<void(const UpdateEvent&)> handler) { on_update_ = std::move(handler); }
   // 'unknown peer'
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
+  // 'local pause' and 'new lineage' (not in the seed): normal situations,
+  // not errors (events.h). Without a handler they are silent.
+  void OnLocalPause(std::function<void(const LocalPauseEvent&)> handler) {
+    on_local_pause_ = std::move(handler);
+  }
+  void OnNewLineage(std::function<void(const NewLineageEvent&)> handler) {
+    on_new_lineage_ = std::move(handler);
+  }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
   // (the original marks them internal; useful for tracing). As in the
   // original, the digest events are the digest a gossip round sends
@@ -212,7 +220,7 @@ class Gossipmonger {
   Engine engine_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point next_round_;
-  int phase_ = 0;  // 0: the next timer expiry is a round; else a liveness check
+  int phase_ = 0;  // 0: the next timer expiry is a round (Tick); else a Step
   bool gossiping_ = false;
   bool stopped_ = false;  // executor: the stop has taken effect
   // Orders Stop against Gossip and Update called from other threads.
@@ -228,6 +236,8 @@ class Gossipmonger {
   std::function<void(const PeerEndpoint&)> on_peer_live_;
   std::function<void(const UpdateEvent&)> on_update_;
   std::function<void(const PeerId&)> on_unknown_peer_;
+  std::function<void(const LocalPauseEvent&)> on_local_pause_;
+  std::function<void(const NewLineageEvent&)> on_new_lineage_;
   DigestHandler on_digest_send_;
   DigestHandler on_digest_receive_;
   DeltasHandler on_deltas_send_;

@@ -1,11 +1,13 @@
-// Pushes and fanout (docs/DESIGN-NOTES.md, "Push and fanout"): a fresh
-// update travels at once down a push tree, pushed deltas keep the prefix
-// gap-free, a burst is rate-limited and coalesced, and a round calls
-// gossip_fanout peers.
+// Pushes (docs/DESIGN-NOTES.md, "Push and fanout"): a fresh update travels
+// at once down a push tree, pushed deltas keep the prefix gap-free, a burst
+// is rate-limited and coalesced.
+#include "push_tree.h"
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "concept_test_support.h"
 #include "engine_test_support.h"
 #include "gossipmonger/testing/virtual_cluster.h"
 
@@ -133,7 +135,7 @@ TEST_CASE("An unacknowledged push with a subtree is resent once; a leaf push is 
     HandNode a("a", PushOptions(push_fanout));
     for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
     a.Start();
-    a->CheckLiveness(Timestamp(0));
+    a->Step(Timestamp(0));
     a.Out();
     REQUIRE(a->Update("k", "v").ok());
     std::size_t routed = 0;
@@ -141,8 +143,8 @@ TEST_CASE("An unacknowledged push with a subtree is resent once; a leaf push is 
       if (out.message.kind == MessageKind::kPush && out.message.push.forwards()) ++routed;
     }
     CHECK(routed == (push_fanout == 2 ? 2 : 0));
-    a->CheckLiveness(Timestamp(250ms));  // no acknowledgement came
-    a->CheckLiveness(Timestamp(500ms));  // resent once only
+    a->Step(Timestamp(250ms));  // no acknowledgement came
+    a->Step(Timestamp(500ms));  // resent once only
     return a->stats().push_resends;
   };
   CHECK(resends(2) == 2);
@@ -171,7 +173,7 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   HandNode a("a", options);
   for (const char* id : {"b", "c", "d", "e"}) a.Know(Endpoint(id));
   a.Start();
-  a->CheckLiveness(Timestamp(0));
+  a->Step(Timestamp(0));
   a.Out();
   for (int i = 1; i <= 10; ++i) {
     REQUIRE(a->Update("k" + std::to_string(i), "v").ok());
@@ -188,7 +190,7 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   CHECK(a->stats().pushes_started == 2);
   // Half an interval later one token is back: the next MAX_DELTAS_PER_GOSSIP
   // (5) waiting updates travel together, continuing from version 2.
-  a->CheckLiveness(Timestamp(500ms));
+  a->Step(Timestamp(500ms));
   std::size_t batches = 0;
   for (const OutgoingMessage& out : a.Out()) {
     const Message& m = out.message;
@@ -201,38 +203,6 @@ TEST_CASE("A burst of updates is rate-limited and coalesced into one push", "[pu
   }
   CHECK(batches == 2);  // one batch, to push_fanout (2) peers
   CHECK(a->stats().pushes_started == 3);
-}
-
-TEST_CASE(
-    "A round sends its digest to gossip_fanout distinct live peers, one exchange per "
-    "check",
-    "[push]") {
-  Options options = SeedExchange();
-  options.gossip_fanout = 3;
-  HandNode a("a", options);
-  for (const char* id : {"b", "c", "d", "e", "f", "g"}) a.Know(Endpoint(id));
-  a.Start();
-  std::vector<std::string> targets;
-  auto collect = [&] {
-    std::size_t sent = 0;
-    for (const OutgoingMessage& out : a.Out()) {
-      REQUIRE(out.message.kind == MessageKind::kDigest);
-      targets.push_back(out.to.id);
-      ++sent;
-    }
-    return sent;
-  };
-  // The first exchange at the tick, the others at the next liveness checks,
-  // so that each sees what the previous ones brought.
-  a->Tick(Timestamp(0));
-  CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(250ms));
-  CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(500ms));
-  CHECK(collect() == 1);
-  a->CheckLiveness(Timestamp(750ms));
-  CHECK(collect() == 0);
-  CHECK(std::set<std::string>(targets.begin(), targets.end()).size() == 3);
 }
 
 TEST_CASE("Pushes are deterministic for a seed", "[push]") {
@@ -256,6 +226,73 @@ TEST_CASE("Pushes are deterministic for a seed", "[push]") {
   const auto first = run(9);
   CHECK(!first.empty());
   CHECK(first == run(9));
+}
+
+// --- PushTree on its own ------------------------------------------------------------
+
+// Node `self` knowing `peers`, all live, pushing with `push_fanout`.
+struct PushRig {
+  PushRig(const std::string& self, const std::vector<std::string>& peers,
+          std::size_t push_fanout)
+      : rig(self, PushOptions(push_fanout)) {
+    for (const std::string& id : peers) rig.Know(id);
+    rig.Load();
+  }
+  ViewRig rig;
+  PushTree push{rig.context, rig.view};
+};
+
+TEST_CASE("A received push is applied, acknowledged and forwarded down its arc",
+          "[push]") {
+  PushRig p("c", {"b", "d", "e", "f"}, 2);
+  Message push = Push(Endpoint("b"), {"b", kGen, "", {Delta("x", "1", 1)}});
+  push.push = {3, "b", "f"};  // c answers for (b, f]: d, e and f
+  p.push.Receive(push, 1s);
+  CHECK(p.rig.Peer("b")->data.count("x") == 1);
+  CHECK(p.rig.context.stats.pushes_forwarded == 1);
+  std::size_t acks = 0;
+  std::set<std::string> leaves;
+  std::vector<PushRoute> routes;
+  for (const OutgoingMessage& out : p.rig.Out()) {
+    REQUIRE(out.message.kind == MessageKind::kPush);
+    if (out.message.deltas.empty()) {
+      CHECK(out.to == Endpoint("b"));
+      ++acks;
+    } else if (out.message.push.forwards()) {
+      CHECK((out.to.id == "e" || out.to.id == "f"));
+      routes.push_back(out.message.push);
+    } else {
+      leaves.insert(out.to.id);
+    }
+  }
+  CHECK(acks == 1);
+  CHECK(leaves == std::set<std::string>{"d"});
+  // Two parts of the arc: d, and e..f under one of them, one hop less.
+  REQUIRE(routes.size() == 1);
+  CHECK(routes[0] == PushRoute{2, "d", "f"});
+}
+
+TEST_CASE("An acknowledged push is forgotten, a late one resent once", "[push]") {
+  PushRig p("a", {"b", "c", "d", "e"}, 2);
+  REQUIRE(p.rig.view.SetOwnValue("k", "v").ok());
+  p.push.QueueOwn(Version(0));
+  p.push.Flush();
+  std::vector<PeerEndpoint> inner;
+  for (const OutgoingMessage& out : p.rig.Out()) {
+    if (out.message.push.forwards()) inner.push_back(out.to);
+  }
+  REQUIRE(inner.size() == 2);
+  CHECK(p.rig.context.stats.pushes_started == 1);
+  // The first answers; the second does not.
+  p.push.Receive(MakeMessage(MessageKind::kPush, inner[0], {}), 5ms);
+  p.push.ResendUnacked(PushTree::kAckWait - 1ms);
+  CHECK(p.rig.Out().empty());
+  p.push.ResendUnacked(PushTree::kAckWait);
+  const Message resent = Single(p.rig.Out(), inner[1]);
+  CHECK(resent.deltas[0].deltas[0] == Delta("k", "v", 1));
+  CHECK(p.rig.context.stats.push_resends == 1);
+  p.push.ResendUnacked(10 * PushTree::kAckWait);
+  CHECK(p.rig.Out().empty());
 }
 
 }  // namespace

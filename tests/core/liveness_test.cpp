@@ -6,10 +6,13 @@
 // These tests assert what the options promise (when phi crosses the
 // threshold, how the threshold and the interval move conviction), not the
 // detector's formula, which failure_detector_test.cpp covers.
+#include "liveness.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "concept_test_support.h"
 #include "core/engine_test_support.h"
 #include "gossipmonger/testing/virtual_cluster.h"
 
@@ -251,7 +254,8 @@ TEST_CASE("A peer never contacted directly is kept live by relays across a clust
 
 TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
   auto run = [](double local_pause_intervals, std::set<std::string>* convicted_by_stalled,
-                std::size_t* pauses, std::size_t* pause_errors) {
+                std::size_t* pauses, std::vector<Duration>* pause_events,
+                std::size_t* errors) {
     ClusterConfig config;
     config.nodes = 6;
     config.rng_seed = 21;
@@ -263,9 +267,10 @@ TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
       if (const auto* dead = std::get_if<PeerDeadEvent>(&event)) {
         convicted_by_stalled->insert(dead->peer.id);
       }
-      if (const auto* error = std::get_if<ErrorEvent>(&event)) {
-        if (error->status.code() == StatusCode::kUnavailable) ++*pause_errors;
+      if (const auto* pause = std::get_if<LocalPauseEvent>(&event)) {
+        pause_events->push_back(pause->paused);
       }
+      if (std::holds_alternative<ErrorEvent>(event)) ++*errors;
     });
     cluster.Stall(0, cluster.now() + 30s);
     cluster.RunFor(60s);
@@ -274,18 +279,26 @@ TEST_CASE("A stall of the local loop convicts nobody", "[engine][liveness]") {
 
   std::set<std::string> convicted;
   std::size_t pauses = 0;
-  std::size_t pause_errors = 0;
-  run(Options{}.local_pause_intervals, &convicted, &pauses, &pause_errors);
+  std::vector<Duration> pause_events;
+  std::size_t errors = 0;
+  run(Options{}.local_pause_intervals, &convicted, &pauses, &pause_events, &errors);
   CHECK(convicted.empty());
   CHECK(pauses == 1);
-  CHECK(pause_errors == 1);  // reported through the error event
+  // Reported through its own event, with the gap between two steps (the
+  // stall, and at most the quarter round before it), and not as an error.
+  REQUIRE(pause_events.size() == 1);
+  CHECK(pause_events[0] >= 30s);
+  CHECK(pause_events[0] <= 30s + 250ms);
+  CHECK(errors == 0);
 
   SECTION("without the guard, the same stall convicts peers") {
     std::set<std::string> unguarded;
     std::size_t unguarded_pauses = 0;
+    std::vector<Duration> unguarded_events;
     std::size_t unguarded_errors = 0;
-    run(1000, &unguarded, &unguarded_pauses, &unguarded_errors);
+    run(1000, &unguarded, &unguarded_pauses, &unguarded_events, &unguarded_errors);
     CHECK(unguarded_pauses == 0);
+    CHECK(unguarded_events.empty());
     CHECK_FALSE(unguarded.empty());
   }
 }
@@ -392,8 +405,8 @@ void RunUntilStall(StalledNode& s) {
     s.node->Receive(
         SynWith(peers[static_cast<std::size_t>(round) % peers.size()], heartbeats),
         now + 100ms);
-    for (int k = 1; k < Engine::kLivenessChecksPerRound; ++k) {
-      s.node->CheckLiveness(now + Timestamp(1s) * k / Engine::kLivenessChecksPerRound);
+    for (int k = 1; k < Engine::kStepsPerRound; ++k) {
+      s.node->Step(now + Timestamp(1s) * k / Engine::kStepsPerRound);
     }
     s.node.Out();
     REQUIRE(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
@@ -407,21 +420,21 @@ TEST_CASE("A stall ended by a round convicts nobody", "[engine][liveness]") {
   StalledNode s;
   RunUntilStall(s);
   s.node->Tick(s.resume);
-  s.node->CheckLiveness(s.resume + 250ms);
+  s.node->Step(s.resume + 250ms);
   s.node.Out();
   CHECK(EventsOf<PeerDeadEvent>(s.node.Events()).empty());
   CHECK(s.node->stats().local_pauses == 1);
 }
 
-// Regression: the runtime fires kLivenessChecksPerRound timer steps per
-// interval, and after a stall the first step to run is a CheckLiveness in 3
+// Regression: the runtime fires kStepsPerRound timer steps per
+// interval, and after a stall the first step to run is a Step in 3
 // cases out of 4. The pause guard once lived only in Tick, so that check
 // convicted every peer for silence that was our own. (VirtualCluster cannot show
 // this: it always resumes a stalled node with its Tick.)
 TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][liveness]") {
   StalledNode s;
   RunUntilStall(s);
-  s.node->CheckLiveness(s.resume);  // the runtime's first timer step after the stall
+  s.node->Step(s.resume);  // the runtime's first timer step after the stall
   s.node->Tick(s.resume + 250ms);
   s.node.Out();
   const auto convicted = EventsOf<PeerDeadEvent>(s.node.Events());
@@ -429,21 +442,21 @@ TEST_CASE("A stall ended by a liveness check convicts nobody", "[engine][livenes
   CHECK(s.node->stats().local_pauses == 1);
 }
 
-TEST_CASE("CheckLiveness convicts between rounds", "[engine][liveness]") {
+TEST_CASE("Step convicts between rounds", "[engine][liveness]") {
   // Ticks every second, with liveness checks in between: the conviction
   // lands at the first check (round or not) where phi exceeds DEAD_PEER_PHI.
   HandNode a("a");
   a.Know(Endpoint("b"));
   a.Start(0s);
-  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  const Duration step = Duration(1s) / Engine::kStepsPerRound;
   std::optional<Timestamp> convicted;
   for (int i = 1; i <= 400 && !convicted; ++i) {
     const Timestamp now = step * i;
     const double phi = a->Phi("b", now).value();
-    if (i % Engine::kLivenessChecksPerRound == 0) {
+    if (i % Engine::kStepsPerRound == 0) {
       a->Tick(now);
     } else {
-      a->CheckLiveness(now);
+      a->Step(now);
     }
     a.Out();
     const bool dead = !EventsOf<PeerDeadEvent>(a.Events()).empty();
@@ -468,14 +481,14 @@ std::set<std::string> ConvictedDuringBlackout(std::size_t peer_count, Duration b
   HandNode a("a");
   for (const std::string& id : peers) a.Know(Endpoint(id));
   a.Start(0s);
-  const Duration step = Duration(1s) / Engine::kLivenessChecksPerRound;
+  const Duration step = Duration(1s) / Engine::kStepsPerRound;
   std::set<std::string> convicted;
-  const int news_steps = 60 * Engine::kLivenessChecksPerRound;
+  const int news_steps = 60 * Engine::kStepsPerRound;
   const int total_steps = news_steps + static_cast<int>(blackout / step);
   std::uint64_t heartbeat = 0;
   for (int i = 1; i <= total_steps; ++i) {
     const Timestamp now = step * i;
-    if (i % Engine::kLivenessChecksPerRound == 0) {
+    if (i % Engine::kStepsPerRound == 0) {
       a->Tick(now);
       if (i <= news_steps) {
         ++heartbeat;
@@ -484,7 +497,7 @@ std::set<std::string> ConvictedDuringBlackout(std::size_t peer_count, Duration b
         a->Receive(SynWith(peers[heartbeat % peers.size()], heartbeats), now + 10ms);
       }
     } else {
-      a->CheckLiveness(now);
+      a->Step(now);
     }
     a.Out();
     for (const auto& dead : EventsOf<PeerDeadEvent>(a.Events())) {
@@ -555,4 +568,176 @@ TEST_CASE("A partition convicts across it; healing brings everyone back",
       },
       cluster.now() + 60s);
   CHECK(healed);
+}
+
+// --- Liveness on its own -----------------------------------------------------------
+
+namespace {
+
+// A node "a" that knows "b" (and `others`), with its Liveness built at 0.
+struct LivenessRig {
+  explicit LivenessRig(std::vector<std::string> others = {}) {
+    rig.Know("b");
+    for (const std::string& id : others) rig.Know(id);
+    rig.Load();
+  }
+  ViewRig rig;
+  Liveness liveness{rig.context, rig.view, Timestamp(0)};
+};
+
+}  // namespace
+
+TEST_CASE("A gap between steps longer than local_pause_intervals is a local pause",
+          "[liveness]") {
+  LivenessRig l;
+  l.liveness.NoticeLocalPause(0s);
+  l.liveness.NoticeLocalPause(2s);  // two intervals: not longer than the limit
+  CHECK(l.rig.Events().empty());
+  PeerState& b = *l.rig.view.Find("b");
+  b.detector.RecordHeartbeat(Heartbeat(1), 2s, l.rig.context.options);
+  l.liveness.NoticeLocalPause(4500ms);
+  const auto events = l.rig.Events();
+  REQUIRE(events.size() == 1);
+  const auto* pause = std::get_if<LocalPauseEvent>(&events[0]);
+  REQUIRE(pause != nullptr);
+  CHECK(pause->paused == 2500ms);
+  CHECK(l.rig.context.stats.local_pauses == 1);
+  // The silence is forgiven: b's news counts as fresh from now.
+  CHECK(b.detector.Age(4500ms, l.rig.context.options) == Duration(0));
+}
+
+TEST_CASE("A first step long after construction starts the silent peers' detectors",
+          "[liveness]") {
+  LivenessRig l({"c"});
+  const Options& options = l.rig.context.options;
+  PeerState& c = *l.rig.view.Find("c");
+  c.heartbeat = Heartbeat(3);  // heard of: not restarted
+  l.liveness.NoticeLocalPause(60s);
+  CHECK(l.rig.Events().empty());  // no pause: we had not started
+  CHECK(l.rig.context.stats.local_pauses == 0);
+  CHECK(l.rig.view.Find("b")->detector.Age(60s, options) == Duration(0));
+  CHECK(c.detector.Age(60s, options) > Duration(0));
+}
+
+TEST_CASE("Our heartbeat counts the rounds, missed ones included", "[liveness]") {
+  LivenessRig l;
+  l.liveness.RaiseOwnHeartbeat(0s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(1));
+  l.liveness.RaiseOwnHeartbeat(1s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(2));
+  l.liveness.RaiseOwnHeartbeat(5s);  // four rounds later
+  CHECK(l.rig.view.heartbeat() == Heartbeat(6));
+  l.liveness.RaiseOwnHeartbeat(5s + 100ms);  // always at least one
+  CHECK(l.rig.view.heartbeat() == Heartbeat(7));
+}
+
+TEST_CASE("Heard heartbeats feed the detector and bring a dead peer back", "[liveness]") {
+  LivenessRig l({"c"});
+  const Options& options = l.rig.context.options;
+  const auto listed =
+      l.liveness.HearDigest(MakeMessage(MessageKind::kDigest, Endpoint("b"),
+                                        {Entry("b", 100, 4, 0), Entry("c", 100, 2, 0),
+                                         Entry("x", 100, 1, 0), Entry("a", 100, 0, 0)}),
+                            1s);
+  REQUIRE(listed.size() == 4);
+  CHECK(listed[0] == l.rig.view.Find("b"));
+  CHECK(listed[1] == l.rig.view.Find("c"));  // relayed news counts too
+  CHECK(listed[2] == nullptr);               // a third party we do not know
+  CHECK(listed[3] == nullptr);               // ourselves
+  CHECK(l.rig.view.Find("x") == nullptr);
+  CHECK(l.rig.view.Find("b")->heartbeat == Heartbeat(4));
+  CHECK(l.rig.view.Find("c")->heartbeat == Heartbeat(2));
+
+  PeerState& c = *l.rig.view.Find("c");
+  l.rig.view.SetLive("c", c, false);
+  l.rig.Events();
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("c", 100, 3, 0)}), 9s);
+  CHECK(c.live());
+  CHECK(c.detector.Age(9s, options) == Duration(0));
+  CHECK(EventsOf<PeerLiveEvent>(l.rig.Events()).size() == 1);
+  l.rig.CheckStatesMatchStorage();
+}
+
+TEST_CASE("An unknown sender is admitted with its heartbeat", "[liveness]") {
+  LivenessRig l;
+  const auto listed = l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("n"), {Entry("n", 9, 5, 2)}), 1s);
+  REQUIRE(listed[0] != nullptr);
+  CHECK(listed[0]->heartbeat == Heartbeat(5));
+  CHECK(listed[0]->generation() == Generation(9));
+  CHECK(listed[0]->max_version_seen() == Version(0));  // its data comes as deltas
+  CHECK(l.rig.Peer("n")->address == "mem:n");
+  CHECK(EventsOf<NewPeerEvent>(l.rig.Events()).size() == 1);
+}
+
+TEST_CASE("A peer restarted on its stored state is live at its first word",
+          "[liveness]") {
+  LivenessRig l;
+  PeerState& b = *l.rig.view.Find("b");
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("b", 100, 40, 0)}), 1s);
+  l.rig.view.SetLive("b", b, false);
+  l.rig.Events();
+  // It speaks itself, in our lineage of it, with a heartbeat from zero.
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("b", 100, 1, 0)}), 60s);
+  CHECK(b.live());
+  CHECK(b.heartbeat == Heartbeat(40));
+  CHECK(b.detector.Age(60s, l.rig.context.options) == Duration(0));
+  CHECK(EventsOf<PeerLiveEvent>(l.rig.Events()).size() == 1);
+}
+
+TEST_CASE("A newer lineage of our own id makes us take one above it", "[liveness]") {
+  LivenessRig l;
+  REQUIRE(l.rig.view.SetOwnValue("k", "v").ok());
+  SECTION("a higher version in our generation") {
+    l.liveness.HearDigest(
+        MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 100, 0, 7)}), 1s);
+    CHECK(l.rig.view.generation() == Generation(101));
+  }
+  SECTION("a higher generation") {
+    l.liveness.HearDigest(
+        MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 300, 0, 0)}), 1s);
+    CHECK(l.rig.view.generation() == Generation(301));
+  }
+  const auto events = l.rig.Events();
+  REQUIRE(events.size() == 1);
+  const auto* lineage = std::get_if<NewLineageEvent>(&events[0]);
+  REQUIRE(lineage != nullptr);
+  CHECK(lineage->generation == l.rig.view.generation());
+  CHECK(l.rig.context.stats.lineage_restarts == 1);
+  CHECK(l.rig.view.version() == Version(1));  // our data renumbered
+}
+
+TEST_CASE("Our heartbeat jumps past one the cluster saw from our earlier run",
+          "[liveness]") {
+  LivenessRig l;
+  l.liveness.HearDigest(
+      MakeMessage(MessageKind::kDigest, Endpoint("b"), {Entry("a", 100, 80, 0)}), 1s);
+  CHECK(l.rig.view.heartbeat() == Heartbeat(81));
+  CHECK(l.rig.view.generation() == kGen);
+  CHECK(l.rig.Events().empty());
+}
+
+TEST_CASE("A silent peer is convicted once, when its age passes the detector's bound",
+          "[liveness]") {
+  LivenessRig l;
+  const Options& options = l.rig.context.options;
+  PeerState& b = *l.rig.view.Find("b");
+  std::optional<Timestamp> convicted;
+  for (Timestamp now = 0s; now < 60s; now += 250ms) {
+    const bool beyond = b.detector.Phi(now, options) > options.dead_peer_phi;
+    l.liveness.ConvictSilentPeers(now);
+    const auto dead = EventsOf<PeerDeadEvent>(l.rig.Events());
+    if (!convicted && beyond) {
+      REQUIRE(dead.size() == 1);
+      CHECK(dead[0].peer == Endpoint("b"));
+      convicted = now;
+    } else {
+      CHECK(dead.empty());
+    }
+    CHECK(b.live() == !convicted);
+  }
+  CHECK(convicted.has_value());
 }

@@ -2,9 +2,12 @@
 // (kDigest) an initiator sends, the SYN-ACK (kDigestReply) it gets back and
 // the ACK (kDeltas) that closes it, with every digest entry and delta checked.
 // Also the digest's contents, and how peers are discovered in an exchange.
+#include "anti_entropy.h"
+
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "concept_test_support.h"
 #include "core/engine_test_support.h"
 
 using namespace gmtest;
@@ -400,4 +403,105 @@ TEST_CASE("A peer's newer generation replaces its old data", "[engine][exchange]
   REQUIRE(b->data.size() == 1);
   CHECK(b->data.at("new") == VersionedValue{"z", Version(1)});
   CHECK(EventsOf<NewPeerEvent>(a.Events()).empty());  // known id, new lineage
+}
+
+// --- AntiEntropy on its own ----------------------------------------------------------
+
+namespace {
+
+// Node "a", knowing "b" (with data up to version 2) and a dead "c".
+struct ExchangeRig {
+  explicit ExchangeRig(std::size_t max_body_bytes = 64 * 1024)
+      : rig("a", SeedExchange(), max_body_bytes) {
+    rig.Know("b");
+    rig.KnowData("b", {Delta("x", "1", 1), Delta("y", "2", 2)});
+    rig.Know("c", kGen, /*live=*/false);
+    rig.Load();
+  }
+  ViewRig rig;
+  AntiEntropy anti_entropy{rig.context, rig.view};
+};
+
+}  // namespace
+
+TEST_CASE("The digest holds our own entry first, then every peer, dead ones too",
+          "[anti_entropy]") {
+  ExchangeRig e;
+  const auto digest = e.anti_entropy.FullDigest();
+  REQUIRE(digest.size() == 3);
+  CHECK(digest[0] == Entry("a", 100, 0, 0));
+  const std::set<std::string> peers{digest[1].id, digest[2].id};
+  CHECK(peers == std::set<std::string>{"b", "c"});
+  for (const DigestEntry& entry : digest) {
+    if (entry.id == "b") CHECK(entry == Entry("b", 100, 0, 2));
+  }
+}
+
+TEST_CASE("A digest that does not fit is sent partial, own entry first",
+          "[anti_entropy]") {
+  ViewRig rig("a", SeedExchange(), 256);
+  for (int i = 0; i < 40; ++i) rig.Know("peer-" + std::to_string(i));
+  rig.Load();
+  AntiEntropy anti_entropy(rig.context, rig.view);
+  anti_entropy.SendDigest(Endpoint("peer-1"));
+  const Message syn = Single(rig.Out(), Endpoint("peer-1"));
+  CHECK(syn.kind == MessageKind::kDigest);
+  CHECK(syn.digest_is_partial);
+  REQUIRE(syn.digest.size() > 1);
+  CHECK(syn.digest.size() < 41);
+  CHECK(syn.digest[0].id == "a");
+  CHECK(wire_size::Body(syn) <= 256);
+}
+
+TEST_CASE("A reply tells what differs and sends what the initiator lacks",
+          "[anti_entropy]") {
+  ExchangeRig e;
+  // The initiator, b, lists itself at version 1 and a peer we do not know;
+  // it does not list c.
+  const Message syn = MakeMessage(MessageKind::kDigest, Endpoint("b"),
+                                  {Entry("b", 100, 0, 1), Entry("z", 4, 1, 1)});
+  std::vector<PeerState*> listed{e.rig.view.Find("b"), nullptr};
+  e.anti_entropy.ReplyToDigest(syn, listed);
+  const Message reply = Single(e.rig.Out(), Endpoint("b"));
+  CHECK(reply.kind == MessageKind::kDigestReply);
+  // Their entry of b is behind ours (version 2): no entry, its deltas. z is
+  // requested; we and c are missing from their complete digest.
+  CHECK(IdsOf(reply.digest) == std::vector<std::string>{"z", "a", "c"});
+  CHECK(reply.digest[0] == Entry("z", 0, 0, 0));
+  std::set<std::string> groups;
+  for (const PeerDeltas& group : reply.deltas) {
+    groups.insert(group.id);
+    if (group.id == "b") {
+      CHECK(group.address.empty());
+      REQUIRE(group.deltas.size() == 1);
+      CHECK(group.deltas[0] == Delta("y", "2", 2));
+    } else {
+      CHECK(group.address == "mem:" + group.id);  // they do not know it
+    }
+  }
+  CHECK(groups == std::set<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("An ACK carries what the reply shows the responder lacks, or is not sent",
+          "[anti_entropy]") {
+  ExchangeRig e;
+  e.anti_entropy.AcknowledgeReply(
+      MakeMessage(MessageKind::kDigestReply, Endpoint("b"), {Entry("b", 100, 0, 2)}));
+  CHECK(e.rig.Out().empty());
+  e.anti_entropy.AcknowledgeReply(
+      MakeMessage(MessageKind::kDigestReply, Endpoint("b"),
+                  {Entry("b", 100, 0, 1), Entry("c", 0, 0, 0)}));
+  const Message ack = Single(e.rig.Out(), Endpoint("b"));
+  CHECK(ack.kind == MessageKind::kDeltas);
+  CHECK(ack.digest.empty());
+  REQUIRE(ack.deltas.size() == 2);
+  for (const PeerDeltas& group : ack.deltas) {
+    if (group.id == "b") {
+      CHECK(group.deltas == std::vector<KeyDelta>{Delta("y", "2", 2)});
+    } else {
+      CHECK(group.id == "c");
+      CHECK(group.address == "mem:c");  // unknown to them: a bare header
+      CHECK(group.deltas.empty());
+    }
+  }
 }

@@ -8,10 +8,13 @@
 //
 // Rounds here tick at one instant so that no peer's liveness changes while
 // the targets are counted.
+#include "gossip_targets.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "concept_test_support.h"
 #include "core/engine_test_support.h"
 #include "gossipmonger/testing/virtual_cluster.h"
 
@@ -347,4 +350,112 @@ TEST_CASE("A cluster whose nodes all start at once, in random order, is one clus
     VirtualCluster cluster(config);
     CHECK(cluster.RunUntil([&] { return EveryoneKnowsEveryone(cluster); }, 32s));
   }
+}
+
+TEST_CASE(
+    "A round sends its digest to gossip_fanout distinct live peers, one exchange per "
+    "step",
+    "[engine][targets]") {
+  Options options = SeedExchange();
+  options.gossip_fanout = 3;
+  HandNode a("a", options);
+  for (const char* id : {"b", "c", "d", "e", "f", "g"}) a.Know(Endpoint(id));
+  a.Start();
+  std::vector<std::string> targets;
+  auto collect = [&] {
+    std::size_t sent = 0;
+    for (const OutgoingMessage& out : a.Out()) {
+      REQUIRE(out.message.kind == MessageKind::kDigest);
+      targets.push_back(out.to.id);
+      ++sent;
+    }
+    return sent;
+  };
+  // The first exchange at the tick, the others at the next steps, so that
+  // each sees what the previous ones brought.
+  a->Tick(Timestamp(0));
+  CHECK(collect() == 1);
+  a->Step(Timestamp(250ms));
+  CHECK(collect() == 1);
+  a->Step(Timestamp(500ms));
+  CHECK(collect() == 1);
+  a->Step(Timestamp(750ms));
+  CHECK(collect() == 0);
+  CHECK(std::set<std::string>(targets.begin(), targets.end()).size() == 3);
+}
+
+// --- GossipTargets on its own ----------------------------------------------------------
+
+namespace {
+
+// Node "a" with six live peers, gossip_fanout 3.
+struct TargetsRig {
+  TargetsRig() : rig("a", FanoutThree()) {
+    for (const char* id : {"b", "c", "d", "e", "f", "g"}) rig.Know(id);
+    rig.Load();
+  }
+  static Options FanoutThree() {
+    Options options = SeedExchange();
+    options.gossip_fanout = 3;
+    return options;
+  }
+  std::vector<std::string> Sent() {
+    std::vector<std::string> ids;
+    for (const OutgoingMessage& out : rig.Out()) {
+      CHECK(out.message.kind == MessageKind::kDigest);
+      ids.push_back(out.to.id);
+    }
+    return ids;
+  }
+  ViewRig rig;
+  AntiEntropy anti_entropy{rig.context, rig.view};
+  GossipTargets targets{rig.context, rig.view, anti_entropy};
+};
+
+}  // namespace
+
+TEST_CASE("A round's partners are called one at a time", "[targets]") {
+  TargetsRig t;
+  t.targets.StartRound();
+  std::vector<std::string> called = t.Sent();
+  CHECK(called.size() == 1);
+  for (int step = 0; step < 3; ++step) {
+    t.targets.StartWaitingExchanges(/*all=*/false);
+    for (const std::string& id : t.Sent()) called.push_back(id);
+  }
+  CHECK(called.size() == 3);
+  CHECK(std::set<std::string>(called.begin(), called.end()).size() == 3);
+
+  SECTION("or all at once") {
+    t.targets.NoteReply();
+    t.targets.StartRound();
+    CHECK(t.Sent().size() == 1);
+    t.targets.StartWaitingExchanges(/*all=*/true);
+    CHECK(t.Sent().size() == 2);
+  }
+}
+
+TEST_CASE("Waiting partners no longer live are skipped", "[targets]") {
+  TargetsRig t;
+  t.targets.StartRound();
+  CHECK(t.Sent().size() == 1);
+  for (auto& [id, state] : t.rig.view.states()) t.rig.view.SetLive(id, state, false);
+  t.targets.StartWaitingExchanges(/*all=*/true);
+  CHECK(t.Sent().empty());
+}
+
+TEST_CASE("A round without a reply to the last one calls one more peer", "[targets]") {
+  TargetsRig t;
+  t.targets.StartRound();
+  t.targets.StartWaitingExchanges(/*all=*/true);
+  CHECK(t.Sent().size() == 3);
+  t.targets.StartRound();  // no reply came
+  CHECK(t.Sent().size() == 2);
+  CHECK(t.rig.context.stats.retries == 1);
+  t.targets.StartWaitingExchanges(/*all=*/true);
+  t.Sent();
+  t.targets.NoteReply();
+  t.targets.StartRound();
+  CHECK(t.Sent().size() == 1);
+  CHECK(t.rig.context.stats.retries == 1);
 }

@@ -2,8 +2,11 @@
 // in stats().messages_dropped and reported as an ErrorEvent, never thrown and
 // never half-applied; a local Update that breaks a limit is refused and
 // changes nothing; invalid options make the constructor throw.
+#include "validation.h"
+
 #include <catch2/catch.hpp>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "core/engine_test_support.h"
@@ -247,26 +250,6 @@ TEST_CASE("Update validates its key and value", "[engine][limits]") {
   CHECK(a.Peer("a")->data.at("nul").value == std::string("a\0b", 3));
 }
 
-TEST_CASE("An unchanged value takes no version", "[engine][limits]") {
-  HandNode a("a");
-  a.Know(Endpoint("b"));
-  a.Start();
-  REQUIRE(a->Update("k", "v").ok());
-  REQUIRE(a->Update("k", "v").ok());
-  CHECK(a->version() == Version(1));
-  CHECK(a.Peer("a")->data.at("k").version == Version(1));
-  REQUIRE(a->Update("k", "w").ok());
-  CHECK(a->version() == Version(2));
-  REQUIRE(a->Update("k", "v").ok());  // back to an earlier value is a change
-  CHECK(a->version() == Version(3));
-  // An empty value is a value: setting it is a change, repeating it is not.
-  REQUIRE(a->Update("e", "").ok());
-  REQUIRE(a->Update("e", "").ok());
-  CHECK(a->version() == Version(4));
-  a->Tick(1s);
-  CHECK(Single(a.Out(), Endpoint("b")).digest[0].max_version == Version(4));
-}
-
 TEST_CASE("A value that could never fit a message of the transport is refused",
           "[engine][limits]") {
   constexpr std::size_t kBudget = 256;
@@ -345,4 +328,90 @@ TEST_CASE("The constructor throws std::invalid_argument for invalid options",
   CHECK(Engine::ValidateOptions(o, 256).ok());
   CHECK_NOTHROW(make(o, 256));
   CHECK(Engine::ValidateOptions(Options{}, 64 * 1024).ok());
+}
+
+// --- the rules on their own ------------------------------------------------------
+
+TEST_CASE("Options beyond fanout, hops and rate bounds are invalid", "[validation]") {
+  auto invalid = [](const char* what, const Options& options) {
+    INFO(what);
+    CHECK(validation::ValidateOptions(options, 64 * 1024).code() ==
+          StatusCode::kInvalidArgument);
+  };
+  Options o;
+  o.gossip_fanout = 0;
+  invalid("gossip_fanout 0", o);
+  o = {};
+  o.push_max_hops = 0;
+  invalid("push_max_hops 0", o);
+  o.push_max_hops = 256;
+  invalid("push_max_hops 256", o);
+  o = {};
+  o.push_rate_limit = 0;
+  invalid("push_rate_limit 0", o);
+  o = {};
+  o.push_fanout = 0;  // pushes off: valid
+  o.push_max_hops = 255;
+  CHECK(validation::ValidateOptions(o, validation::kMinBodyBytes).ok());
+  CHECK(validation::ValidateOptions(o, validation::kMinBodyBytes - 1).code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("The local id must be non-empty and within max_peer_id_bytes", "[validation]") {
+  Limits limits;
+  limits.max_peer_id_bytes = 4;
+  CHECK(validation::ValidateLocalId({"abcd", "mem:x"}, limits).ok());
+  CHECK(validation::ValidateLocalId({"abcde", "mem:x"}, limits).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(validation::ValidateLocalId({"", "mem:x"}, limits).code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A new peer is admitted until max_peers, the local node included",
+          "[validation]") {
+  Limits limits;
+  limits.max_peers = 3;
+  CHECK(validation::AdmitPeer("p", 2, limits).ok());
+  const Status refused = validation::AdmitPeer("p", 3, limits);
+  CHECK(refused.code() == StatusCode::kLimitExceeded);
+  CHECK(refused.message().find("'p'") != std::string::npos);
+}
+
+TEST_CASE("An update is refused exactly when its worst-case delta exceeds the budget",
+          "[validation]") {
+  const PeerEndpoint self = Endpoint("a");
+  const Options options;
+  constexpr std::size_t kBudget = 512;
+  // Accepted up to a largest value, refused from there on.
+  std::optional<std::size_t> largest;
+  for (std::size_t size = 0; size <= kBudget; ++size) {
+    const Status status =
+        validation::ValidateUpdate(self, "k", std::string(size, 'v'), options, kBudget);
+    if (status.ok()) {
+      CHECK_FALSE(largest.has_value());
+    } else {
+      CHECK(status.code() == StatusCode::kLimitExceeded);
+      if (!largest) largest = size - 1;
+    }
+  }
+  REQUIRE(largest.has_value());
+  // The worst case: our address, the largest generation and version, the
+  // deltas' array header at its largest. The largest value fits it exactly.
+  auto worst = [&](std::size_t value_size) {
+    return wire_size::BodyOverhead() +
+           wire_size::GroupOverhead(self.id, Generation(~0ULL), self.address) +
+           wire_size::Delta({"k", std::string(value_size, 'v'), Version(~0ULL)});
+  };
+  CHECK(worst(*largest) <= kBudget);
+  CHECK(worst(*largest + 1) > kBudget);
+}
+
+TEST_CASE("A push route naming an id over the limit is refused", "[validation]") {
+  Limits limits;
+  limits.max_peer_id_bytes = 4;
+  Message push = MakeMessage(MessageKind::kPush, Endpoint("b"), {});
+  push.push = {2, "abcd", "abcd"};
+  CHECK(validation::ValidateMessage(push, limits).ok());
+  push.push.range_until = "abcde";
+  CHECK(validation::ValidateMessage(push, limits).code() == StatusCode::kProtocolError);
 }
