@@ -67,7 +67,7 @@ void GossipTargets::StartRound() {
     }
   }
   if (!dead.empty()) {
-    // The seed's rule; always when nobody is live.
+    // The original's rule; always when nobody is live.
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     const double p =
         static_cast<double>(dead.size()) / static_cast<double>(live.size() + 1);
@@ -105,7 +105,7 @@ void GossipTargets::GossipToSeeds(std::size_t live, std::size_t known,
     if (!partner) others.push_back(seed);
   }
   if (others.empty()) return;
-  // The seed's rule: alone (fewer than MINIMUM_LIVE_PEERS), always. Then
+  // The original's rule: alone (fewer than MINIMUM_LIVE_PEERS), always. Then
   // Cassandra's: groups that formed apart (nodes that started while a seed
   // was not up yet) share the seeds, so talking to a seed now and then
   // merges them. Always while fewer peers are live than there are seeds;

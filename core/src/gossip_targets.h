@@ -1,10 +1,10 @@
 // GossipTargets: whom each round's digest exchanges go to.
 //
 // A round calls gossip_fanout distinct live peers (drawn one by one, so
-// that fanout 1 makes the seed's single draw): the first at the Tick, the
+// that fanout 1 makes the original's single draw): the first at the Tick, the
 // others one per Step, so that each exchange sees what the previous ones
 // brought. Beyond them: one more live peer when the last round's exchanges
-// got no reply; a dead peer with probability dead / (live + 1) (the seed's
+// got no reply; a dead peer with probability dead / (live + 1) (the original's
 // rule, so that a healed partition is noticed); and seeds (GossipToSeeds).
 // Digests are sent at once through AntiEntropy::SendDigest, in the order
 // the choices are made (every choice and digest draws from the one RNG).

@@ -23,7 +23,7 @@ std::string ReadFile(const std::filesystem::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-TEST_CASE("the seed corpus decodes as named", "[codec][corpus]") {
+TEST_CASE("the fuzzing corpus decodes as named", "[codec][corpus]") {
   const std::vector<fuzz::Seed> seeds = fuzz::CorpusSeeds();
   REQUIRE(seeds.size() >= 12);
   for (const fuzz::Seed& seed : seeds) {

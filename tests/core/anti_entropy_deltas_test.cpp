@@ -260,7 +260,7 @@ TEST_CASE("A peer with a few updates is not starved behind one with a big backlo
   a.Start();
   b.Start();
 
-  // The seed's rule (most outdated peer first) would fill the message with
+  // The original's rule (most outdated peer first) would fill the message with
   // BIG's backlog; the least outdated first sends SMALL's update at once.
   const Exchanged x = Exchange(a, b, 1s);
   REQUIRE(x.reply.deltas.size() == 2);

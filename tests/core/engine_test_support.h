@@ -109,7 +109,7 @@ std::vector<E> EventsOf(const std::vector<Event>& events) {
   return out;
 }
 
-// The seed's exchange: one digest partner per round, no pushes. Tests that
+// The original's exchange: one digest partner per round, no pushes. Tests that
 // follow one exchange message by message start from these; the push and
 // fanout tests (push_tree_test.cpp, gossip_targets_test.cpp) set their own.
 inline Options SeedExchange() {

@@ -1,4 +1,4 @@
-// Whom a node gossips with each round (the seed's gossip() steps): a random
+// Whom a node gossips with each round (the original's gossip() steps): a random
 // live peer; a dead one with probability dead / (live + 1), always if none
 // is live; a seed when fewer than MINIMUM_LIVE_PEERS are live. Beyond the
 // seed: every seed in the first round, a seed every round while fewer peers
@@ -175,7 +175,7 @@ TEST_CASE("Seeds are called every round while few peers are live, now and then a
     return Sum(t, seed_ids) / static_cast<double>(kRounds);
   };
   const std::vector<PeerEndpoint> two{Endpoint("s1"), Endpoint("s2")};
-  // The seed's rule: below MINIMUM_LIVE_PEERS (default 1: alone), always.
+  // The original's rule: below MINIMUM_LIVE_PEERS (default 1: alone), always.
   CHECK(Options{}.minimum_live_peers == 1);
   CHECK(seed_rate(1, 0, 0, two) == 1.0);
   CHECK(seed_rate(3, 2, 0, two) == 1.0);
@@ -335,7 +335,7 @@ TEST_CASE("A cluster whose nodes all start at once, in random order, is one clus
           "[engine][targets]") {
   // Nodes start at random instants within two intervals, knowing only the
   // three seeds; a seed's first calls reach seeds that are not up yet. With
-  // the seed's rule alone (a seed only while no peer is live) most such
+  // the original's rule alone (a seed only while no peer is live) most such
   // starts end as two or three clusters for good (docs/SIMULATION.md,
   // "Bootstrap").
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {

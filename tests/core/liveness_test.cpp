@@ -80,7 +80,7 @@ TEST_CASE("A silent peer is convicted when phi exceeds DEAD_PEER_PHI",
     low.failure_model = model;
     low.dead_peer_phi = 2;
     Options standard = low;
-    standard.dead_peer_phi = 8;  // the seed's default
+    standard.dead_peer_phi = 8;  // the original's default
     Options high = low;
     high.dead_peer_phi = 16;
     const Timestamp at_low = SilentPeerConvictedAt(low);
@@ -101,7 +101,7 @@ TEST_CASE("GOSSIP_INTERVAL sets the pace of conviction", "[engine][liveness]") {
     fast.failure_model = model;
     fast.gossip_interval = 250ms;
     Options standard = fast;
-    standard.gossip_interval = 1000ms;  // the seed's default
+    standard.gossip_interval = 1000ms;  // the original's default
     Options slow = fast;
     slow.gossip_interval = 4000ms;
     const Timestamp at_fast = SilentPeerConvictedAt(fast);

@@ -63,7 +63,7 @@ TEST_CASE("An update reaches every node down the push tree within ceil(log_f n) 
   CHECK(pushes_with_deltas == 63);
 }
 
-TEST_CASE("With push_fanout 0 nothing is pushed (the seed's behaviour)", "[push]") {
+TEST_CASE("With push_fanout 0 nothing is pushed (the original's behaviour)", "[push]") {
   ClusterConfig config;
   config.nodes = 8;
   config.options = SeedExchange();

@@ -38,7 +38,7 @@ struct NodeFlags {
   // --help: probability that a send is lost, and delay added to every send.
   double inject_loss = 0;
   std::int64_t inject_delay_ms = 0;
-  Options options;  // seeds and the seed's options
+  Options options;  // seeds and the original's options
 };
 
 struct ParsedFlags {

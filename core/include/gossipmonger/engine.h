@@ -86,9 +86,9 @@ class Engine {
 
   // --- time: call Tick once per gossip_interval, and Step kStepsPerRound - 1
   // times between two Ticks, evenly spaced (the runtime and the simulator do).
-  // One gossip round (the seed's gossip() steps): raise the heartbeat, send
+  // One gossip round (the original's gossip() steps): raise the heartbeat, send
   // a digest to a random live peer, maybe to a dead one, to a seed when
-  // fewer than MINIMUM_LIVE_PEERS are live (and, beyond the seed, to every
+  // fewer than MINIMUM_LIVE_PEERS are live (and, beyond the original, to every
   // seed in the first round and to a seed now and then afterwards, so that
   // groups that formed apart merge), then do what Step does.
   void Tick(Timestamp now);
@@ -107,7 +107,7 @@ class Engine {
   // reported as an ErrorEvent; it never throws.
   void Receive(const Message& message, Timestamp now);
 
-  // The seed's update(key, value): sets a local key. A changed value takes
+  // The original's update(key, value): sets a local key. A changed value takes
   // the next version; an unchanged one takes none. With push_fanout > 0 the
   // new delta is pushed at once (a kPush in the outbox) if a push token is
   // left, else coalesced with later ones into the next push. Refused (and nothing

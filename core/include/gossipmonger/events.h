@@ -44,14 +44,14 @@ struct UnknownPeerEvent {
   PeerId peer;
 };
 
-// `local pause` (not in the seed): this node's own loop ran nothing for
+// `local pause` (not in the original): this node's own loop ran nothing for
 // `paused`, longer than local_pause_intervals gossip intervals (GC, suspend,
 // overload). The peers' silence during the pause is forgiven: nobody is
 // convicted for it.
 struct LocalPauseEvent {
   Duration paused;
 };
-// `new lineage` (not in the seed): peers hold a newer lineage of this node's
+// `new lineage` (not in the original): peers hold a newer lineage of this node's
 // id than the node has (it restarted without its state, its clock went
 // back, or another node uses its id). It took `generation` and renumbered
 // its data from version 1; the cluster replaces the old lineage with it.

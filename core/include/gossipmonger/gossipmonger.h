@@ -158,7 +158,7 @@ class Gossipmonger {
   void OnUpdate(std::function<void(const UpdateEvent&)> handler) { on_update_ = std::move(handler); }
   // 'unknown peer'
   void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
-  // 'local pause' and 'new lineage' (not in the seed): normal situations,
+  // 'local pause' and 'new lineage' (not in the original): normal situations,
   // not errors (events.h). Without a handler they are silent.
   void OnLocalPause(std::function<void(const LocalPauseEvent&)> handler) {
     on_local_pause_ = std::move(handler);
