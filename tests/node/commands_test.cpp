@@ -52,6 +52,25 @@ TEST_CASE("an unknown command is an error event and the node goes on") {
   CHECK(status->code == 0);
 }
 
+TEST_CASE("the node starts with the initial data of its --set flags") {
+  std::vector<std::string> args = LoneNode("solo");
+  args.insert(args.end(), {"--set", "color=blue", "--set", "empty=", "--set", "eq=a=b"});
+  NodeProcess node(args);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"color", "blue"}, {"empty", ""}, {"eq", "a=b"}};
+  for (const auto& [key, expected_value] : expected) {
+    auto value = node.Request("get solo " + key, "value");
+    REQUIRE(value);
+    CHECK(Bool(*value, "found") == true);
+    CHECK(Str(*value, "value") == expected_value);
+    CHECK(Uint(*value, "version").has_value());
+  }
+  node.Send("quit");
+  auto status = node.Wait();
+  REQUIRE(status.has_value());
+  CHECK(status->code == 0);
+}
+
 TEST_CASE("values are escaped as valid JSON, bytes that are not UTF-8 as u00XX escapes") {
   NodeProcess node(LoneNode("solo"));
   REQUIRE(node.WaitForEvent("listening"));

@@ -56,6 +56,8 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--gossip-fanout", "0"}), "--gossip-fanout"},
       {with({"--push-fanout", "-1"}), "--push-fanout"},
       {with({"--seed", "127.0.0.1:9"}), "--seed"},
+      {with({"--set", "novalue"}), "--set"},
+      {with({"--set", "=v"}), "--set"},
       {with({"--advertise", "host"}), "--advertise"},
       {with({"--cluster"}), "--cluster"},  // missing value
   };

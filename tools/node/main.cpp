@@ -51,8 +51,9 @@ int Run(const NodeFlags& flags) {
   const std::string bound = transport.address;
   const PeerEndpoint self{flags.id, flags.advertise.empty() ? bound : flags.advertise};
   std::unique_ptr<Gossipmonger> gossipmonger;
-  if (Status s = Gossipmonger::Create(io, self, flags.options, *storage,
-                                      *transport.transport, &gossipmonger);
+  if (Status s =
+          Gossipmonger::Create(io, self, flags.options, *storage, *transport.transport,
+                               flags.initial_data, &gossipmonger);
       !s.ok()) {
     // Options and the local peer are checked first: bad flags. Else the
     // storage failed to record the start.

@@ -16,6 +16,9 @@ const char kUsage[] =
     "  --listen HOST:PORT        where to receive (required; port 0: any free port)\n"
     "  --advertise HOST:PORT     address announced to peers (default: the listen one)\n"
     "  --seed ID@HOST:PORT       a seed peer (repeatable)\n"
+    "  --set KEY=VALUE           initial data: a key this node starts with\n"
+    "                            (repeatable; unchanged after a restart: no new "
+    "version)\n"
     "  --transport tcp|udp       default tcp\n"
     "  --storage memory|sqlite:PATH|rocksdb:PATH   default memory\n"
     "  --cluster NAME            nodes of other clusters are ignored (default "
@@ -69,6 +72,15 @@ std::string SetSeed(NodeFlags& flags, const std::string& value) {
   return "";
 }
 
+std::string SetInitialData(NodeFlags& flags, const std::string& value) {
+  const auto equals = value.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return "expected KEY=VALUE, got '" + value + "'";
+  }
+  flags.initial_data[value.substr(0, equals)] = value.substr(equals + 1);
+  return "";
+}
+
 std::string SetStorage(NodeFlags& flags, const std::string& value) {
   const bool with_path = (value.rfind("sqlite:", 0) == 0 && value.size() > 7) ||
                          (value.rfind("rocksdb:", 0) == 0 && value.size() > 8);
@@ -108,6 +120,7 @@ const std::map<std::string, Setter>& Setters() {
          return "";
        }},
       {"--seed", SetSeed},
+      {"--set", SetInitialData},
       {"--transport",
        [](NodeFlags& f, const std::string& v) -> std::string {
          if (v != "tcp" && v != "udp") return "expected tcp or udp, got '" + v + "'";

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ struct NodeFlags {
   double inject_loss = 0;
   std::int64_t inject_delay_ms = 0;
   Options options;  // seeds and the original's options
+  // --set KEY=VALUE: the node's initial data (Gossipmonger::Create).
+  std::map<std::string, std::string> initial_data;
 };
 
 struct ParsedFlags {
