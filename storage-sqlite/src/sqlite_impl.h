@@ -116,6 +116,9 @@ struct SqliteStorage::Impl {
   // of the buffers bound with SQLITE_STATIC).
   Status Run(sqlite3_stmt* statement, const char* what, std::string_view peer_id = {});
   Status Exec(const char* sql, std::string_view what);
+  // Prepares `sql` and steps to its first row; a query that returns no row
+  // fails with SQLITE_CORRUPT.
+  Status StepToFirstRow(const char* sql, Statement* statement);
   // A single-value query, e.g. a PRAGMA.
   Status QueryInt(const char* sql, std::int64_t* value);
   Status QueryText(const char* sql, std::string* value);

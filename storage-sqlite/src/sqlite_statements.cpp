@@ -110,24 +110,26 @@ Status SqliteStorage::Impl::Exec(const char* sql, std::string_view what) {
   return Status::Ok();
 }
 
+Status SqliteStorage::Impl::StepToFirstRow(const char* sql, Statement* statement) {
+  Status status = Prepare(sql, statement);
+  if (!status.ok()) return status;
+  const int rc = sqlite3_step(statement->get());
+  if (rc != SQLITE_ROW) return Error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, sql);
+  return Status::Ok();
+}
+
 Status SqliteStorage::Impl::QueryInt(const char* sql, std::int64_t* value) {
   Statement statement;
-  Status status = Prepare(sql, &statement);
-  if (!status.ok()) return status;
-  const int rc = sqlite3_step(statement.get());
-  if (rc != SQLITE_ROW) return Error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, sql);
-  *value = sqlite3_column_int64(statement.get(), 0);
-  return Status::Ok();
+  Status status = StepToFirstRow(sql, &statement);
+  if (status.ok()) *value = sqlite3_column_int64(statement.get(), 0);
+  return status;
 }
 
 Status SqliteStorage::Impl::QueryText(const char* sql, std::string* value) {
   Statement statement;
-  Status status = Prepare(sql, &statement);
-  if (!status.ok()) return status;
-  const int rc = sqlite3_step(statement.get());
-  if (rc != SQLITE_ROW) return Error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, sql);
-  *value = ColumnBytes(statement.get(), 0);
-  return Status::Ok();
+  Status status = StepToFirstRow(sql, &statement);
+  if (status.ok()) *value = ColumnBytes(statement.get(), 0);
+  return status;
 }
 
 }  // namespace gossipmonger
