@@ -186,32 +186,43 @@ bool EnvelopeVisitor::OpenArray(std::uint32_t elements) {
                     "an array of " + std::to_string(elements) + " elements");
       }
       envelope_elements_ = elements;  // checked once the version is known
-      return true;
-    case Field::kBody:
-      return ExactCount(elements,
-                        push_ ? layout::kPushBodyElements : layout::kBodyElements);
+      return Open(Field::kMagic);
+    case Field::kBody: {
+      const std::uint32_t expected =
+          push_ ? layout::kPushBodyElements : layout::kBodyElements;
+      if (elements != expected) return WrongCount(elements, expected);
+      return Open(Field::kFlags);
+    }
     case Field::kDigest:
       if (!CountWithin(elements, layout::kMinEntryBytes, max_peers, "max_peers + 1")) {
         return false;
       }
       message.digest.reserve(elements);
-      return true;
+      return Open(Field::kEntry);
     case Field::kGroups:
       if (!CountWithin(elements, layout::kMinGroupBytes, max_peers, "max_peers + 1")) {
         return false;
       }
       message.deltas.reserve(elements);
-      return true;
+      return Open(Field::kGroup);
     case Field::kDeltas:
       if (!CountWithin(elements, layout::kMinDeltaBytes, limits_.limits.max_keys_per_peer,
                        "max_keys_per_peer")) {
         return false;
       }
       group_->deltas.reserve(elements);
-      return true;
+      return Open(Field::kDelta);
     default:
       return WrongType("array");
   }
+}
+
+bool EnvelopeVisitor::Open(Field first_inside) {
+  assert(depth_ < kMaxDepth);  // only the layout's arrays are opened
+  open_[depth_++] = next_;
+  next_ = first_inside;
+  ++values_;
+  return true;
 }
 
 // An array whose elements take at least `min_element_bytes` each and whose
@@ -237,8 +248,7 @@ bool EnvelopeVisitor::CountWithin(std::uint32_t elements, std::size_t min_elemen
   return true;
 }
 
-bool EnvelopeVisitor::ExactCount(std::uint32_t elements, std::uint32_t expected) {
-  if (elements == expected) return true;
+bool EnvelopeVisitor::WrongCount(std::uint32_t elements, std::uint32_t expected) {
   return Fail(StatusCode::kProtocolError, "an array of " + std::to_string(elements) +
                                               " elements instead of " +
                                               std::to_string(expected));

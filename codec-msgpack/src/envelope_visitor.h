@@ -84,7 +84,9 @@ class EnvelopeVisitor {
 
   // --- msgpack-c's visitor interface (msgpack/v2/null_visitor.hpp) --------
 
-  bool visit_positive_integer(std::uint64_t v) {
+  // Hot methods: always_inline, since GCC would otherwise leave them out
+  // of the parser's (large) loop and pay a call per value.
+  [[gnu::always_inline]] bool visit_positive_integer(std::uint64_t v) {
     canonical_bytes_ += wire_size::Uint(v);
     switch (next_) {
       case Field::kEntryGeneration:
@@ -111,7 +113,7 @@ class EnvelopeVisitor {
     return Accept();
   }
 
-  bool visit_str(const char* data, std::uint32_t size) {
+  [[gnu::always_inline]] bool visit_str(const char* data, std::uint32_t size) {
     canonical_bytes_ += wire_size::Str(size);
     const StringField field = StrField(next_);
     if (field.target == nullptr) {
@@ -121,16 +123,16 @@ class EnvelopeVisitor {
     return Take(field, data, size);
   }
 
-  bool visit_bin(const char* data, std::uint32_t size) {
+  [[gnu::always_inline]] bool visit_bin(const char* data, std::uint32_t size) {
     canonical_bytes_ += wire_size::Bin(size);
     if (next_ != Field::kValue) return WrongType("bin");
     return Take({&delta_->value, limits_.limits.max_value_bytes, "max_value_bytes"}, data,
                 size);
   }
 
-  bool start_array(std::uint32_t elements);
+  [[gnu::always_inline]] bool start_array(std::uint32_t elements);
 
-  bool end_array() {
+  [[gnu::always_inline]] bool end_array() {
     const Field closed = open_[--depth_];
     // After an element comes the next element (or the end of its array).
     const bool element =
@@ -185,10 +187,9 @@ class EnvelopeVisitor {
     const char* limit_name;
   };
 
-  // The field after `field` when `field` is a scalar or a finished array
-  // that is not an element.
-  Field After(Field field) const {
-    if (field == Field::kAddress && !push_) return Field::kDeltas;
+  // The field after `field` when `field` is a scalar other than a group's
+  // address, or a finished array that is not an element.
+  static Field After(Field field) {
     return static_cast<Field>(static_cast<std::uint8_t>(field) + 1);
   }
 
@@ -198,27 +199,32 @@ class EnvelopeVisitor {
     return true;
   }
 
-  StringField StrField(Field field);
+  [[gnu::always_inline]] StringField StrField(Field field);
 
-  bool Take(const StringField& field, const char* data, std::uint32_t size) {
+  [[gnu::always_inline]] bool Take(const StringField& field, const char* data,
+                                   std::uint32_t size) {
     if (size > field.max_bytes) return OverLimit(size, field);
-    if (size == 0) {
-      field.target->clear();
-    } else {
-      field.target->assign(data, size);
-    }
-    return Accept();
+    // Every field is visited once, into a new Decoded: the target is empty,
+    // and appending is cheaper than assigning.
+    assert(field.target->empty());
+    if (size != 0) field.target->append(data, size);
+    // Only a kPush group has continues from after its address.
+    next_ = next_ == Field::kAddress && !push_ ? Field::kDeltas : After(next_);
+    ++values_;
+    return true;
   }
 
+  // Once per message, or on error only.
   bool VisitHeaderUint(std::uint64_t v);
   bool VisitMagic(std::string_view magic);
   bool OpenArray(std::uint32_t elements);
+  bool Open(Field first_inside);
   bool CountWithin(std::uint32_t elements, std::size_t min_element_bytes,
                    std::size_t max_elements, const char* limit_name);
-  bool ExactCount(std::uint32_t elements, std::uint32_t expected);
-  bool OverLimit(std::uint32_t size, const StringField& field);
-  bool WrongType(std::string_view got);
-  bool Fail(StatusCode code, std::string problem);
+  [[gnu::cold]] bool WrongCount(std::uint32_t elements, std::uint32_t expected);
+  [[gnu::cold]] bool OverLimit(std::uint32_t size, const StringField& field);
+  [[gnu::cold]] bool WrongType(std::string_view got);
+  [[gnu::cold]] bool Fail(StatusCode code, std::string problem);
   std::string Where() const;
 
   const DecodeLimits& limits_;
@@ -244,41 +250,29 @@ inline bool EnvelopeVisitor::start_array(std::uint32_t elements) {
   switch (next_) {
     case Field::kEntry:
       if (elements != layout::kEntryElements)
-        return ExactCount(elements, layout::kEntryElements);
+        return WrongCount(elements, layout::kEntryElements);
       entry_ = &out_->message.digest.emplace_back();
       break;
     case Field::kGroup: {
       const std::uint32_t expected =
           push_ ? layout::kPushGroupElements : layout::kGroupElements;
-      if (elements != expected) return ExactCount(elements, expected);
+      if (elements != expected) return WrongCount(elements, expected);
       group_ = &out_->message.deltas.emplace_back();
       break;
     }
     case Field::kDelta:
       if (elements != layout::kDeltaElements)
-        return ExactCount(elements, layout::kDeltaElements);
+        return WrongCount(elements, layout::kDeltaElements);
       delta_ = &group_->deltas.emplace_back();
       break;
     default:
-      if (!OpenArray(elements)) return false;
+      // The other arrays, which set next_ themselves.
+      return OpenArray(elements);
   }
-  assert(depth_ < kMaxDepth);  // only the layout's arrays are opened
+  // An element: its first field is the next enumerator.
+  assert(depth_ < kMaxDepth);
   open_[depth_++] = next_;
-  // The first field inside: an array of elements holds its element field,
-  // the others their first field, the next enumerator.
-  switch (next_) {
-    case Field::kDigest:
-      next_ = Field::kEntry;
-      break;
-    case Field::kGroups:
-      next_ = Field::kGroup;
-      break;
-    case Field::kDeltas:
-      next_ = Field::kDelta;
-      break;
-    default:
-      next_ = static_cast<Field>(static_cast<std::uint8_t>(next_) + 1);
-  }
+  next_ = After(next_);
   ++values_;
   return true;
 }

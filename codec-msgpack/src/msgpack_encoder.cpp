@@ -39,13 +39,13 @@ class PresizedBuffer {
 using Packer = msgpack::packer<PresizedBuffer>;
 
 // Lengths fit in uint32_t: Encode's contract (msgpack_codec.h).
-void PackStr(Packer& packer, std::string_view s) {
+[[gnu::always_inline]] inline void PackStr(Packer& packer, std::string_view s) {
   const auto size = static_cast<std::uint32_t>(s.size());
   packer.pack_str(size);
   if (size != 0) packer.pack_str_body(s.data(), size);
 }
 
-void PackBin(Packer& packer, std::string_view s) {
+[[gnu::always_inline]] inline void PackBin(Packer& packer, std::string_view s) {
   const auto size = static_cast<std::uint32_t>(s.size());
   packer.pack_bin(size);
   if (size != 0) packer.pack_bin_body(s.data(), size);
