@@ -2,6 +2,7 @@
 // counts, and its error reports (see envelope_visitor.h).
 #include "envelope_visitor.h"
 
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -9,69 +10,21 @@ namespace gossipmonger::codec {
 
 namespace {
 
-// How an error names a field; several share a name ("peer id").
+// How an error names each field, in Field's order; several share a name.
+// clang-format off
+constexpr const char* kFieldNames[] = {
+    "envelope", "magic", "protocol version", "message kind", "cluster", "sender id",
+    "sender address",
+    "body", "flags", "digest", "deltas", "hops left", "range after", "range until",
+    "entry", "peer id", "generation", "heartbeat", "max version",
+    "group", "peer id", "generation", "address", "continues from", "deltas",
+    "delta", "key", "value", "version"};
+// clang-format on
+static_assert(std::size(kFieldNames) == static_cast<std::size_t>(Field::kVersion) + 1,
+              "a name for every field");
+
 const char* FieldName(Field field) {
-  switch (field) {
-    case Field::kEnvelope:
-      return "envelope";
-    case Field::kMagic:
-      return "magic";
-    case Field::kProtocolVersion:
-      return "protocol version";
-    case Field::kKind:
-      return "message kind";
-    case Field::kCluster:
-      return "cluster";
-    case Field::kSenderId:
-      return "sender id";
-    case Field::kSenderAddress:
-      return "sender address";
-    case Field::kBody:
-      return "body";
-    case Field::kFlags:
-      return "flags";
-    case Field::kDigest:
-      return "digest";
-    case Field::kGroups:
-      return "deltas";
-    case Field::kHopsLeft:
-      return "hops left";
-    case Field::kRangeAfter:
-      return "range after";
-    case Field::kRangeUntil:
-      return "range until";
-    case Field::kEntry:
-      return "entry";
-    case Field::kEntryId:
-      return "peer id";
-    case Field::kEntryGeneration:
-      return "generation";
-    case Field::kHeartbeat:
-      return "heartbeat";
-    case Field::kMaxVersion:
-      return "max version";
-    case Field::kGroup:
-      return "group";
-    case Field::kGroupId:
-      return "peer id";
-    case Field::kGroupGeneration:
-      return "generation";
-    case Field::kAddress:
-      return "address";
-    case Field::kContinuesFrom:
-      return "continues from";
-    case Field::kDeltas:
-      return "deltas";
-    case Field::kDelta:
-      return "delta";
-    case Field::kKey:
-      return "key";
-    case Field::kValue:
-      return "value";
-    case Field::kVersion:
-      return "version";
-  }
-  return "?";
+  return kFieldNames[static_cast<std::size_t>(field)];
 }
 
 const char* ExpectedType(Field field) {
