@@ -8,7 +8,8 @@ medians of their Encode and Decode figures side by side (docs/transports.md,
 Each round runs both binaries once (which goes first alternates), each with
 --benchmark_repetitions; a figure is the median CPU time per message over
 every repetition of every round. CPU time, not wall time: the machine may
-be shared, and a descheduled benchmark is not a slower codec.
+be shared, and a descheduled benchmark is not a slower codec. A second
+table gives the msgpack-c baselines of NEW_BINARY's runs.
 """
 import argparse
 import json
@@ -23,12 +24,14 @@ SHAPES = {
     "n:100/value_bytes:1024": "deltas, 100 x 1 KiB",
 }
 OPERATIONS = ("Encode", "Decode")
+BASELINES = ("MsgpackCPack", "MsgpackCUnpack", "MsgpackCParse")
 
 
 def run(binary, args):
     """One run of `binary`: {benchmark name: ([cpu ns], message bytes)}."""
     out = subprocess.run(
-        [binary, "--benchmark_filter=^(Encode|Decode)/", "--benchmark_format=json",
+        [binary, "--benchmark_filter=^(Encode|Decode|MsgpackC[A-Za-z]+)/",
+         "--benchmark_format=json",
          f"--benchmark_repetitions={args.repetitions}",
          f"--benchmark_min_time={args.min_time}"],
         check=True, capture_output=True, text=True).stdout
@@ -37,7 +40,7 @@ def run(binary, args):
         if b.get("run_type") != "iteration":
             continue
         assert b["time_unit"] == "ns", b["time_unit"]
-        times, _ = figures.setdefault(b["run_name"], ([], b["msg_bytes"]))
+        times, _ = figures.setdefault(b["run_name"], ([], b.get("msg_bytes", 0)))
         times.append(b["cpu_time"])
     return figures
 
@@ -81,6 +84,15 @@ def main():
             ratio = statistics.median(new_times) / statistics.median(old_times)
             print(f"| {label} | {int(size):,} | {operation.lower()} | {cell(old_times, size)} "
                   f"| {cell(new_times, size)} | {ratio:.2f} |")
+
+    present = [b for b in BASELINES if any(name.startswith(b + "/") for name in new)]
+    print(f"\nmsgpack-c baselines (NEW_BINARY, medians of {samples} runs):\n")
+    print("| message | " + " | ".join(present) + " |")
+    print("|---|" + "---:|" * len(present))
+    for shape, label in SHAPES.items():
+        size = new[f"Encode/{shape}"][1]
+        cells = [cell(new[f"{b}/{shape}"][0], size) for b in present]
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
