@@ -1,7 +1,7 @@
 // The wire codec shared by the TCP and UDP transports: one Message in one
-// msgpack envelope (docs/PROTOCOL.md). msgpack-c stays behind this header
-// (the codec itself is a hand-written, bounded msgpack writer and reader;
-// msgpack-c serves the tests as an independent reference).
+// msgpack envelope (docs/PROTOCOL.md). Built on msgpack-c (its packer, and
+// its visitor parser, which builds no object tree), which stays behind this
+// header: users of the codec need neither msgpack-c nor its headers.
 #pragma once
 
 #include <cstddef>
@@ -48,9 +48,12 @@ struct Decoded {
 // kProtocolError or kLimitExceeded Status; a protocol version other than
 // kProtocolVersion gives kNotSupported. On error `*out` is left untouched.
 //
-// Memory: nothing is allocated for a length before the bytes it claims are
-// known to be present, so a decode allocates O(bytes.size()) at most (about
-// 20 bytes of Message per input byte in the worst case of empty elements).
+// Memory: a string is copied only once its bytes are known to be present
+// and within its limit, and an array's count is checked against its limit
+// and against the bytes that can remain before anything is reserved for
+// it, so a decode allocates O(bytes.size()) at most (about 20 bytes of
+// Message per input byte in the worst case of empty elements). The decoder
+// does not recurse, however deep the input nests.
 //
 // The decoder checks syntax and DecodeLimits only; the engine still
 // validates the message's meaning (non-empty ids, ascending versions...).
