@@ -8,16 +8,16 @@
 // happened within kDeadline it exits 1, so CI can run it unattended.
 //
 // The SQLite files live in a fresh temporary directory, removed at exit.
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <unistd.h>
 
 #include "gossipmonger/gossipmonger.h"
 #include "gossipmonger/sqlite_storage.h"
@@ -61,7 +61,9 @@ Plugins Open(asio::io_context& io, const std::filesystem::path& db_path) {
 // The original's event handlers, printing as its README does.
 void PrintEvents(gm::Gossipmonger& node) {
   const std::string me = node.self().id;
-  node.OnError([me](const gm::Status& s) { std::cerr << me << ": error " << s.ToString() << "\n"; });
+  node.OnError([me](const gm::Status& s) {
+    std::cerr << me << ": error " << s.ToString() << "\n";
+  });
   node.OnNewPeer([me](const gm::PeerEndpoint& p) {
     std::cout << me << ": found new peer " << p.id << " at " << p.address << "\n";
   });
@@ -121,8 +123,8 @@ int main() {
     };
     asio::steady_timer deadline(io, kDeadline);
     local.OnUpdate([&](const gm::UpdateEvent& e) {
-      std::cout << "localId: peer " << e.peer << " updated key " << e.key << " with " << e.value
-                << "\n";
+      std::cout << "localId: peer " << e.peer << " updated key " << e.key << " with "
+                << e.value << "\n";
       if (e.peer == "seed1" && e.key == "foo" && e.value == "bar") {
         exit_code = 0;
         finish();
@@ -130,7 +132,8 @@ int main() {
     });
     deadline.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
-      std::cerr << "localId did not learn seed1's foo within " << kDeadline.count() << " s\n";
+      std::cerr << "localId did not learn seed1's foo within " << kDeadline.count()
+                << " s\n";
       finish();
     });
 

@@ -10,6 +10,7 @@
 //
 //   gossipmonger-bench-transport [--seconds S] [--repeats R] [--window W]
 #include <algorithm>
+#include <asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +19,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <asio/io_context.hpp>
 
 #include "gossipmonger/msgpack_codec.h"
 #include "gossipmonger/tcp_transport.h"
@@ -74,23 +73,28 @@ Result Measure(const Config& cfg, const Message& message, std::size_t wire_bytes
           ++sent;
         }
       },
-      [](const Status& s) { std::fprintf(stderr, "receiver error: %s\n", s.ToString().c_str()); });
-  sender->SetHandlers([](Message&&) {}, [](const Status& s) {
-    std::fprintf(stderr, "sender error: %s\n", s.ToString().c_str());
-  });
+      [](const Status& s) {
+        std::fprintf(stderr, "receiver error: %s\n", s.ToString().c_str());
+      });
+  sender->SetHandlers([](Message&&) {},
+                      [](const Status& s) {
+                        std::fprintf(stderr, "sender error: %s\n", s.ToString().c_str());
+                      });
   // Warm up: connection set up, caches, allocator.
   for (std::size_t i = 0; i < cfg.window; ++i, ++sent) sender->Send(to, message);
   io.run_for(std::chrono::milliseconds(100));
   const std::uint64_t start_received = received;
   const auto start = Clock::now();
-  io.run_for(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg.seconds)));
+  io.run_for(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(cfg.seconds)));
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   const std::uint64_t count = received - start_received;
   sending = false;
   io.run_for(std::chrono::milliseconds(100));  // drain what is in flight
   Result result;
   result.messages_per_second = static_cast<double>(count) / elapsed;
-  result.megabytes_per_second = result.messages_per_second * static_cast<double>(wire_bytes) / 1e6;
+  result.megabytes_per_second =
+      result.messages_per_second * static_cast<double>(wire_bytes) / 1e6;
   result.lost = sent - received;
   return result;
 }
@@ -102,7 +106,8 @@ double Median(std::vector<double> values) {
 }
 
 template <typename T>
-void Report(const char* name, const Config& cfg, const Message& message, std::size_t wire_bytes,
+void Report(const char* name, const Config& cfg, const Message& message,
+            std::size_t wire_bytes,
             const std::function<std::unique_ptr<T>(asio::io_context&)>& make) {
   std::vector<double> rates, throughputs;
   std::uint64_t lost = 0;

@@ -1,11 +1,10 @@
 #include "gossipmonger/gossipmonger.h"
 
 #include <algorithm>
+#include <asio/post.hpp>
 #include <chrono>
 #include <cstdio>
 #include <random>
-
-#include <asio/post.hpp>
 
 namespace gossipmonger {
 
@@ -14,7 +13,8 @@ namespace {
 Generation WallClockGeneration() {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  return Generation(static_cast<std::uint64_t>(std::max<std::int64_t>(seconds.count(), 1)));
+  return Generation(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(seconds.count(), 1)));
 }
 
 std::uint64_t RandomRngSeed() {
@@ -115,27 +115,28 @@ void Gossipmonger::ScheduleRound() {
   // The timer fires kStepsPerRound times per interval: a round (Tick),
   // then Steps in between.
   timer_.expires_at(next_round_);
-  timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
-    auto flag = alive.lock();
-    if (error || !flag || !*flag || stopped_) return;
-    if (phase_ == 0) {
-      engine_.Tick(Now());
-      Drain();
-      // Batched storages make what they buffered durable once per round.
-      Status flushed = storage_.Flush();
-      if (!flushed.ok()) RaiseError(flushed);
-    } else {
-      engine_.Step(Now());
-      Drain();
-    }
-    phase_ = (phase_ + 1) % Engine::kStepsPerRound;
-    // Keep the cadence; after a stall, resume from now rather than firing
-    // the missed steps back to back.
-    next_round_ += engine_.options().gossip_interval / Engine::kStepsPerRound;
-    const auto now = std::chrono::steady_clock::now();
-    if (next_round_ < now) next_round_ = now;
-    ScheduleRound();
-  });
+  timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
+        auto flag = alive.lock();
+        if (error || !flag || !*flag || stopped_) return;
+        if (phase_ == 0) {
+          engine_.Tick(Now());
+          Drain();
+          // Batched storages make what they buffered durable once per round.
+          Status flushed = storage_.Flush();
+          if (!flushed.ok()) RaiseError(flushed);
+        } else {
+          engine_.Step(Now());
+          Drain();
+        }
+        phase_ = (phase_ + 1) % Engine::kStepsPerRound;
+        // Keep the cadence; after a stall, resume from now rather than firing
+        // the missed steps back to back.
+        next_round_ += engine_.options().gossip_interval / Engine::kStepsPerRound;
+        const auto now = std::chrono::steady_clock::now();
+        if (next_round_ < now) next_round_ = now;
+        ScheduleRound();
+      });
 }
 
 Status Gossipmonger::Update(std::string key, std::string value) {
@@ -203,7 +204,8 @@ void Gossipmonger::Receive(Message&& message) {
   if (on_digest_receive_ && message.kind == MessageKind::kDigest) {
     on_digest_receive_(sender, message.digest);
   }
-  if (on_deltas_receive_ && !message.deltas.empty()) on_deltas_receive_(sender, message.deltas);
+  if (on_deltas_receive_ && !message.deltas.empty())
+    on_deltas_receive_(sender, message.deltas);
   engine_.Receive(message, Now());
   Drain();
 }

@@ -144,8 +144,8 @@ void VirtualCluster::State::ScheduleTick(std::size_t node, Timestamp at) {
   Push(at, node, nodes[node].incarnation, nullptr, 0);
   // Liveness checks between rounds, as the runtime does them.
   for (int k = 1; k < Engine::kStepsPerRound; ++k) {
-    Push(at + interval * k / Engine::kStepsPerRound, node,
-         nodes[node].incarnation, nullptr, k);
+    Push(at + interval * k / Engine::kStepsPerRound, node, nodes[node].incarnation,
+         nullptr, k);
   }
 }
 

@@ -111,7 +111,8 @@ Status DemoCluster::Open() {
 Status DemoCluster::OpenTransport(int index, std::uint16_t port, Node& node) {
   if (config_.transport == "memory") {
     node.self.address = "mem:" + std::to_string(index);
-    node.transport = std::make_unique<testing::MemoryTransport>(network_, node.self.address);
+    node.transport =
+        std::make_unique<testing::MemoryTransport>(network_, node.self.address);
     return Status::Ok();
   }
   const tools::SocketTransportRequest request{config_.transport, "127.0.0.1", port, "",

@@ -32,6 +32,8 @@
 // the library picks plugins at link time, so you pass the ones you linked.
 #pragma once
 
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -41,9 +43,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "gossipmonger/engine.h"
 #include "gossipmonger/events.h"
@@ -147,17 +146,29 @@ class Gossipmonger {
 
   // --- events (the original's names) --------------------------------------
   // 'error'. Without a handler, errors are written to stderr; never thrown.
-  void OnError(std::function<void(const Status&)> handler) { on_error_ = std::move(handler); }
+  void OnError(std::function<void(const Status&)> handler) {
+    on_error_ = std::move(handler);
+  }
   // 'new peer'
-  void OnNewPeer(std::function<void(const PeerEndpoint&)> handler) { on_new_peer_ = std::move(handler); }
+  void OnNewPeer(std::function<void(const PeerEndpoint&)> handler) {
+    on_new_peer_ = std::move(handler);
+  }
   // 'peer dead'
-  void OnPeerDead(std::function<void(const PeerEndpoint&)> handler) { on_peer_dead_ = std::move(handler); }
+  void OnPeerDead(std::function<void(const PeerEndpoint&)> handler) {
+    on_peer_dead_ = std::move(handler);
+  }
   // 'peer live'
-  void OnPeerLive(std::function<void(const PeerEndpoint&)> handler) { on_peer_live_ = std::move(handler); }
+  void OnPeerLive(std::function<void(const PeerEndpoint&)> handler) {
+    on_peer_live_ = std::move(handler);
+  }
   // 'update' (peerId, key, value, plus the version)
-  void OnUpdate(std::function<void(const UpdateEvent&)> handler) { on_update_ = std::move(handler); }
+  void OnUpdate(std::function<void(const UpdateEvent&)> handler) {
+    on_update_ = std::move(handler);
+  }
   // 'unknown peer'
-  void OnUnknownPeer(std::function<void(const PeerId&)> handler) { on_unknown_peer_ = std::move(handler); }
+  void OnUnknownPeer(std::function<void(const PeerId&)> handler) {
+    on_unknown_peer_ = std::move(handler);
+  }
   // 'local pause' and 'new lineage' (not in the original): normal situations,
   // not errors (events.h). Without a handler they are silent.
   void OnLocalPause(std::function<void(const LocalPauseEvent&)> handler) {
@@ -174,8 +185,10 @@ class Gossipmonger {
   // extension the original does not have), pushes and acknowledgements raise
   // no digest event. The deltas events are every message that carries deltas
   // (replies, kDeltas, pushes).
-  using DigestHandler = std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
-  using DeltasHandler = std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
+  using DigestHandler =
+      std::function<void(const PeerEndpoint& remote, const std::vector<DigestEntry>&)>;
+  using DeltasHandler =
+      std::function<void(const PeerEndpoint& remote, const std::vector<PeerDeltas>&)>;
   void OnDigestSend(DigestHandler handler) { on_digest_send_ = std::move(handler); }
   void OnDigestReceive(DigestHandler handler) { on_digest_receive_ = std::move(handler); }
   void OnDeltasSend(DeltasHandler handler) { on_deltas_send_ = std::move(handler); }

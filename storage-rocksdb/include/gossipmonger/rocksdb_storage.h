@@ -7,7 +7,8 @@
 //       gossipmonger::RocksDbStorage::Open("/var/lib/node/gossip", {}, &storage);
 //   if (!s.ok()) { /* s.code(): kCorruption, kBusy, kNotSupported, kIOError */ }
 //   std::unique_ptr<gossipmonger::Gossipmonger> node;
-//   s = gossipmonger::Gossipmonger::Create(io, self, options, *storage, transport, &node);
+//   s = gossipmonger::Gossipmonger::Create(io, self, options, *storage, transport,
+//   &node);
 //
 // What is stored (docs/storage-rocksdb.md has the byte layout): one format
 // record (magic + schema version), one header record per peer (address,
@@ -105,13 +106,13 @@ struct RocksDbStorageOptions {
 // Counters of what the storage did since Open; for tests, benchmarks and
 // monitoring.
 struct RocksDbStorageStats {
-  std::uint64_t batches_written = 0;  // successful WriteBatch writes
-  std::uint64_t records_written = 0;  // puts and deletes in those batches
-  std::uint64_t write_errors = 0;     // writes RocksDB refused (kIOError)
-  std::uint64_t wal_syncs = 0;        // successful fsyncs of the log by Flush()
-  std::uint64_t reopens = 0;          // recoveries: close, reopen, rewrite
+  std::uint64_t batches_written = 0;      // successful WriteBatch writes
+  std::uint64_t records_written = 0;      // puts and deletes in those batches
+  std::uint64_t write_errors = 0;         // writes RocksDB refused (kIOError)
+  std::uint64_t wal_syncs = 0;            // successful fsyncs of the log by Flush()
+  std::uint64_t reopens = 0;              // recoveries: close, reopen, rewrite
   std::size_t peers_pending_rewrite = 0;  // peers whose disk state lags memory
-  bool failed = false;                // a write failed; Flush() will recover
+  bool failed = false;                    // a write failed; Flush() will recover
 };
 
 class RocksDbStorage final : public Storage {
