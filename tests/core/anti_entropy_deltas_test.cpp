@@ -84,10 +84,7 @@ TEST_CASE(
   options.max_deltas_per_gossip = 5;
   HandNode a("a", options);
   HandNode b("b", options);
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   for (int i = 1; i <= 12; ++i) REQUIRE(b->Update(Key(i), "v" + std::to_string(i)).ok());
 
   const std::vector<std::vector<std::uint64_t>> expected{
@@ -122,10 +119,7 @@ TEST_CASE("MAX_DELTAS_PER_GOSSIP of 1 sends one delta per message", "[engine][de
   options.max_deltas_per_gossip = 1;
   HandNode a("a", options);
   HandNode b("b", options);
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   for (int i = 1; i <= 3; ++i) {
     REQUIRE(a->Update(Key(i), "a").ok());
     REQUIRE(b->Update(Key(i), "b").ok());
@@ -143,10 +137,7 @@ TEST_CASE("MAX_DELTAS_PER_GOSSIP of 1 sends one delta per message", "[engine][de
 TEST_CASE("Overwritten keys travel at their current version", "[engine][deltas]") {
   HandNode a("a");
   HandNode b("b");
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   REQUIRE(b->Update("k", "1").ok());  // v1
   REQUIRE(b->Update("j", "x").ok());  // v2
   REQUIRE(b->Update("k", "2").ok());  // v3

@@ -15,10 +15,7 @@ using namespace gmtest;
 TEST_CASE("One SYN / SYN-ACK / ACK reconciles both sides", "[engine][exchange]") {
   HandNode a("a");
   HandNode b("b");
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   REQUIRE(a->Update("a1", "x").ok());
   REQUIRE(a->Update("a2", "y").ok());
   REQUIRE(b->Update("b1", "z").ok());
@@ -108,10 +105,7 @@ TEST_CASE("One SYN / SYN-ACK / ACK reconciles both sides", "[engine][exchange]")
 TEST_CASE("A repeated or stale message changes nothing", "[engine][exchange]") {
   HandNode a("a");
   HandNode b("b");
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   REQUIRE(b->Update("k", "v1").ok());
   REQUIRE(b->Update("j", "w").ok());
 

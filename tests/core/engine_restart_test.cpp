@@ -207,10 +207,7 @@ TEST_CASE("A restarted node's first exchange: no data re-sent, heartbeat caught 
           "[engine][restart]") {
   HandNode a("a");
   HandNode b("b");
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   for (int k = 0; k < 4; ++k) REQUIRE(a->Update("k" + std::to_string(k), "v").ok());
   // A gossips for a while; B learns everything, heartbeat 10 included.
   for (int s = 1; s <= 10; ++s) {
@@ -255,10 +252,7 @@ TEST_CASE("A third party's digest carries a peer's new lineage", "[engine][resta
   HandNode b("b");
   for (HandNode* node : {&a, &b}) node->Know(Endpoint("c"), Generation(1));
   b.KnowData("c", {Delta("old", "x", 1), Delta("older", "y", 2)});
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   // A learns C's new lineage (from C itself).
   a->Receive(
       MakeMessage(MessageKind::kDeltas, Endpoint("c"), {},

@@ -155,6 +155,15 @@ struct HandNode {
   std::unique_ptr<Engine> engine;
 };
 
+// Two hand-driven nodes that know each other, both started at time 0: the
+// opening of most exchange tests.
+inline void StartPair(HandNode& a, HandNode& b) {
+  a.Know(b.self);
+  b.Know(a.self);
+  a.Start();
+  b.Start();
+}
+
 // The only message in an outbox (fails the test otherwise).
 inline Message Single(const std::vector<OutgoingMessage>& outbox,
                       const PeerEndpoint& expected_to) {

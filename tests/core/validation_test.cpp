@@ -255,10 +255,7 @@ TEST_CASE("A value that could never fit a message of the transport is refused",
   constexpr std::size_t kBudget = 256;
   HandNode a("a", {}, kBudget);
   HandNode b("b", {}, kBudget);
-  a.Know(b.self);
-  b.Know(a.self);
-  a.Start();
-  b.Start();
+  StartPair(a, b);
   // Below max_value_bytes (1 MiB), above what a 256-byte message can carry.
   const Status status = a->Update("k", std::string(300, 'v'));
   CHECK(status.code() == StatusCode::kLimitExceeded);
