@@ -19,8 +19,8 @@ namespace gossipmonger {
 
 struct Engine::Parts {
   Parts(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
-        std::uint64_t rng_seed, std::size_t max_body_bytes)
-      : context(std::move(self), std::move(options), max_body_bytes, rng_seed),
+        std::uint64_t rng_seed, std::size_t max_body_bytes, Duration wall_offset)
+      : context(std::move(self), std::move(options), max_body_bytes, rng_seed, wall_offset),
         view(context, storage),
         liveness(context, view, now),
         anti_entropy(context, view),
@@ -73,10 +73,10 @@ void CheckArguments(const PeerEndpoint& self, const Options& options,
 
 Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
                Generation fresh_generation, std::uint64_t rng_seed,
-               std::size_t max_body_bytes) {
+               std::size_t max_body_bytes, Duration wall_offset) {
   CheckArguments(self, options, max_body_bytes);
   parts_ = std::make_unique<Parts>(std::move(self), std::move(options), storage, now,
-                                   rng_seed, max_body_bytes);
+                                   rng_seed, max_body_bytes, wall_offset);
   parts_->view.Load(now, fresh_generation);
 }
 

@@ -36,21 +36,26 @@ struct IdHash {
 
 struct EngineContext {
   EngineContext(PeerEndpoint self_endpoint, Options engine_options,
-                std::size_t body_budget, std::uint64_t rng_seed)
+                std::size_t body_budget, std::uint64_t rng_seed,
+                Duration clock_to_wall = Duration(0))
       : self(std::move(self_endpoint)),
         options(std::move(engine_options)),
         max_body_bytes(body_budget),
+        wall_offset(clock_to_wall),
         rng(rng_seed) {}
 
   const PeerEndpoint self;
   const Options options;
   // The transport's MaxBodyBytes(): every message body built fits in it.
   const std::size_t max_body_bytes;
+  // WallTime minus the engine's clock, fixed at start (types.h, WallTime).
+  const Duration wall_offset;
   std::mt19937_64 rng;
   std::vector<OutgoingMessage> outbox;
   std::vector<Event> events;
   EngineStats stats;
 
+  WallTime WallNow(Timestamp now) const { return now + wall_offset; }
   Duration interval() const {
     return std::chrono::duration_cast<Duration>(options.gossip_interval);
   }

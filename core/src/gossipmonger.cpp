@@ -17,6 +17,16 @@ Generation WallClockGeneration() {
       static_cast<std::uint64_t>(std::max<std::int64_t>(seconds.count(), 1)));
 }
 
+// The wall clock minus the engine's clock (Now(), on `epoch`), fixed at
+// start: during a run, time is measured on the steady clock.
+Duration WallOffset(std::chrono::steady_clock::time_point epoch) {
+  const auto wall = std::chrono::duration_cast<Duration>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const auto since_epoch =
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch);
+  return wall - since_epoch;
+}
+
 std::uint64_t RandomRngSeed() {
   std::random_device device;
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
@@ -35,7 +45,7 @@ Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options opti
       transport_(transport),
       epoch_(std::chrono::steady_clock::now()),
       engine_(std::move(self), std::move(options), storage_, Now(), WallClockGeneration(),
-              RandomRngSeed(), transport_.MaxBodyBytes()),
+              RandomRngSeed(), transport_.MaxBodyBytes(), WallOffset(epoch_)),
       timer_(io),
       alive_(std::make_shared<bool>(true)) {
   transport_.SetHandlers([this](Message&& message) { Receive(std::move(message)); },
@@ -254,6 +264,12 @@ void Gossipmonger::Dispatch(Event& event) {
           if (on_local_pause_) on_local_pause_(e);
         } else if constexpr (std::is_same_v<E, NewLineageEvent>) {
           if (on_new_lineage_) on_new_lineage_(e);
+        } else if constexpr (std::is_same_v<E, DeleteEvent>) {
+          if (on_delete_) on_delete_(e);
+        } else if constexpr (std::is_same_v<E, PeerLeftEvent>) {
+          if (on_peer_left_) on_peer_left_(e.peer);
+        } else if constexpr (std::is_same_v<E, PeerForgottenEvent>) {
+          if (on_peer_forgotten_) on_peer_forgotten_(e);
         } else {
           static_assert(sizeof(E) == 0, "an event kind without a callback");
         }

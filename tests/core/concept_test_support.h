@@ -11,21 +11,19 @@
 
 #include "core/engine_test_support.h"
 #include "engine_context.h"
+#include "gossipmonger/testing/forwarding_storage.h"
 #include "peer_view.h"
 
 namespace gmtest {
 
 // A MemoryStorage that counts reads and writes.
-class CountingStorage : public Storage {
+class CountingStorage : public gossipmonger::testing::ForwardingStorage {
  public:
+  CountingStorage() : ForwardingStorage(inner) {}
   const PeerRecord* Get(std::string_view id) const override {
     ++gets;
     return inner.Get(id);
   }
-  void ForEachPeer(const std::function<void(const PeerRecord&)>& visit) const override {
-    inner.ForEachPeer(visit);
-  }
-  std::size_t PeerCount() const override { return inner.PeerCount(); }
   Status PutPeer(const PeerHeader& header) override {
     ++put_peers;
     return inner.PutPeer(header);

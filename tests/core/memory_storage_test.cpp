@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
+#include "gossipmonger/testing/forwarding_storage.h"
 #include "gossipmonger/testing/storage_conformance.h"
 
 GOSSIPMONGER_STORAGE_CONFORMANCE_TEST(
@@ -16,28 +17,11 @@ namespace {
 // the next: closing parks it, reopening takes it back. It runs the suite's
 // reopen path on the memory backend, so that the path persistent backends
 // depend on is itself exercised by the core tests.
-class HandedOverStorage final : public gossipmonger::Storage {
+class HandedOverStorage final : public gossipmonger::testing::ForwardingStorage {
  public:
   explicit HandedOverStorage(std::unique_ptr<gossipmonger::MemoryStorage>& disk)
-      : disk_(disk), table_(std::move(disk)) {}
+      : ForwardingStorage(*disk), disk_(disk), table_(std::move(disk)) {}
   ~HandedOverStorage() override { disk_ = std::move(table_); }
-
-  const gossipmonger::PeerRecord* Get(std::string_view id) const override {
-    return table_->Get(id);
-  }
-  void ForEachPeer(
-      const std::function<void(const gossipmonger::PeerRecord&)>& visit) const override {
-    table_->ForEachPeer(visit);
-  }
-  std::size_t PeerCount() const override { return table_->PeerCount(); }
-  gossipmonger::Status PutPeer(const gossipmonger::PeerHeader& header) override {
-    return table_->PutPeer(header);
-  }
-  gossipmonger::Status PutDeltas(std::string_view id,
-                                 std::span<const gossipmonger::KeyDelta> deltas,
-                                 gossipmonger::Version max_version_seen) override {
-    return table_->PutDeltas(id, deltas, max_version_seen);
-  }
 
  private:
   std::unique_ptr<gossipmonger::MemoryStorage>& disk_;

@@ -13,6 +13,7 @@
 
 #include "gossipmonger/gossipmonger.h"
 #include "gossipmonger/memory_storage.h"
+#include "gossipmonger/testing/forwarding_storage.h"
 #include "gossipmonger/testing/memory_transport.h"
 
 using namespace gossipmonger;
@@ -105,13 +106,9 @@ struct LoneNode {
 };
 
 // A MemoryStorage whose writes fail on demand.
-class FailingStorage final : public Storage {
+class FailingStorage final : public gossipmonger::testing::ForwardingStorage {
  public:
-  const PeerRecord* Get(std::string_view id) const override { return inner_.Get(id); }
-  void ForEachPeer(const std::function<void(const PeerRecord&)>& visit) const override {
-    inner_.ForEachPeer(visit);
-  }
-  std::size_t PeerCount() const override { return inner_.PeerCount(); }
+  FailingStorage() : ForwardingStorage(inner_) {}
   Status PutPeer(const PeerHeader& header) override {
     Status stored = inner_.PutPeer(header);
     return fail_put_peer ? Status::Error(StatusCode::kIOError, "disk full") : stored;

@@ -70,12 +70,15 @@ class Engine {
   // clock in seconds); with persisted state the stored generation and
   // version counter are resumed. `now`: the engine's start on the caller's
   // clock. `rng_seed` makes every random choice reproducible.
-  // `max_body_bytes`: the transport's MaxBodyBytes().
+  // `max_body_bytes`: the transport's MaxBodyBytes(). `wall_offset`: the wall
+  // clock (WallTime) minus the caller's clock at start; 0 makes the caller's
+  // clock the wall clock (virtual time in tests and the simulator).
   // Throws std::invalid_argument (with ValidateOptions' text) if the options,
   // the budget or the local id are invalid; nothing is written then.
   Engine(PeerEndpoint self, Options options, Storage& storage,
          Timestamp now = Timestamp(0), Generation fresh_generation = Generation(1),
-         std::uint64_t rng_seed = 0, std::size_t max_body_bytes = kDefaultMaxBodyBytes);
+         std::uint64_t rng_seed = 0, std::size_t max_body_bytes = kDefaultMaxBodyBytes,
+         Duration wall_offset = Duration(0));
   // For tests: default options unless given, the clock starting at 0,
   // generation 1, RNG seed 0, the in-process transport's budget.
   explicit Engine(PeerEndpoint self, Storage& storage, Options options = {});
@@ -115,6 +118,23 @@ class Engine {
   // of this transport. A storage failure is returned (and announced) but the
   // value stays set in memory.
   Status Update(std::string_view key, std::string_view value);
+
+  // Update with a time to live: the key is deleted (a tombstone, like Delete)
+  // once `ttl` has passed on the wall clock; the deadline is persisted and
+  // holds across this node's restarts. A TTL of 0 clears a deadline. A
+  // changed deadline takes a new version even for an unchanged value.
+  Status Update(std::string_view key, std::string_view value, Duration ttl);
+  // Deletes a local key: a tombstone takes the next version and travels like
+  // an update (pushed at once with push_fanout > 0); reads skip it.
+  // Deleting an absent or deleted key changes nothing (ok).
+  Status Delete(std::string_view key);
+  // Leaves the cluster gracefully: the leave takes the next version and is
+  // pushed at once; every peer raises `peer left` (not `peer dead`) and
+  // forgets this node after reap_left_after. The engine then stops sending
+  // digests; the caller stops it once the push is out. Restarted from its
+  // storage, a node that left rejoins in the same lineage: its first
+  // version retracts the leave (docs/LIFECYCLE.md, "Leave").
+  Status Leave();
 
   // Checks Update's argument limits without an engine (for callers on
   // another thread).

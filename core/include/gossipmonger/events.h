@@ -59,8 +59,34 @@ struct NewLineageEvent {
   Generation generation;
 };
 
+// `delete` (not in the original): a remote peer's key was deleted (a
+// tombstone arrived, or a reset showed the key gone). Reads no longer
+// return it.
+struct DeleteEvent {
+  PeerId peer;
+  std::string key;
+  Version version;
+};
+
+// `peer left` (not in the original): the peer called Leave(). It is no longer
+// live, is not probed and is never convicted (no `peer dead`); it is
+// forgotten after Options::reap_left_after.
+struct PeerLeftEvent {
+  PeerEndpoint peer;
+};
+
+// `peer forgotten` (not in the original): a peer dead for reap_dead_after or
+// left for reap_left_after was removed from memory, storage and digests.
+// Stale gossip about this lineage will not bring it back; the peer itself
+// returning (or a newer lineage of its id) is a `new peer` again.
+struct PeerForgottenEvent {
+  PeerId peer;
+  Generation generation;
+};
+
 using Event =
     std::variant<ErrorEvent, NewPeerEvent, PeerDeadEvent, PeerLiveEvent, UpdateEvent,
-                 UnknownPeerEvent, LocalPauseEvent, NewLineageEvent>;
+                 UnknownPeerEvent, LocalPauseEvent, NewLineageEvent, DeleteEvent,
+                 PeerLeftEvent, PeerForgottenEvent>;
 
 }  // namespace gossipmonger

@@ -121,6 +121,15 @@ class Gossipmonger {
   // executor, at once if called there, and in any case before Stop takes
   // effect. A storage failure while applying it is an `error` event.
   Status Update(std::string key, std::string value);
+  // Update with a time to live (Engine::Update with a ttl); the same checks
+  // and queueing as Update.
+  Status Update(std::string key, std::string value, std::chrono::milliseconds ttl);
+  // Deletes a local key (Engine::Delete); queued like Update.
+  Status Delete(std::string key);
+  // Leaves the cluster gracefully (Engine::Leave): the leave is pushed at
+  // once, then the node stops (Stop) once the push is acknowledged or one
+  // gossip interval has passed. kStopped after Stop.
+  Status Leave();
   // Stops gossiping, ignores further messages and flushes the storage.
   // Idempotent and final. The call is the dividing line for every other
   // thread: a Gossip or Update that returned ok before it is applied first
@@ -176,6 +185,17 @@ class Gossipmonger {
   }
   void OnNewLineage(std::function<void(const NewLineageEvent&)> handler) {
     on_new_lineage_ = std::move(handler);
+  }
+  // 'delete', 'peer left', 'peer forgotten' (not in the original; events.h,
+  // docs/LIFECYCLE.md).
+  void OnDelete(std::function<void(const DeleteEvent&)> handler) {
+    on_delete_ = std::move(handler);
+  }
+  void OnPeerLeft(std::function<void(const PeerEndpoint&)> handler) {
+    on_peer_left_ = std::move(handler);
+  }
+  void OnPeerForgotten(std::function<void(const PeerForgottenEvent&)> handler) {
+    on_peer_forgotten_ = std::move(handler);
   }
   // 'digest send' / 'digest receive' / 'deltas send' / 'deltas receive'
   // (the original marks them internal; useful for tracing). As in the
@@ -251,6 +271,9 @@ class Gossipmonger {
   std::function<void(const PeerId&)> on_unknown_peer_;
   std::function<void(const LocalPauseEvent&)> on_local_pause_;
   std::function<void(const NewLineageEvent&)> on_new_lineage_;
+  std::function<void(const DeleteEvent&)> on_delete_;
+  std::function<void(const PeerEndpoint&)> on_peer_left_;
+  std::function<void(const PeerForgottenEvent&)> on_peer_forgotten_;
   DigestHandler on_digest_send_;
   DigestHandler on_digest_receive_;
   DeltasHandler on_deltas_send_;

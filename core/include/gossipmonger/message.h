@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "gossipmonger/peer.h"
 #include "gossipmonger/types.h"
 
 namespace gossipmonger {
@@ -37,16 +38,26 @@ struct DigestEntry {
   Generation generation;
   Heartbeat heartbeat;
   Version max_version;
+  // Above max_version only while the sender completes a reset of this peer
+  // (PeerRecord::clean_through); 0 otherwise. Protocol version 2.
+  Version clean_through{};
 
   friend bool operator==(const DigestEntry&, const DigestEntry&) = default;
 };
 
 // The original's delta [peerId, key, value, version], without the peer id,
 // which its enclosing PeerDeltas carries.
+// A tombstone (kind kTombstone, empty value) deletes its key; a leave (kind
+// kLeave, empty key and value) says the peer left. Both need protocol
+// version 2 (docs/PROTOCOL.md).
 struct KeyDelta {
   std::string key;
   std::string value;  // a byte string; need not be UTF-8
   Version version;
+  EntryKind kind = EntryKind::kValue;
+  // Local only, never encoded (0 on every received delta): stored as
+  // VersionedValue::expires_at.
+  WallTime expires_at{};
 
   friend bool operator==(const KeyDelta&, const KeyDelta&) = default;
 };
@@ -67,6 +78,13 @@ struct PeerDeltas {
   // them and keep its prefix gap-free. In the other kinds the prefix is the
   // one the receiver announced in its digest.
   Version continues_from{};
+  // Nonzero: a reset (docs/LIFECYCLE.md, "Tombstone collection"). The
+  // sender collected tombstones the receiver never saw, so `deltas` are the
+  // sender's whole holding of the peer from its lowest version (values and
+  // uncollected tombstones, ascending; maybe only a first page of it), and
+  // the sender has seen every change through `reset_through`. The receiver
+  // replaces what it holds of the peer with them. Protocol version 2.
+  Version reset_through{};
 
   friend bool operator==(const PeerDeltas&, const PeerDeltas&) = default;
 };

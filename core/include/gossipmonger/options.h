@@ -107,6 +107,29 @@ struct Options {
   // costs no token: each node forwards each delta at most once.
   double push_rate_limit = 8;
 
+  // --- lifecycle (docs/LIFECYCLE.md) ---------------------------------------
+  // How long a tombstone (a deleted key) is kept after this node stored it,
+  // measured on the wall clock, across restarts. Safety does not depend on
+  // it: a peer that missed a collected tombstone gets a reset of the
+  // owner's keys instead of deltas, so no deleted key comes back. It sets
+  // how long a node may lag (offline, partitioned) and still catch up by
+  // deltas, which is cheaper than a reset. Default 1 hour.
+  std::chrono::milliseconds tombstone_grace{std::chrono::hours(1)};
+  // A peer dead for this long (on this node's wall clock, across restarts)
+  // is forgotten: removed from memory, storage and digests (`peer
+  // forgotten`). Default 24 hours, Serf's reconnect timeout: a node down for
+  // a day's maintenance is still known when it returns (it would be
+  // accepted anyway, as a new peer).
+  std::chrono::milliseconds reap_dead_after{std::chrono::hours(24)};
+  // A peer that left (Leave) is forgotten after this long: long enough for
+  // the leave to reach every node by anti-entropy. Default 5 minutes.
+  std::chrono::milliseconds reap_left_after{std::chrono::minutes(5)};
+  // How long this node remembers a forgotten (id, generation), so that a
+  // node that lags (or was restored from old storage) cannot bring it back
+  // by gossip. It must exceed the longest time a node can be away and then
+  // return with its old storage. Default 7 days.
+  std::chrono::milliseconds remember_forgotten_for{std::chrono::hours(24 * 7)};
+
   Limits limits;
 
   // The original's behaviour: its defaults, with its exponential failure

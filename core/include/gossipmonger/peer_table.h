@@ -38,6 +38,24 @@ class PeerTable {
   // persistent backend can refuse a batch before writing it.
   Status CheckDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                      Version max_version_seen) const;
+  // Storage::ReplaceData, CollectTombstones, ForgetPeer and DropForgotten's
+  // semantics; on failure nothing is changed. The Check functions test the
+  // preconditions without changing anything, so that a persistent backend
+  // can refuse a batch before writing it.
+  Status ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                     Version max_version_seen, Version clean_through);
+  Status CheckReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                          Version max_version_seen) const;
+  Status CollectTombstones(std::string_view id, std::span<const std::string> keys,
+                           Version collected_through);
+  Status CheckCollectTombstones(std::string_view id, std::span<const std::string> keys,
+                                Version collected_through) const;
+  Status ForgetPeer(const ForgottenPeer& forgotten);
+  void DropForgotten(std::string_view id);
+  void ForEachForgotten(const std::function<void(const ForgottenPeer&)>& visit) const;
+  // Bulk load of a remembered forgotten peer (replaces one of that id).
+  void RestoreForgotten(ForgottenPeer forgotten);
+
   // Bulk load for a persistent backend's Open: takes a whole peer at once
   // instead of PutPeer plus PutDeltas in version order. Checks that the id is
   // non-empty and not already present and that no value's version exceeds
@@ -49,7 +67,10 @@ class PeerTable {
   // Makes room for `peers` peers in all, so that loading them does not
   // rehash. Changes nothing observable.
   void Reserve(std::size_t peers) { peers_.reserve(peers); }
-  void Clear() { peers_.clear(); }
+  void Clear() {
+    peers_.clear();
+    forgotten_.clear();
+  }
 
  private:
   struct Hash {
@@ -59,6 +80,7 @@ class PeerTable {
     }
   };
   std::unordered_map<std::string, PeerRecord, Hash, std::equal_to<>> peers_;
+  std::unordered_map<std::string, ForgottenPeer, Hash, std::equal_to<>> forgotten_;
 };
 
 }  // namespace gossipmonger

@@ -59,6 +59,34 @@ class Storage {
   // kInvalidArgument if the peer is unknown.
   virtual Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                            Version max_version_seen) = 0;
+  // --- lifecycle (docs/LIFECYCLE.md) ---------------------------------------
+  // A PutPeer that changes the generation also resets collected_through and
+  // clean_through to 0. PutDeltas stores each delta's kind and expires_at.
+
+  // A reset: replaces all of the peer's data with `deltas` (ascending
+  // versions, any kind), sets max_version_seen to `max_version_seen` (at
+  // least the last delta's version) and clean_through to `clean_through`.
+  // One atomic batch. kInvalidArgument if the peer is unknown.
+  virtual Status ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                             Version max_version_seen, Version clean_through) = 0;
+  // Tombstone collection: removes the peer's entries `keys` (each a
+  // tombstone with a version <= `collected_through`) and raises its
+  // collected_through to `collected_through`. One atomic batch.
+  // kInvalidArgument if the peer is unknown or a key is not such a
+  // tombstone (nothing changes then).
+  virtual Status CollectTombstones(std::string_view id, std::span<const std::string> keys,
+                                   Version collected_through) = 0;
+  // Reaping: removes the peer `forgotten.id` (record and data) and
+  // remembers `forgotten`, replacing an earlier memory of that id. One
+  // atomic batch. kInvalidArgument if the peer is unknown.
+  virtual Status ForgetPeer(const ForgottenPeer& forgotten) = 0;
+  // Forgets the memory of a forgotten peer (it expired, or the peer came
+  // back); ok if there is none.
+  virtual Status DropForgotten(std::string_view id) = 0;
+  // Every remembered forgotten peer, in unspecified order (working set).
+  virtual void ForEachForgotten(
+      const std::function<void(const ForgottenPeer&)>& visit) const = 0;
+
   // Makes every acknowledged write durable (a no-op for memory storage).
   // The runtime calls it once per gossip round and on Stop, so a batching
   // backend is durable within one GOSSIP_INTERVAL.

@@ -48,4 +48,10 @@ using PeerId = std::string;
 using Duration = std::chrono::microseconds;
 using Timestamp = std::chrono::microseconds;
 
+// Wall-clock time: microseconds since the Unix epoch. It dates what must
+// outlive a process (tombstones, TTL deadlines, how long a peer has been
+// down: docs/LIFECYCLE.md); the engine derives it from its Timestamp plus an
+// offset fixed at start, so a clock step during a run changes nothing.
+using WallTime = std::chrono::microseconds;
+
 }  // namespace gossipmonger

@@ -22,6 +22,25 @@ class MemoryStorage final : public Storage {
                    Version max_version_seen) override {
     return table_.PutDeltas(id, deltas, max_version_seen);
   }
+  Status ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                     Version max_version_seen, Version clean_through) override {
+    return table_.ReplaceData(id, deltas, max_version_seen, clean_through);
+  }
+  Status CollectTombstones(std::string_view id, std::span<const std::string> keys,
+                           Version collected_through) override {
+    return table_.CollectTombstones(id, keys, collected_through);
+  }
+  Status ForgetPeer(const ForgottenPeer& forgotten) override {
+    return table_.ForgetPeer(forgotten);
+  }
+  Status DropForgotten(std::string_view id) override {
+    table_.DropForgotten(id);
+    return Status::Ok();
+  }
+  void ForEachForgotten(
+      const std::function<void(const ForgottenPeer&)>& visit) const override {
+    table_.ForEachForgotten(visit);
+  }
 
  private:
   PeerTable table_;

@@ -165,6 +165,20 @@ class RocksDbStorage final : public Storage {
   // kBatched: fsyncs the write-ahead log if anything was written since the
   // last Flush. Both modes: if a write failed earlier, first reopens the
   // database and rewrites the peers whose writes failed.
+  // Lifecycle writes (storage.h). Placeholder until the backend persists
+  // them (issue 14 in progress): refused, nothing changes.
+  Status ReplaceData(std::string_view, std::span<const KeyDelta>, Version,
+                     Version) override {
+    return NotYet();
+  }
+  Status CollectTombstones(std::string_view, std::span<const std::string>,
+                           Version) override {
+    return NotYet();
+  }
+  Status ForgetPeer(const ForgottenPeer&) override { return NotYet(); }
+  Status DropForgotten(std::string_view) override { return NotYet(); }
+  void ForEachForgotten(const std::function<void(const ForgottenPeer&)>&) const override {}
+  static Status NotYet() { return Status::Error(StatusCode::kNotSupported, "not yet"); }
   Status Flush() override;
 
   // --- introspection ----------------------------------------------------

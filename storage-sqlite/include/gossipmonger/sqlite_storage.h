@@ -161,6 +161,20 @@ class SqliteStorage final : public Storage {
   // Commits the open batch (kBatched) after rewriting any unsynced peer;
   // when it returns Ok, everything written so far is durable and
   // UnsyncedPeerCount() is 0.
+  // Lifecycle writes (storage.h). Placeholder until the backend persists
+  // them (issue 14 in progress): refused, nothing changes.
+  Status ReplaceData(std::string_view, std::span<const KeyDelta>, Version,
+                     Version) override {
+    return NotYet();
+  }
+  Status CollectTombstones(std::string_view, std::span<const std::string>,
+                           Version) override {
+    return NotYet();
+  }
+  Status ForgetPeer(const ForgottenPeer&) override { return NotYet(); }
+  Status DropForgotten(std::string_view) override { return NotYet(); }
+  void ForEachForgotten(const std::function<void(const ForgottenPeer&)>&) const override {}
+  static Status NotYet() { return Status::Error(StatusCode::kNotSupported, "not yet"); }
   Status Flush() override;
 
   // --- introspection -------------------------------------------------------
