@@ -159,6 +159,15 @@ Status Engine::ValidateOptions(const Options& options, std::size_t max_body_byte
   return validation::ValidateOptions(options, max_body_bytes);
 }
 
+// Placeholders while issue 14 is built (docs/LIFECYCLE.md): refused.
+Status Engine::Update(std::string_view, std::string_view, Duration) {
+  return Status::Error(StatusCode::kNotSupported, "TTL: not yet");
+}
+Status Engine::Delete(std::string_view) {
+  return Status::Error(StatusCode::kNotSupported, "Delete: not yet");
+}
+Status Engine::Leave() { return Status::Error(StatusCode::kNotSupported, "Leave: not yet"); }
+
 Status Engine::Update(std::string_view key, std::string_view value) {
   Parts& p = *parts_;
   const EngineContext& context = p.context;

@@ -161,6 +161,32 @@ Status Gossipmonger::Update(std::string key, std::string value) {
   });
 }
 
+Status Gossipmonger::Update(std::string key, std::string value,
+                            std::chrono::milliseconds ttl) {
+  Status valid = Engine::ValidateUpdate(engine_.self(), key, value, engine_.options(),
+                                        transport_.MaxBodyBytes());
+  if (!valid.ok()) return valid;
+  return Submit([this, key = std::move(key), value = std::move(value), ttl] {
+    engine_.Update(key, value, ttl);  // a failure is also queued as an error event
+    Drain();
+  });
+}
+
+Status Gossipmonger::Delete(std::string key) {
+  Status valid = Engine::ValidateUpdate(engine_.self(), key, "", engine_.options(),
+                                        transport_.MaxBodyBytes());
+  if (!valid.ok()) return valid;
+  return Submit([this, key = std::move(key)] {
+    engine_.Delete(key);  // a failure is also queued as an error event
+    Drain();
+  });
+}
+
+// Placeholder while issue 14 is built (docs/LIFECYCLE.md).
+Status Gossipmonger::Leave() {
+  return Status::Error(StatusCode::kNotSupported, "Leave: not yet");
+}
+
 void Gossipmonger::Stop() {
   {
     // From here on Submit refuses, so the queue only shrinks.
