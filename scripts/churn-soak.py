@@ -29,7 +29,6 @@ Exit status 0 if all three hold, 1 if not.
 """
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -39,84 +38,55 @@ import tempfile
 import threading
 import time
 import shutil
+import socket
 
-T0 = time.monotonic()
+import soak  # noqa: E402  (scripts/soak.py: its Node class and log)
+
+log = soak.log
 
 
-def log(message):
-    print(f"[{time.monotonic() - T0:8.1f}] {message}", flush=True)
+def free_port():
+    """A loopback port free now (the node binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-class Node:
-    """One node process; keeps its answers to requests and a few counters."""
+class Node(soak.Node):
+    """soak.py's node (requests, answers, memory, files) on loopback with a
+    new id, its own SQLite file and the reap options; started at once."""
 
     def __init__(self, args, node_id, workdir, seeds):
+        super().__init__(args, None, 0, workdir)
         self.id, self.db = node_id, f"{workdir}/{node_id}.db"
-        cmd = [args.node, "--id", node_id, "--listen", "127.0.0.1:0",
-               "--transport", args.transport, "--storage", f"sqlite:{self.db}",
-               "--gossip-interval-ms", str(args.interval_ms),
-               "--reap-dead-after-ms", str(args.reap_dead_after_ms),
-               "--reap-left-after-ms", str(args.reap_left_after_ms),
-               "--tombstone-grace-ms", str(args.tombstone_grace_ms),
-               "--remember-forgotten-ms", str(args.remember_forgotten_ms)]
-        for seed in seeds:
-            cmd += ["--seed", f"{seed.id}@{seed.address}"]
-        self.cond = threading.Condition()
-        self.answers, self.errors, self.counts = [], [], {}
-        self.address = None
-        with open(f"{workdir}/{node_id}.stderr", "w") as stderr:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=stderr, text=True, bufsize=1)
-        threading.Thread(target=self._read, daemon=True).start()
-        with self.cond:
-            self.cond.wait_for(lambda: self.address is not None, timeout=30)
-        if self.address is None:
+        self.address = f"127.0.0.1:{free_port()}"
+        self.seeds = seeds
+        self.start()
+        if not self.wait_listening():
             raise RuntimeError(f"{node_id} did not start (see {workdir}/{node_id}.stderr)")
 
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"event": "unparsable"}
-            kind = event.get("event")
-            with self.cond:
-                self.counts[kind] = self.counts.get(kind, 0) + 1
-                if kind == "listening":
-                    self.address = event["address"]
-                elif kind == "error":
-                    self.errors.append(event.get("message"))
-                    del self.errors[:-20]
-                elif kind in ("value", "peers"):
-                    self.answers.append(event)
-                self.cond.notify_all()
+    def start(self):
+        a = self.args
+        cmd = [a.node, "--id", self.id, "--listen", self.address, "--transport", a.transport,
+               "--storage", f"sqlite:{self.db}", "--gossip-interval-ms", str(a.interval_ms),
+               "--reap-dead-after-ms", str(a.reap_dead_after_ms),
+               "--reap-left-after-ms", str(a.reap_left_after_ms),
+               "--tombstone-grace-ms", str(a.tombstone_grace_ms),
+               "--remember-forgotten-ms", str(a.remember_forgotten_ms)]
+        for seed in self.seeds:
+            cmd += ["--seed", f"{seed.id}@{seed.address}"]
+        with open(f"{self.workdir}/{self.id}.stderr", "w") as stderr:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=stderr, text=True, bufsize=1)
+        self.starts += 1
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
 
-    def running(self):
-        return self.proc.poll() is None
-
-    def send(self, lines):
-        try:
-            self.proc.stdin.write("".join(line + "\n" for line in lines))
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError):
-            return False
-
-    def ask(self, lines, count, timeout=60):
-        """Sends requests; returns the next `count` answers, in order."""
-        with self.cond:
-            self.answers = []
-        if not self.send(lines):
-            return None
-        with self.cond:
-            if not self.cond.wait_for(lambda: len(self.answers) >= count, timeout=timeout):
-                return None
-            return self.answers[:count]
+    def wait_listening(self):
+        """True once the node answers (it listens by then)."""
+        return self.ask(["peers"], 1, timeout=30) is not None
 
     def kill(self):
-        if self.running():
-            self.proc.kill()
-        self.proc.wait()
+        self.stop(signal.SIGKILL)
 
     def leave(self, timeout):
         """Sends `leave`; True if the process exited 0 within `timeout`."""
@@ -125,20 +95,6 @@ class Node:
             return self.proc.wait(timeout) == 0
         except subprocess.TimeoutExpired:
             return False
-
-    def rss_kb(self):
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    def file_bytes(self):
-        return sum(os.path.getsize(self.db + s) for s in ("", "-wal", "-shm")
-                   if os.path.exists(self.db + s))
 
     def remove_files(self):
         for suffix in ("", "-wal", "-shm"):
@@ -205,7 +161,7 @@ class Soak:
 
     def sample(self, t):
         live = [n for n in self.slots if n.running()]
-        rss = [n.rss_kb() for n in live]
+        rss = [n.memory_kb()[0] for n in live]
         files = [n.file_bytes() for n in live]
         peers = []
         for n in live:
