@@ -32,11 +32,17 @@ class VirtualCluster::State {
     bool up = true;
     std::uint64_t incarnation = 0;  // ticks of an older life are ignored
     Timestamp stalled_until{0};
+    // A node added while running has options of its own (its seeds); null:
+    // the cluster's.
+    std::unique_ptr<Options> own_options;
   };
 
   explicit State(ClusterConfig config);
 
   void StartEngine(std::size_t node, Generation fresh_generation);
+  // Down: no rounds, messages to it are lost.
+  void TakeDown(std::size_t node);
+  void ScheduleStop(std::size_t node, Timestamp at);
   std::unique_ptr<Storage> MakeStorage(std::size_t node, bool wipe);
   // Sends what the node's engine wants sent and announces its events.
   void Flush(std::size_t node);
@@ -65,6 +71,7 @@ class VirtualCluster::State {
     }
   };
   static constexpr int kStart = -1;
+  static constexpr int kStop = -2;  // a node that left goes down
 
   void Prejoin(std::size_t node);
   void ScheduleTick(std::size_t node, Timestamp at);
@@ -119,8 +126,9 @@ std::unique_ptr<Storage> VirtualCluster::State::MakeStorage(std::size_t node, bo
 
 void VirtualCluster::State::StartEngine(std::size_t node, Generation fresh_generation) {
   Node& n = nodes[node];
-  n.engine = std::make_unique<Engine>(PeerEndpoint{IdOf(node), AddressOf(node)},
-                                      config.options, *n.storage, now, fresh_generation,
+  const Options& options = n.own_options ? *n.own_options : config.options;
+  n.engine = std::make_unique<Engine>(PeerEndpoint{IdOf(node), AddressOf(node)}, options,
+                                      *n.storage, now, fresh_generation,
                                       NextSeed(rng_state_), config.max_body_bytes);
   n.up = true;
   ++n.incarnation;
@@ -173,10 +181,23 @@ void VirtualCluster::State::Flush(std::size_t node) {
   }
 }
 
+void VirtualCluster::State::TakeDown(std::size_t node) {
+  nodes[node].up = false;
+  ++nodes[node].incarnation;
+}
+
+void VirtualCluster::State::ScheduleStop(std::size_t node, Timestamp at) {
+  Push(at, node, nodes[node].incarnation, nullptr, kStop);
+}
+
 void VirtualCluster::State::Run(const Scheduled& item) {
   Node& n = nodes[item.node];
   if (item.phase == kStart) {
     StartEngine(item.node, kInitialGeneration);
+    return;
+  }
+  if (item.phase == kStop) {
+    if (item.incarnation == n.incarnation) TakeDown(item.node);
     return;
   }
   if (!n.up) return;
@@ -261,10 +282,46 @@ Status VirtualCluster::Update(std::size_t node, std::string_view key,
   return status;
 }
 
-void VirtualCluster::Crash(std::size_t node) {
-  state_->nodes[node].up = false;
-  ++state_->nodes[node].incarnation;
+Status VirtualCluster::Update(std::size_t node, std::string_view key,
+                              std::string_view value, Duration ttl) {
+  Status status = engine(node).Update(key, value, ttl);
+  state_->Flush(node);
+  return status;
 }
+
+Status VirtualCluster::Delete(std::size_t node, std::string_view key) {
+  Status status = engine(node).Delete(key);
+  state_->Flush(node);
+  return status;
+}
+
+Status VirtualCluster::Leave(std::size_t node) {
+  Status status = engine(node).Leave();
+  state_->Flush(node);
+  if (status.ok()) state_->ScheduleStop(node, now() + round());
+  return status;
+}
+
+std::size_t VirtualCluster::AddNode(const std::vector<std::size_t>& seeds,
+                                    Generation generation) {
+  const std::size_t node = state_->nodes.size();
+  auto options = std::make_unique<Options>(state_->config.options);
+  options->seeds.clear();
+  for (std::size_t seed : seeds) options->seeds.push_back({IdOf(seed), AddressOf(seed)});
+  state_->nodes.emplace_back();
+  state_->nodes[node].own_options = std::move(options);
+  state_->nodes[node].storage = state_->MakeStorage(node, /*wipe=*/true);
+  state_->StartEngine(node, generation);
+  return node;
+}
+
+void VirtualCluster::Remove(std::size_t node) {
+  state_->TakeDown(node);
+  state_->nodes[node].engine.reset();
+  state_->nodes[node].storage.reset();
+}
+
+void VirtualCluster::Crash(std::size_t node) { state_->TakeDown(node); }
 
 void VirtualCluster::Restart(std::size_t node, bool keep_storage,
                              Generation fresh_generation) {
@@ -317,6 +374,31 @@ bool VirtualCluster::AllSee(std::size_t owner, std::string_view key,
 }
 
 bool VirtualCluster::up(std::size_t node) const { return state_->nodes[node].up; }
+bool VirtualCluster::present(std::size_t node) const {
+  return state_->nodes[node].storage != nullptr;
+}
+
+StorageFootprint VirtualCluster::Footprint(std::size_t node) const {
+  if (!present(node)) return {};
+  return MeasureStorage(storage(node));
+}
+
+StorageFootprint MeasureStorage(const Storage& storage) {
+  StorageFootprint footprint;
+  storage.ForEachPeer([&](const PeerRecord& peer) {
+    ++footprint.peers;
+    footprint.bytes += peer.id.size() + peer.address.size() + 40;
+    for (const auto& [key, entry] : peer.data) {
+      ++footprint.entries;
+      footprint.bytes += key.size() + entry.value.size() + 17;
+    }
+  });
+  storage.ForEachForgotten([&](const ForgottenPeer& forgotten) {
+    ++footprint.forgotten;
+    footprint.bytes += forgotten.id.size() + 16;
+  });
+  return footprint;
+}
 Engine& VirtualCluster::engine(std::size_t node) { return *state_->nodes[node].engine; }
 Storage& VirtualCluster::storage(std::size_t node) {
   return *state_->nodes[node].storage;

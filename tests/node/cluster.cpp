@@ -22,6 +22,7 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
     args.push_back("--seed");
     args.push_back(seed);
   }
+  args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
   return args;
 }
 

@@ -18,6 +18,8 @@ struct NodeConfig {
   std::string dir;
   // Short rounds so that the tests finish quickly.
   std::string gossip_interval_ms = "100";
+  // Flags given to every node after the others (e.g. the reap options).
+  std::vector<std::string> extra_args = {};
 };
 
 // The flags of node `id` listening on `listen`, seeded by `seed` (an

@@ -60,6 +60,11 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--set", "=v"}), "--set"},
       {with({"--advertise", "host"}), "--advertise"},
       {with({"--cluster"}), "--cluster"},  // missing value
+      {with({"--tombstone-grace-ms", "0"}), "--tombstone-grace-ms"},
+      {with({"--reap-dead-after-ms", "a day"}), "--reap-dead-after-ms"},
+      {with({"--reap-left-after-ms", "-1"}), "--reap-left-after-ms"},
+      {with({"--remember-forgotten-ms"}), "--remember-forgotten-ms"},
+      {with({"--leave-on-sigterm=yes"}), "--leave-on-sigterm"},
   };
   for (const BadFlags& c : cases) {
     std::string command;
@@ -85,10 +90,15 @@ TEST_CASE("the help flag prints the usage and exits 0") {
   CHECK(status->exited);
   CHECK(status->code == 0);
   CHECK(node.raw_stdout().find("usage: gossipmonger-node") == 0);
-  for (const char* flag :
-       {"--id", "--listen", "--advertise", "--seed", "--transport", "--storage",
-        "--gossip-interval-ms", "--dead-peer-phi", "--max-deltas", "--min-live-peers",
-        "--gossip-fanout", "--push-fanout", "--cluster", "--no-stdin", "--version"}) {
+  const std::vector<std::string> expected = {
+      "--id", "--listen", "--advertise", "--seed", "--transport", "--storage",
+      "--gossip-interval-ms", "--dead-peer-phi", "--max-deltas", "--min-live-peers",
+      "--gossip-fanout", "--push-fanout", "--cluster", "--no-stdin", "--version",
+      // The lifecycle's flags and commands (docs/LIFECYCLE.md).
+      "--tombstone-grace-ms", "--reap-dead-after-ms", "--reap-left-after-ms",
+      "--remember-forgotten-ms", "--leave-on-sigterm", "setex KEY TTL_MS VALUE",
+      "del KEY", "leave"};
+  for (const std::string& flag : expected) {
     INFO(flag);
     CHECK(node.raw_stdout().find(flag) != std::string::npos);
   }

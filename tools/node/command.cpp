@@ -1,5 +1,6 @@
 #include "command.h"
 
+#include <charconv>
 #include <vector>
 
 namespace gossipmonger::node {
@@ -42,6 +43,32 @@ Command ParseSet(std::string_view rest) {
   return command;
 }
 
+// setex KEY TTL_MS VALUE: VALUE is what follows the one separator after
+// TTL_MS, verbatim, as for set.
+Command ParseSetWithTtl(std::string_view rest) {
+  constexpr char kUsage[] = "usage: setex KEY TTL_MS VALUE (TTL_MS an integer >= 0)";
+  Command command;
+  command.kind = Command::Kind::kSetWithTtl;
+  command.key = NextWord(rest);
+  const std::string_view ttl = NextWord(rest);
+  if (command.key.empty() || ttl.empty() || rest.empty()) return Error(kUsage);
+  const auto [end, ec] =
+      std::from_chars(ttl.data(), ttl.data() + ttl.size(), command.ttl_ms);
+  if (ec != std::errc() || end != ttl.data() + ttl.size() || command.ttl_ms < 0) {
+    return Error(kUsage);
+  }
+  command.value = rest.substr(1);
+  return command;
+}
+
+Command ParseDelete(std::string_view rest) {
+  Command command;
+  command.kind = Command::Kind::kDelete;
+  command.key = NextWord(rest);
+  if (command.key.empty() || !OnlyBlanks(rest)) return Error("usage: del KEY");
+  return command;
+}
+
 Command ParseGet(std::string_view rest) {
   Command command;
   command.kind = Command::Kind::kGet;
@@ -58,17 +85,21 @@ Command ParseCommand(std::string_view line) {
   const std::string_view verb = NextWord(rest);
   if (verb.empty()) return Command{};
   if (verb == "set") return ParseSet(rest);
+  if (verb == "setex") return ParseSetWithTtl(rest);
+  if (verb == "del") return ParseDelete(rest);
   if (verb == "get") return ParseGet(rest);
-  if (verb == "peers" || verb == "stats" || verb == "quit") {
+  if (verb == "peers" || verb == "stats" || verb == "quit" || verb == "leave") {
     if (!OnlyBlanks(rest)) return Error("usage: " + std::string(verb));
     Command command;
     command.kind = verb == "peers"   ? Command::Kind::kPeers
                    : verb == "stats" ? Command::Kind::kStats
+                   : verb == "leave" ? Command::Kind::kLeave
                                      : Command::Kind::kQuit;
     return command;
   }
   return Error("unknown command '" + std::string(verb) +
-               "' (commands: set KEY VALUE, get PEER KEY, peers, quit)");
+               "' (commands: set KEY VALUE, setex KEY TTL_MS VALUE, del KEY, get PEER "
+               "KEY, peers, leave, quit)");
 }
 
 }  // namespace gossipmonger::node

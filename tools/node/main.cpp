@@ -1,7 +1,8 @@
 // gossipmonger-node: one gossip node as a process. Flags choose the
 // transport, storage and options (see --help and docs/node.md); commands
 // come on stdin, events leave on stdout as JSON lines; diagnostics go to
-// stderr. Exit codes: 0 after quit, EOF on stdin, SIGINT or SIGTERM; 1 if
+// stderr. Exit codes: 0 after quit, leave, EOF on stdin, SIGINT or SIGTERM
+// (with --leave-on-sigterm SIGTERM leaves first); 1 if
 // the storage or transport cannot be opened (or the storage fails to record
 // the start); 2 for bad flags or options.
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,9 +67,19 @@ int Run(const NodeFlags& flags) {
   NodeApp app(io, *gossipmonger, writer, transport.counters);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&app](const std::error_code& error, int) {
-    if (!error) app.Shutdown();
-  });
+  bool left_on_signal = false;
+  std::function<void(const std::error_code&, int)> on_signal =
+      [&](const std::error_code& error, int signal) {
+        if (error) return;
+        if (signal == SIGTERM && flags.leave_on_sigterm && !left_on_signal) {
+          left_on_signal = true;
+          app.Leave(/*shutdown_if_refused=*/true);
+          signals.async_wait(on_signal);  // a second signal stops at once
+          return;
+        }
+        app.Shutdown();
+      };
+  signals.async_wait(on_signal);
   StdinReader reader(
       STDIN_FILENO,
       [&io, &app](std::string line) {

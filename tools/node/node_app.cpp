@@ -6,8 +6,9 @@ namespace gossipmonger::node {
 
 NodeApp::NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer,
                  const bench::TransportCounters* counters)
-    : io_(io), node_(node), writer_(writer), counters_(counters) {
+    : io_(io), node_(node), writer_(writer), counters_(counters), leave_timer_(io) {
   AttachEvents();
+  AttachLifecycleEvents();
 }
 
 void NodeApp::AttachEvents() {
@@ -38,6 +39,24 @@ void NodeApp::AttachEvents() {
   });
 }
 
+// The events of docs/LIFECYCLE.md.
+void NodeApp::AttachLifecycleEvents() {
+  node_.OnDelete([this](const DeleteEvent& e) {
+    writer_.Write(JsonLine("delete")
+                      .Str("peer", e.peer)
+                      .Str("key", e.key)
+                      .Uint("version", e.version.value()));
+  });
+  node_.OnPeerLeft([this](const PeerEndpoint& p) {
+    writer_.Write(JsonLine("peer_left").Str("peer", p.id));
+  });
+  node_.OnPeerForgotten([this](const PeerForgottenEvent& e) {
+    writer_.Write(JsonLine("peer_forgotten")
+                      .Str("peer", e.peer)
+                      .Uint("generation", e.generation.value()));
+  });
+}
+
 void NodeApp::Start(const std::string& address) {
   writer_.Write(JsonLine("listening").Str("address", address));
   node_.Gossip();
@@ -51,6 +70,12 @@ void NodeApp::Execute(const std::string& line) {
       return;
     case Command::Kind::kSet:
       return Set(command.key, command.value);
+    case Command::Kind::kSetWithTtl:
+      return SetWithTtl(command.key, command.value, command.ttl_ms);
+    case Command::Kind::kDelete:
+      return Delete(command.key);
+    case Command::Kind::kLeave:
+      return Leave(/*shutdown_if_refused=*/false);
     case Command::Kind::kGet:
       return Get(command.peer, command.key);
     case Command::Kind::kPeers:
@@ -67,6 +92,7 @@ void NodeApp::Execute(const std::string& line) {
 void NodeApp::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  leave_timer_.cancel();
   node_.Stop();  // on the executor: stops and flushes before returning
   io_.stop();
 }
@@ -76,10 +102,53 @@ void NodeApp::Set(const std::string& key, const std::string& value) {
   if (Status s = node_.Update(key, value); !s.ok()) Error(s.ToString());
 }
 
+void NodeApp::SetWithTtl(const std::string& key, const std::string& value,
+                         std::int64_t ttl_ms) {
+  if (Status s = node_.Update(key, value, std::chrono::milliseconds(ttl_ms)); !s.ok()) {
+    Error(s.ToString());
+  }
+}
+
+void NodeApp::Delete(const std::string& key) {
+  if (Status s = node_.Delete(key); !s.ok()) Error(s.ToString());
+}
+
+void NodeApp::Leave(bool shutdown_if_refused) {
+  if (stopped_ || leaving_) return;
+  if (Status s = node_.Leave(); !s.ok()) {
+    Error(s.ToString());
+    if (shutdown_if_refused) Shutdown();
+    return;
+  }
+  leaving_ = true;
+  // The runtime stops the node within one interval; past twice that and a
+  // second, something is wrong: stop anyway rather than hang.
+  leave_deadline_ = std::chrono::steady_clock::now() +
+                    2 * node_.engine().options().gossip_interval +
+                    std::chrono::seconds(1);
+  AwaitStopAfterLeave();
+}
+
+void NodeApp::AwaitStopAfterLeave() {
+  if (stopped_) return;
+  // Gossip changes nothing while the node gossips, and answers kStopped
+  // once the runtime has stopped it: the one public sign of the stop.
+  if (node_.Gossip().code() == StatusCode::kStopped ||
+      std::chrono::steady_clock::now() >= leave_deadline_) {
+    return Shutdown();
+  }
+  leave_timer_.expires_after(std::chrono::milliseconds(10));
+  leave_timer_.async_wait([this](const std::error_code& error) {
+    if (!error) AwaitStopAfterLeave();
+  });
+}
+
 void NodeApp::Get(const std::string& peer, const std::string& key) {
   JsonLine line("value");
   line.Str("peer", peer).Str("key", key);
-  if (auto found = node_.Get(peer, key)) {
+  // A tombstone is no value (the runtime's Get skips them already).
+  auto found = node_.Get(peer, key);
+  if (found && found->kind == EntryKind::kValue) {
     line.Bool("found", true)
         .Str("value", found->value)
         .Uint("version", found->version.value());

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <string>
 
 #include "gossipmonger/gossipmonger.h"
@@ -27,10 +29,22 @@ class NodeApp {
   void Execute(const std::string& line);
   // Stops gossiping, flushes the storage and stops the io_context. Idempotent.
   void Shutdown();
+  // Leaves the cluster (Gossipmonger::Leave) and shuts down once the
+  // runtime has stopped the node (after the leave's push was acknowledged
+  // or one gossip interval passed). If the runtime refuses to leave, prints
+  // an `error` event and, with `shutdown_if_refused` (SIGTERM with
+  // --leave-on-sigterm), shuts down anyway; else the node goes on.
+  void Leave(bool shutdown_if_refused);
 
  private:
   void AttachEvents();
+  void AttachLifecycleEvents();
   void Set(const std::string& key, const std::string& value);
+  void SetWithTtl(const std::string& key, const std::string& value, std::int64_t ttl_ms);
+  void Delete(const std::string& key);
+  // Polls until the runtime has stopped the node after Leave (Gossip
+  // answers kStopped), or `leave_deadline_` passed, then shuts down.
+  void AwaitStopAfterLeave();
   void Get(const std::string& peer, const std::string& key);
   void Peers();
   void Stats();
@@ -41,6 +55,9 @@ class NodeApp {
   LineWriter& writer_;
   const bench::TransportCounters* counters_;
   bool stopped_ = false;
+  bool leaving_ = false;
+  asio::steady_timer leave_timer_;
+  std::chrono::steady_clock::time_point leave_deadline_;
 };
 
 }  // namespace gossipmonger::node

@@ -11,7 +11,8 @@ namespace gossipmonger::node {
 const char kUsage[] =
     "usage: gossipmonger-node --id ID --listen HOST:PORT [options]\n"
     "One gossipmonger node as a process. Commands on stdin (set KEY VALUE,\n"
-    "get PEER KEY, peers, quit), events on stdout as JSON lines.\n"
+    "setex KEY TTL_MS VALUE, del KEY, get PEER KEY, peers, leave, quit), events\n"
+    "on stdout as JSON lines.\n"
     "  --id ID                   this node's peer id (required)\n"
     "  --listen HOST:PORT        where to receive (required; port 0: any free port)\n"
     "  --advertise HOST:PORT     address announced to peers (default: the listen one)\n"
@@ -31,6 +32,14 @@ const char kUsage[] =
     "  --gossip-fanout N         peers each round's digest goes to (default 3)\n"
     "  --push-fanout N           peers a fresh update is pushed to at once; 0: no\n"
     "                            pushes, anti-entropy only (default 4)\n"
+    "  --tombstone-grace-ms MS   keep a deleted key's tombstone this long (default\n"
+    "                            3600000: 1 hour)\n"
+    "  --reap-dead-after-ms MS   forget a peer dead this long (default 86400000: 24 h)\n"
+    "  --reap-left-after-ms MS   forget a peer that left this long ago (default\n"
+    "                            300000: 5 min)\n"
+    "  --remember-forgotten-ms MS  ignore stale gossip about a forgotten peer this\n"
+    "                            long (default 604800000: 7 days)\n"
+    "  --leave-on-sigterm        SIGTERM leaves the cluster gracefully, then exits\n"
     "  --no-stdin                do not read commands; run until SIGINT/SIGTERM\n"
     "  --help, --version\n";
 
@@ -101,6 +110,13 @@ Setter CountSetter(T min, std::function<void(NodeFlags&, T)> apply) {
     apply(flags, n);
     return "";
   };
+}
+
+// A lifecycle duration of Options (docs/LIFECYCLE.md), in milliseconds >= 1.
+Setter MillisecondsSetter(std::chrono::milliseconds Options::*field) {
+  return CountSetter<std::int64_t>(1, [field](NodeFlags& f, std::int64_t n) {
+    f.options.*field = std::chrono::milliseconds(n);
+  });
 }
 
 const std::map<std::string, Setter>& Setters() {
@@ -174,6 +190,10 @@ const std::map<std::string, Setter>& Setters() {
       {"--min-live-peers",
        CountSetter<std::size_t>(
            0, [](NodeFlags& f, std::size_t n) { f.options.minimum_live_peers = n; })},
+      {"--tombstone-grace-ms", MillisecondsSetter(&Options::tombstone_grace)},
+      {"--reap-dead-after-ms", MillisecondsSetter(&Options::reap_dead_after)},
+      {"--reap-left-after-ms", MillisecondsSetter(&Options::reap_left_after)},
+      {"--remember-forgotten-ms", MillisecondsSetter(&Options::remember_forgotten_for)},
   };
   return setters;
 }
@@ -216,6 +236,10 @@ ParsedFlags ParseFlags(const std::vector<std::string>& args) {
     if (flag == "--version") return {ParsedFlags::Action::kVersion, {}, ""};
     if (flag == "--no-stdin") {
       result.flags.read_stdin = false;
+      continue;
+    }
+    if (flag == "--leave-on-sigterm") {
+      result.flags.leave_on_sigterm = true;
       continue;
     }
     std::string value;

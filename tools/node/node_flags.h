@@ -35,6 +35,9 @@ struct NodeFlags {
   std::string storage = "memory";  // memory | sqlite:PATH | rocksdb:PATH
   std::string cluster = "gossipmonger";
   bool read_stdin = true;
+  // SIGTERM leaves the cluster (Gossipmonger::Leave) before exiting instead
+  // of only stopping; SIGINT always only stops.
+  bool leave_on_sigterm = false;
   // Test knobs for gossipmonger-bench (docs/transport-comparison.md), not in
   // --help: probability that a send is lost, and delay added to every send.
   double inject_loss = 0;

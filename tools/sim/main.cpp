@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "churn.h"
 #include "percentile.h"
 #include "scenarios.h"
 #include "sim_flags.h"
@@ -97,7 +98,8 @@ Pooled Pool(const std::vector<RunResult>& results) {
 }
 
 // The one JSON object the simulator prints.
-std::string Report(const ScenarioConfig& config, const Pooled& p) {
+std::string Report(const ScenarioConfig& config, const std::vector<RunResult>& results) {
+  const Pooled p = Pool(results);
   std::ostringstream out;
   out << "{\"scenario\":\"" << config.scenario << "\",\"nodes\":" << config.nodes
       << ",\"runs\":" << config.runs << ",\"seed\":" << config.seed
@@ -135,6 +137,8 @@ std::string Report(const ScenarioConfig& config, const Pooled& p) {
         << ",\"rounds_p99\":" << Json(Percentile(p.rounds, 0.99))
         << ",\"rounds_max\":" << Json(Percentile(p.rounds, 1.0))
         << ",\"false_dead\":" << p.false_dead << ",\"node_hours\":" << Json(p.node_hours);
+  } else if (config.scenario == "churn") {
+    out << gossipmonger::sim::ChurnReportFields(config, results);
   } else {
     out << ",\"bytes_per_node_round\":" << Json(Mean(p.bytes))
         << ",\"push_bytes_per_node_round\":" << Json(Mean(p.push_bytes))
@@ -162,6 +166,6 @@ int main(int argc, char** argv) {
     case gossipmonger::tools::CommandLine::Action::kRun:
       break;
   }
-  std::cout << Report(flags.config, Pool(RunAll(flags.config))) << std::endl;
+  std::cout << Report(flags.config, RunAll(flags.config)) << std::endl;
   return 0;
 }

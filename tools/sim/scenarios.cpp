@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "churn.h"
 #include "gossipmonger/testing/virtual_cluster.h"
 #include "gossipmonger/wire_size.h"
 
@@ -19,36 +20,6 @@ namespace {
 Duration Ms(double ms) { return Duration(static_cast<Duration::rep>(ms * 1000.0)); }
 Duration Seconds(double s) { return Ms(s * 1000.0); }
 double ToSeconds(Duration d) { return static_cast<double>(d.count()) / 1e6; }
-
-ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed) {
-  ClusterConfig cluster;
-  cluster.nodes = config.nodes;
-  cluster.rng_seed = seed;
-  cluster.max_body_bytes = config.max_body_bytes;
-  cluster.link.loss = config.loss;
-  cluster.link.delay_min = Ms(config.delay_min_ms);
-  cluster.link.delay_max = Ms(config.delay_max_ms);
-  Options& options = cluster.options;
-  options.gossip_interval =
-      std::chrono::milliseconds(static_cast<std::int64_t>(config.interval_ms));
-  options.dead_peer_phi = config.phi;
-  options.max_deltas_per_gossip = config.max_deltas;
-  options.failure_model =
-      config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
-  options.max_intervals = config.max_intervals;
-  options.min_std_dev =
-      std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
-  options.gossip_fanout = config.gossip_fanout;
-  options.push_fanout = config.push_fanout;
-  options.push_max_hops = config.push_max_hops;
-  options.push_rate_limit = config.push_rate_limit;
-  if (config.cold_start || config.scenario == "bootstrap") {
-    cluster.prejoined = false;
-    cluster.seed_count = config.seeds;
-    cluster.start_window = Seconds(config.start_window_s);
-  }
-  return cluster;
-}
 
 // Counts `peer dead` events about peers that are up.
 struct FalseDeadCounter {
@@ -235,10 +206,41 @@ RunResult Bootstrap(const ScenarioConfig& config, std::uint64_t seed) {
 
 }  // namespace
 
+ClusterConfig MakeClusterConfig(const ScenarioConfig& config, std::uint64_t seed) {
+  ClusterConfig cluster;
+  cluster.nodes = config.nodes;
+  cluster.rng_seed = seed;
+  cluster.max_body_bytes = config.max_body_bytes;
+  cluster.link.loss = config.loss;
+  cluster.link.delay_min = Ms(config.delay_min_ms);
+  cluster.link.delay_max = Ms(config.delay_max_ms);
+  Options& options = cluster.options;
+  options.gossip_interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.interval_ms));
+  options.dead_peer_phi = config.phi;
+  options.max_deltas_per_gossip = config.max_deltas;
+  options.failure_model =
+      config.exponential ? FailureModel::kExponential : FailureModel::kNormal;
+  options.max_intervals = config.max_intervals;
+  options.min_std_dev =
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.min_std_ms));
+  options.gossip_fanout = config.gossip_fanout;
+  options.push_fanout = config.push_fanout;
+  options.push_max_hops = config.push_max_hops;
+  options.push_rate_limit = config.push_rate_limit;
+  if (config.cold_start || config.scenario == "bootstrap") {
+    cluster.prejoined = false;
+    cluster.seed_count = config.seeds;
+    cluster.start_window = Seconds(config.start_window_s);
+  }
+  return cluster;
+}
+
 RunResult RunScenario(const ScenarioConfig& config, std::uint64_t seed) {
   if (config.scenario == "detect") return Detect(config, seed);
   if (config.scenario == "steady") return Steady(config, seed);
   if (config.scenario == "bootstrap") return Bootstrap(config, seed);
+  if (config.scenario == "churn") return Churn(config, seed);
   return Propagate(config, seed);
 }
 

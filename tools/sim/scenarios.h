@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gossipmonger/options.h"
+#include "gossipmonger/testing/virtual_cluster.h"
 
 namespace gossipmonger::sim {
 
@@ -42,6 +43,28 @@ struct ScenarioConfig {
   std::size_t push_fanout = gossipmonger::Options{}.push_fanout;
   std::size_t push_max_hops = gossipmonger::Options{}.push_max_hops;
   double push_rate_limit = gossipmonger::Options{}.push_rate_limit;
+  // churn (tools/sim/churn.h): every node is replaced by one with a new id,
+  // `generations` times over, one generation every `generation_s`; half
+  // leave, half crash. The lifecycle options are short enough for the run;
+  // `no_reap` makes reaping wait longer than any run (today's growth).
+  std::size_t generations = 10;
+  double generation_s = 300;
+  double window_rounds = 30;
+  std::size_t keys = 4;
+  std::size_t value_bytes = 32;
+  double tombstone_grace_s = 60;
+  double reap_dead_after_s = 60;
+  double reap_left_after_s = 30;
+  double remember_forgotten_s = 300;
+  bool no_reap = false;
+};
+
+// churn: the mean per node over one window of rounds.
+struct ChurnWindow {
+  double end_s = 0;  // virtual time at the window's end
+  double bytes_per_node_round = 0;
+  double peers_per_node = 0;          // records in its storage, its own included
+  double storage_bytes_per_node = 0;  // testing::StorageFootprint::bytes
 };
 
 struct RunResult {
@@ -63,8 +86,18 @@ struct RunResult {
   bool all_live = false;
   std::uint64_t false_dead = 0;  // `peer dead` about a peer that was up
   double node_hours = 0;
+  // churn: the windows of the churned cluster and of a static cluster of
+  // the same size, workload and seed, run side by side; and what happened.
+  std::vector<ChurnWindow> churn_series;
+  std::vector<ChurnWindow> static_series;
+  std::uint64_t replaced = 0, left = 0, crashed = 0, leave_refused = 0;
+  std::uint64_t peer_left_events = 0, peer_forgotten_events = 0, peer_dead_events = 0;
 };
 
 RunResult RunScenario(const ScenarioConfig& config, std::uint64_t seed);
+
+// The VirtualCluster of a scenario's config: size, network, options.
+testing::ClusterConfig MakeClusterConfig(const ScenarioConfig& config,
+                                         std::uint64_t seed);
 
 }  // namespace gossipmonger::sim

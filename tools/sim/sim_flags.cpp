@@ -20,7 +20,7 @@ struct Raw {
 
 void AddNetworkFlags(CLI::App& app, ScenarioConfig& c, Raw& raw) {
   app.add_option("--scenario", c.scenario, "what to measure")
-      ->check(CLI::IsMember({"propagate", "detect", "steady", "bootstrap"}));
+      ->check(CLI::IsMember({"propagate", "detect", "steady", "bootstrap", "churn"}));
   AddNumber(app, "--nodes", c.nodes, 2, kUnbounded, "cluster size");
   AddNumber(app, "--runs", c.runs, 1, kUnbounded, "independent runs, each its own seed");
   AddNumber(app, "--seed", c.seed, 0, kUnbounded, "base seed; run i uses S+i");
@@ -70,6 +70,28 @@ void AddScenarioFlags(CLI::App& app, ScenarioConfig& c, Raw& raw) {
             "other");
 }
 
+void AddChurnFlags(CLI::App& app, ScenarioConfig& c) {
+  AddNumber(app, "--generations", c.generations, 1, kUnbounded,
+            "churn: times every node is replaced by a node with a new id");
+  AddNumber(app, "--generation-s", c.generation_s, 1, kUnbounded,
+            "churn: simulated seconds in which the whole cluster is replaced once");
+  AddNumber(app, "--window-rounds", c.window_rounds, 1, kUnbounded,
+            "churn: rounds per sample of the time series");
+  AddNumber(app, "--keys", c.keys, 0, kUnbounded, "churn: keys each node sets at start");
+  AddNumber(app, "--value-bytes", c.value_bytes, 0, kUnbounded,
+            "churn: bytes of each key's value");
+  AddNumber(app, "--tombstone-grace-s", c.tombstone_grace_s, 0.001, kUnbounded,
+            "churn: Options::tombstone_grace");
+  AddNumber(app, "--reap-dead-after-s", c.reap_dead_after_s, 0.001, kUnbounded,
+            "churn: Options::reap_dead_after");
+  AddNumber(app, "--reap-left-after-s", c.reap_left_after_s, 0.001, kUnbounded,
+            "churn: Options::reap_left_after");
+  AddNumber(app, "--remember-forgotten-s", c.remember_forgotten_s, 0.001, kUnbounded,
+            "churn: Options::remember_forgotten_for");
+  app.add_flag("--no-reap", c.no_reap,
+               "churn: reaping waits longer than any run (the growth without it)");
+}
+
 // --delay-ms A:B into the config; an error message or "".
 std::string ApplyDelay(const std::string& text, ScenarioConfig& c) {
   const auto colon = text.find(':');
@@ -99,6 +121,7 @@ SimFlags ParseSimFlags(const std::vector<std::string>& args) {
   AddNetworkFlags(app, c, raw);
   AddEngineFlags(app, c, raw);
   AddScenarioFlags(app, c, raw);
+  AddChurnFlags(app, c);
   flags.command_line = tools::ParseCommandLine(app, args);
   if (flags.command_line.action != tools::CommandLine::Action::kRun) return flags;
   if (std::string error = ApplyDelay(raw.delay, c); !error.empty()) {

@@ -18,9 +18,14 @@
 // Node i has the id IdOf(i) ("n<i>") and the address AddressOf(i)
 // ("sim:<i>"), which is what the fault model's partitions name.
 //
+// Nodes can be added while the cluster runs (AddNode: the next index, so a
+// new id) and removed for good (Leave, Crash, Remove): churn.
+//
 // Ownership: the cluster owns every node's Storage and Engine. A reference
-// from engine(i) is valid until node i restarts; one from storage(i) too
-// when the restart does not keep the storage or config.make_storage is set.
+// from engine(i) is valid until node i restarts or is removed; one from
+// storage(i) too when the restart does not keep the storage or
+// config.make_storage is set. References to a node's objects stay valid
+// when other nodes are added.
 // Threading: none; one thread at a time.
 #pragma once
 
@@ -76,6 +81,24 @@ struct ClusterConfig {
   std::function<void(std::size_t from, const OutgoingMessage& message)> on_send;
 };
 
+// What a node's storage holds, counted through the Storage interface (so for
+// any backend): peers (its own record included), entries of their data
+// (values, tombstones, leave entries) and remembered forgotten peers.
+// `bytes` is a logical size, the bytes a compact encoding of that working
+// set needs: per peer its id and address and 40 bytes (generation,
+// max_version_seen, down_since, collected_through, clean_through), per
+// entry its key and value and 17 bytes (version, expires_at, kind), per
+// forgotten peer its id and 16 bytes (generation, forgotten_at). It leaves
+// out the allocator's and containers' overhead, which depend on the
+// backend, so it compares like with like across runs.
+struct StorageFootprint {
+  std::size_t peers = 0;
+  std::size_t entries = 0;
+  std::size_t forgotten = 0;
+  std::size_t bytes = 0;
+};
+StorageFootprint MeasureStorage(const Storage& storage);
+
 class VirtualCluster {
  public:
   using EventHandler = std::function<void(std::size_t node, const Event& event)>;
@@ -109,6 +132,25 @@ class VirtualCluster {
   // --- what nodes do --------------------------------------------------
   // Local update on a node, at the current virtual time.
   Status Update(std::size_t node, std::string_view key, std::string_view value);
+  // The lifecycle calls of a node's engine (docs/LIFECYCLE.md), at the
+  // current virtual time.
+  Status Update(std::size_t node, std::string_view key, std::string_view value,
+                Duration ttl);
+  Status Delete(std::size_t node, std::string_view key);
+  // The node leaves gracefully (Engine::Leave, its push sent at once) and
+  // goes down one round later, as the runtime stops a node that left (at
+  // the latest one interval after the leave). Nothing changes if the engine
+  // refuses (its status is returned).
+  Status Leave(std::size_t node);
+  // Adds a node with the next index (so an id never used before), an empty
+  // storage and generation `generation`, started now at a random phase. It
+  // knows only `seeds` (nodes of this cluster, its options.seeds) and joins
+  // through them. Returns its index. Not from inside an event handler.
+  std::size_t AddNode(const std::vector<std::size_t>& seeds,
+                      Generation generation = Generation(1000));
+  // Takes a node out for good: down (as Crash) and its engine and storage
+  // freed. engine(node) and storage(node) must not be called afterwards.
+  void Remove(std::size_t node);
   // The node stops: no rounds, messages to it are lost.
   void Crash(std::size_t node);
   // The node comes back with a new Engine: on its old storage (a persisted
@@ -135,6 +177,10 @@ class VirtualCluster {
   // Whether every node that is up holds `value` for `owner`'s key.
   bool AllSee(std::size_t owner, std::string_view key, std::string_view value) const;
   bool up(std::size_t node) const;
+  // Whether the node's engine and storage still exist (not Remove'd).
+  bool present(std::size_t node) const;
+  // What node `node`'s storage holds (MeasureStorage); zero once removed.
+  StorageFootprint Footprint(std::size_t node) const;
   Engine& engine(std::size_t node);
   Storage& storage(std::size_t node);
   const Storage& storage(std::size_t node) const;
