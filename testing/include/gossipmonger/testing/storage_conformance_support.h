@@ -100,6 +100,8 @@ inline void CheckPeer(const Storage& storage, const ExpectedPeer& expected) {
     CHECK(it->second.value.size() == value.value.size());
     CHECK(it->second.value == value.value);
     CHECK(it->second.version.value() == value.version.value());
+    CHECK(static_cast<int>(it->second.kind) == static_cast<int>(value.kind));
+    CHECK(it->second.expires_at.count() == value.expires_at.count());
   }
 }
 
