@@ -73,6 +73,17 @@ struct RocksDbStorage::Impl {
   bool PendingRewrite(std::string_view id) const {
     return rewrite_all || (!pending.empty() && pending.find(id) != pending.end());
   }
+  // The batch of a change of `peer`: `append_change` (the change alone), or
+  // the whole peer when its records may lag memory.
+  template <typename AppendChange>
+  void AppendChangeOrFullPeer(rocksdb::WriteBatch* batch, const PeerRecord& peer,
+                              AppendChange&& append_change) const {
+    if (PendingRewrite(peer.id)) {
+      AppendFullPeer(batch, peer);
+    } else {
+      append_change();
+    }
+  }
   Status Commit(rocksdb::WriteBatch* batch, std::string_view id);
   Status NotPersisted(std::string_view id);
   Status Recover();

@@ -68,12 +68,10 @@ Status RocksDbStorage::CollectTombstones(std::string_view id,
   if (d.failed) return d.NotPersisted(id);
   const PeerRecord& peer = *d.table.Get(id);
   rocksdb::WriteBatch batch;
-  if (d.PendingRewrite(id)) {
-    d.AppendFullPeer(&batch, peer);
-  } else {
+  d.AppendChangeOrFullPeer(&batch, peer, [&] {
     for (const std::string& key : keys) batch.Delete(fmt::DataKey(id, key));
     d.AppendHeader(&batch, peer);  // carries collected_through
-  }
+  });
   return d.Commit(&batch, id);
 }
 

@@ -204,14 +204,12 @@ Status RocksDbStorage::PutPeer(const PeerHeader& header) {
 
   const PeerRecord& peer = *d.table.Get(header.id);
   rocksdb::WriteBatch batch;
-  if (d.PendingRewrite(header.id)) {
-    d.AppendFullPeer(&batch, peer);
-  } else {
+  d.AppendChangeOrFullPeer(&batch, peer, [&] {
     // A new lineage shares nothing with the old one: its data goes in the
     // same batch as the header that announces the new generation.
     if (generation_changed) d.AppendDeleteData(&batch, header.id);
     d.AppendHeader(&batch, peer);
-  }
+  });
   return d.Commit(&batch, header.id);
 }
 
@@ -232,9 +230,7 @@ Status RocksDbStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> 
 
   const PeerRecord& peer = *d.table.Get(id);
   rocksdb::WriteBatch batch;
-  if (d.PendingRewrite(id)) {
-    d.AppendFullPeer(&batch, peer);
-  } else {
+  d.AppendChangeOrFullPeer(&batch, peer, [&] {
     std::string key = fmt::PeerPrefix(id);
     key.push_back(fmt::kDataTag);
     const std::size_t key_base = key.size();
@@ -249,7 +245,7 @@ Status RocksDbStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> 
       batch.Put(key, value);
     }
     d.AppendHeader(&batch, peer);
-  }
+  });
   return d.Commit(&batch, id);
 }
 

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "gossipmonger/rocksdb_storage.h"
+#include "gossipmonger/testing/storage_conformance_lifecycle.h"
 #include "rocksdb/rdb_test_util.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::rocksdb_test;
+using gossipmonger::testing::storage_suite::CheckLifecycleDefaults;
 
 namespace {
 
@@ -52,23 +54,6 @@ Snapshot FixtureSnapshot() {
   };
 }
 
-// The new fields of every peer and entry are at their defaults.
-void CheckDefaults(const Storage& storage) {
-  storage.ForEachPeer([](const PeerRecord& peer) {
-    INFO("peer '" << peer.id << "'");
-    CHECK(peer.down_since == WallTime());
-    CHECK(peer.collected_through == Version());
-    CHECK(peer.clean_through == Version());
-    for (const auto& [key, entry] : peer.data) {
-      CHECK(entry.kind == EntryKind::kValue);
-      CHECK(entry.expires_at == WallTime());
-    }
-  });
-  std::size_t forgotten = 0;
-  storage.ForEachForgotten([&](const ForgottenPeer&) { ++forgotten; });
-  CHECK(forgotten == 0);
-}
-
 }  // namespace
 
 TEST_CASE("RocksDB: a format-1 database of the previous release reads back whole",
@@ -81,7 +66,7 @@ TEST_CASE("RocksDB: a format-1 database of the previous release reads back whole
   {
     auto storage = OpenOrFail(path);
     CHECK(TakeSnapshot(*storage) == FixtureSnapshot());
-    CheckDefaults(*storage);
+    CheckLifecycleDefaults(*storage);
   }
   // Only the format record changed: it says 2 now, so that a build of
   // schema 1 refuses the database instead of misreading records of the new

@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "gossipmonger/sqlite_storage.h"
+#include "gossipmonger/testing/storage_conformance_lifecycle.h"
 #include "sqlite/test_util.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::sqlite_test;
+using gossipmonger::testing::storage_suite::CheckLifecycleDefaults;
 
 namespace {
 
@@ -81,15 +83,7 @@ void CheckFixtureContent(const Storage& storage) {
   CheckEntry(*storage.Get("node-b"), "x", "1", 1);
   CheckEntry(*storage.Get("node-b"), "y", "", 2);
   CheckEntry(*storage.Get(kNodeD), "k", "seven", 7);
-  storage.ForEachPeer([](const PeerRecord& peer) {
-    INFO("peer '" << peer.id << "'");
-    CHECK(peer.down_since == WallTime());
-    CHECK(peer.collected_through == Version());
-    CHECK(peer.clean_through == Version());
-  });
-  std::size_t forgotten = 0;
-  storage.ForEachForgotten([&](const ForgottenPeer&) { ++forgotten; });
-  CHECK(forgotten == 0);
+  CheckLifecycleDefaults(storage);
 }
 
 }  // namespace

@@ -60,6 +60,65 @@ inline std::map<std::string, std::pair<std::uint64_t, std::int64_t>> ForgottenOf
   return forgotten;
 }
 
+// --- for a backend's own tests (migration, failing disks) -------------------
+
+// Every peer and entry has the lifecycle fields at their defaults (what a
+// file written before the lifecycle holds), and nobody is forgotten.
+inline void CheckLifecycleDefaults(const Storage& storage) {
+  storage.ForEachPeer([](const PeerRecord& peer) {
+    INFO("peer '" << peer.id << "'");
+    CHECK(peer.down_since == WallTime());
+    CHECK(peer.collected_through == Version());
+    CHECK(peer.clean_through == Version());
+    for (const auto& [key, entry] : peer.data) {
+      CHECK(entry.kind == EntryKind::kValue);
+      CHECK(entry.expires_at == WallTime());
+    }
+  });
+  CHECK(ForgottenOf(storage).empty());
+}
+
+// Peers "self" (a value, and a tombstone "t" at version 2), "gone" and
+// "reset" (one key each) and the memory of a forgotten "old", flushed.
+inline void WriteLifecycleSetUp(Storage& storage) {
+  REQUIRE(storage.PutPeer(Header("self", "me", 1)).ok());
+  REQUIRE(storage
+              .PutDeltas("self", std::vector{Delta("k", "v", 1), Tombstone("t", 2, 50)},
+                         Version(2))
+              .ok());
+  for (const char* id : {"gone", "reset", "old"}) {
+    REQUIRE(storage.PutPeer(Header(id, "there", 7)).ok());
+    REQUIRE(storage.PutDeltas(id, std::vector{Delta("a", "1", 3)}, Version(3)).ok());
+  }
+  REQUIRE(storage.ForgetPeer(ForgottenPeer{"old", Generation(7), WallTime(10)}).ok());
+  REQUIRE(storage.Flush().ok());
+}
+
+// After WriteLifecycleSetUp: every lifecycle write once (a failing disk may
+// refuse any of them), and their statuses.
+inline std::vector<Status> WriteEveryLifecycleChange(Storage& storage) {
+  return {
+      storage.ForgetPeer(ForgottenPeer{"gone", Generation(7), WallTime(20)}),
+      storage.ReplaceData("reset", std::vector{Delta("b", "2", 9)}, Version(9),
+                          Version(11)),
+      storage.CollectTombstones("self", std::vector<std::string>{"t"}, Version(2)),
+      storage.DropForgotten("old"),
+      storage.PutPeer(DownHeader("self", "me", 1, 30)),
+  };
+}
+
+// Memory holds every change of WriteEveryLifecycleChange, whatever the
+// disk said.
+inline void CheckEveryLifecycleChange(const Storage& storage) {
+  CHECK(storage.Get("gone") == nullptr);
+  CheckPeer(storage, {"reset", "there", 7, 9, true, {{"b", {"2", Version(9)}}}});
+  CheckFloors(storage, "reset", {0, 0, 11});
+  CheckPeer(storage, {"self", "me", 1, 2, false, {{"k", {"v", Version(1)}}}});
+  CheckFloors(storage, "self", {30, 2, 0});
+  CHECK(ForgottenOf(storage) ==
+        std::map<std::string, std::pair<std::uint64_t, std::int64_t>>{{"gone", {7, 20}}});
+}
+
 // PutDeltas stores each entry's kind and expires_at.
 inline void CheckEntryKinds(StorageUnderTest& storage) {
   SECTION("tombstones, leave entries and deadlines persist with kind and expires_at") {
