@@ -246,11 +246,14 @@ Rate RawWrite(const Config& config, const Workload& workload, RocksDbDurability 
     for (const KeyDelta& delta : deltas) {
       key = fmt::DataKey("self", delta.key);
       value.clear();
-      fmt::AppendDataValue(&value, delta.version.value(), delta.value);
+      fmt::AppendDataValue(&value, {delta.version.value(), 0, 0, delta.value});
       batch.Put(key, value);
     }
-    batch.Put(header_key, fmt::EncodeHeader(1, deltas.back().version.value(), true,
-                                            "127.0.0.1:9742"));
+    fmt::HeaderValue header;
+    header.generation = 1;
+    header.max_version_seen = deltas.back().version.value();
+    header.address = "127.0.0.1:9742";
+    batch.Put(header_key, fmt::EncodeHeader(header));
     Check(db->Write(write, &batch), "raw write");
     if (batched && (b + 1) % config.round == 0) Check(db->FlushWAL(true), "raw sync");
   }

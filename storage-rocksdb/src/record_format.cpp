@@ -4,6 +4,14 @@ namespace gossipmonger::rdb_format {
 
 namespace {
 
+constexpr unsigned char kLiveFlag = 0x01;
+constexpr unsigned char kLifecycleFlag = 0x02;
+// generation, max_version_seen, flags, down_since, collected, clean
+constexpr std::size_t kHeaderFixedSize = 8 + 8 + 1 + 8 + 8 + 8;
+// the 0 marker, kind, version, expires_at
+constexpr std::size_t kEntryFixedSize = 8 + 1 + 8 + 8;
+constexpr std::uint8_t kMaxKind = 2;  // EntryKind::kLeave
+
 void AppendFixed64(std::string* out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
@@ -77,41 +85,90 @@ std::optional<std::uint32_t> DecodeFormat(std::string_view value) {
   return ReadFixed32(value.substr(kMagic.size()));
 }
 
-std::string EncodeHeader(std::uint64_t generation, std::uint64_t max_version_seen, bool live,
-                         std::string_view address) {
+std::string EncodeHeader(const HeaderValue& header) {
   std::string value;
-  value.reserve(17 + address.size());
-  AppendFixed64(&value, generation);
-  AppendFixed64(&value, max_version_seen);
-  value.push_back(live ? '\x01' : '\x00');
-  value.append(address);
+  value.reserve(kHeaderFixedSize + header.address.size());
+  AppendFixed64(&value, header.generation);
+  AppendFixed64(&value, header.max_version_seen);
+  value.push_back(static_cast<char>((header.live ? kLiveFlag : 0) | kLifecycleFlag));
+  AppendFixed64(&value, static_cast<std::uint64_t>(header.down_since));
+  AppendFixed64(&value, header.collected_through);
+  AppendFixed64(&value, header.clean_through);
+  value.append(header.address);
   return value;
 }
 
 std::optional<HeaderValue> DecodeHeader(std::string_view value) {
   if (value.size() < 17) return std::nullopt;
-  const char live = value[16];
-  if (live != '\x00' && live != '\x01') return std::nullopt;
+  const auto flags = static_cast<unsigned char>(value[16]);
+  if ((flags & ~(kLiveFlag | kLifecycleFlag)) != 0) return std::nullopt;
   HeaderValue header;
   header.generation = ReadFixed64(value.substr(0, 8));
   header.max_version_seen = ReadFixed64(value.substr(8, 8));
-  header.live = live == '\x01';
-  header.address = value.substr(17);
+  header.live = (flags & kLiveFlag) != 0;
+  if ((flags & kLifecycleFlag) == 0) {  // version 1
+    header.address = value.substr(17);
+    return header;
+  }
+  if (value.size() < kHeaderFixedSize) return std::nullopt;
+  header.down_since = static_cast<std::int64_t>(ReadFixed64(value.substr(17, 8)));
+  header.collected_through = ReadFixed64(value.substr(25, 8));
+  header.clean_through = ReadFixed64(value.substr(33, 8));
+  header.address = value.substr(kHeaderFixedSize);
   return header;
 }
 
-void AppendDataValue(std::string* out, std::uint64_t version, std::string_view value) {
-  out->reserve(out->size() + 8 + value.size());
-  AppendFixed64(out, version);
-  out->append(value);
+void AppendDataValue(std::string* out, const DataValue& data) {
+  if (data.kind == 0 && data.expires_at == 0) {
+    out->reserve(out->size() + 8 + data.value.size());
+    AppendFixed64(out, data.version);
+  } else {
+    out->reserve(out->size() + kEntryFixedSize + data.value.size());
+    AppendFixed64(out, 0);
+    out->push_back(static_cast<char>(data.kind));
+    AppendFixed64(out, data.version);
+    AppendFixed64(out, static_cast<std::uint64_t>(data.expires_at));
+  }
+  out->append(data.value);
 }
 
 std::optional<DataValue> DecodeData(std::string_view value) {
   if (value.size() < 8) return std::nullopt;
   DataValue data;
   data.version = ReadFixed64(value.substr(0, 8));
-  data.value = value.substr(8);
+  if (data.version != 0) {  // the plain layout
+    data.value = value.substr(8);
+    return data;
+  }
+  if (value.size() < kEntryFixedSize) return std::nullopt;
+  data.kind = static_cast<std::uint8_t>(value[8]);
+  if (data.kind > kMaxKind) return std::nullopt;
+  data.version = ReadFixed64(value.substr(9, 8));
+  data.expires_at = static_cast<std::int64_t>(ReadFixed64(value.substr(17, 8)));
+  data.value = value.substr(kEntryFixedSize);
   return data;
+}
+
+std::string ForgottenKey(std::string_view id) {
+  std::string key;
+  key.reserve(id.size() + 1);
+  key.push_back(kForgottenTag);
+  key.append(id);
+  return key;
+}
+
+std::string EncodeForgotten(const ForgottenValue& forgotten) {
+  std::string value;
+  value.reserve(16);
+  AppendFixed64(&value, forgotten.generation);
+  AppendFixed64(&value, static_cast<std::uint64_t>(forgotten.forgotten_at));
+  return value;
+}
+
+std::optional<ForgottenValue> DecodeForgotten(std::string_view value) {
+  if (value.size() != 16) return std::nullopt;
+  return ForgottenValue{ReadFixed64(value.substr(0, 8)),
+                        static_cast<std::int64_t>(ReadFixed64(value.substr(8, 8)))};
 }
 
 std::optional<PeerKey> ParsePeerKey(std::string_view record_key) {

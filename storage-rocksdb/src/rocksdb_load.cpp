@@ -1,5 +1,5 @@
 // Loading a RocksDbStorage: one forward scan of the database into the
-// PeerTable.
+// PeerTable (forgotten records first, then each peer's header and data).
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
@@ -37,13 +37,14 @@ class PeerLoader {
 
   Status AddData(std::string_view key, std::string_view value) {
     const std::optional<fmt::DataValue> decoded = fmt::DecodeData(value);
-    if (!decoded || decoded->version == 0) {
+    if (!decoded || decoded->version == 0) {  // DecodeData checks the kind
       return Fail(StatusCode::kCorruption, path_,
                   "malformed data record '" + fmt::Printable(key) + "'");
     }
     const std::string_view data_key = key.substr(prefix_.size() + 1);
-    entries_.push_back(
-        {decoded->version, arena_.size(), data_key.size(), decoded->value.size()});
+    entries_.push_back({decoded->version, arena_.size(), data_key.size(),
+                        decoded->value.size(), static_cast<EntryKind>(decoded->kind),
+                        WallTime(decoded->expires_at)});
     arena_.append(data_key);
     arena_.append(decoded->value);
     return Status::Ok();
@@ -80,6 +81,9 @@ class PeerLoader {
     record_.generation = Generation(header->generation);
     record_.max_version_seen = Version(header->max_version_seen);
     record_.live = header->live;
+    record_.down_since = WallTime(header->down_since);
+    record_.collected_through = Version(header->collected_through);
+    record_.clean_through = Version(header->clean_through);
     return Status::Ok();
   }
 
@@ -110,6 +114,8 @@ class PeerLoader {
     std::size_t key_offset;  // into `arena_`; the value follows the key
     std::size_t key_size;
     std::size_t value_size;
+    EntryKind kind;
+    WallTime expires_at;
   };
 
   void MoveEntriesIntoRecord() {
@@ -119,7 +125,7 @@ class PeerLoader {
       record_.data.emplace(
           arena_.substr(e.key_offset, e.key_size),
           VersionedValue{arena_.substr(e.key_offset + e.key_size, e.value_size),
-                         Version(e.version)});
+                         Version(e.version), e.kind, e.expires_at});
     }
     entries_.clear();
     arena_.clear();
@@ -143,6 +149,19 @@ class PeerLoader {
 
 }  // namespace
 
+Status RocksDbStorage::Impl::RestoreForgotten(std::string_view key,
+                                              std::string_view value) {
+  const std::optional<fmt::ForgottenValue> decoded = fmt::DecodeForgotten(value);
+  if (!decoded || key.size() < 2) {
+    return Fail(StatusCode::kCorruption, path,
+                "malformed forgotten record '" + fmt::Printable(key) + "'");
+  }
+  table.RestoreForgotten(ForgottenPeer{std::string(key.substr(1)),
+                                       Generation(decoded->generation),
+                                       WallTime(decoded->forgotten_at)});
+  return Status::Ok();
+}
+
 // One forward scan. Records of a peer are contiguous, its header first, so a
 // peer's data is collected until the next header and then handed to the
 // table whole.
@@ -158,6 +177,8 @@ Status RocksDbStorage::Impl::Load() {
     Status status;
     if (loader.IsCurrentPeersData(key)) {
       status = loader.AddData(key, value);
+    } else if (!key.empty() && key[0] == fmt::kForgottenTag) {
+      status = RestoreForgotten(key, value);
     } else if (key != fmt::kFormatKey) {
       status = loader.StartPeer(key, value);
     }

@@ -198,8 +198,27 @@ Status RocksDbStorage::Impl::CheckFormat() {
     return Fail(StatusCode::kNotSupported, path,
                 "schema version " + std::to_string(*version) +
                     " is newer than this build reads (" + std::to_string(kSchemaVersion) +
-                    "); open it with a newer gossipmonger");
+                    "); open it with a gossipmonger that knows version " +
+                    std::to_string(*version) + " (the database is left unchanged)");
   }
+  stored_schema_version = *version;
+  return Status::Ok();
+}
+
+// Every record of an older schema is a valid record of this one
+// (record_format.h), so the upgrade is the format record alone; written
+// durably before any record of the new layouts, which an older build would
+// misread, can be.
+Status RocksDbStorage::Impl::UpgradeFormat() {
+  if (stored_schema_version >= kSchemaVersion) return Status::Ok();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::Status s = db->Put(sync, fmt::kFormatKey, fmt::EncodeFormat(kSchemaVersion));
+  if (!s.ok())
+    return FromRocks(s, path,
+                     "cannot raise the format record to schema version " +
+                         std::to_string(kSchemaVersion));
+  stored_schema_version = kSchemaVersion;
   return Status::Ok();
 }
 
@@ -221,6 +240,7 @@ Status RocksDbStorage::Impl::ClaimEmptyDatabase() {
   sync.sync = true;
   rocksdb::Status s = db->Put(sync, fmt::kFormatKey, fmt::EncodeFormat(kSchemaVersion));
   if (!s.ok()) return FromRocks(s, path, "cannot write the format record");
+  stored_schema_version = kSchemaVersion;
   return Status::Ok();
 }
 
@@ -254,6 +274,7 @@ Status RocksDbStorage::Open(const std::string& path, const RocksDbStorageOptions
   Status checked = impl->CheckFormat();
   if (!checked.ok()) return checked;
   Status loaded = impl->Load();
+  if (loaded.ok()) loaded = impl->UpgradeFormat();
   if (!loaded.ok()) return loaded;
   out->reset(new RocksDbStorage(std::move(impl)));
   return Status::Ok();

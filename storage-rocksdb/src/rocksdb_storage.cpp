@@ -19,6 +19,11 @@ using rdb_detail::FromRocks;
 
 namespace {
 namespace fmt = rdb_format;
+
+fmt::DataValue DataValueOf(const VersionedValue& entry) {
+  return {entry.version.value(), static_cast<std::uint8_t>(entry.kind),
+          entry.expires_at.count(), entry.value};
+}
 }  // namespace
 
 // --- Impl: writing --------------------------------------------------------
@@ -42,9 +47,15 @@ void RocksDbStorage::Impl::Close() {
 
 void RocksDbStorage::Impl::AppendHeader(rocksdb::WriteBatch* batch,
                                         const PeerRecord& peer) const {
-  batch->Put(fmt::HeaderKey(peer.id),
-             fmt::EncodeHeader(peer.generation.value(), peer.max_version_seen.value(),
-                               peer.live, peer.address));
+  fmt::HeaderValue header;
+  header.generation = peer.generation.value();
+  header.max_version_seen = peer.max_version_seen.value();
+  header.live = peer.live;
+  header.down_since = peer.down_since.count();
+  header.collected_through = peer.collected_through.value();
+  header.clean_through = peer.clean_through.value();
+  header.address = peer.address;
+  batch->Put(fmt::HeaderKey(peer.id), fmt::EncodeHeader(header));
 }
 
 void RocksDbStorage::Impl::AppendDeleteData(rocksdb::WriteBatch* batch,
@@ -63,7 +74,7 @@ void RocksDbStorage::Impl::AppendFullPeer(rocksdb::WriteBatch* batch,
   std::string value;
   for (const auto& [key, versioned] : peer.data) {
     value.clear();
-    fmt::AppendDataValue(&value, versioned.version.value(), versioned.value);
+    fmt::AppendDataValue(&value, DataValueOf(versioned));
     batch->Put(fmt::DataKey(peer.id, key), value);
   }
 }
@@ -113,22 +124,23 @@ Status RocksDbStorage::Impl::Recover() {
   rewrite_all = false;
   failed = false;
   wal_dirty = false;
+  removed_since_sync.clear();
   ++stats.reopens;
   return Status::Ok();
 }
 
 Status RocksDbStorage::Impl::RewritePendingPeers() {
-  std::vector<std::string> ids;
+  std::set<std::string, std::less<>> ids;
   if (rewrite_all) {
-    table.ForEach([&](const PeerRecord& peer) { ids.push_back(peer.id); });
+    table.ForEach([&](const PeerRecord& peer) { ids.insert(peer.id); });
+    table.ForEachForgotten([&](const ForgottenPeer& peer) { ids.insert(peer.id); });
+    ids.insert(removed_since_sync.begin(), removed_since_sync.end());
   } else {
-    ids.assign(pending.begin(), pending.end());
+    ids = pending;
   }
   for (const std::string& id : ids) {
-    const PeerRecord* peer = table.Get(id);
-    if (peer == nullptr) continue;  // peers are never removed; defensive
     rocksdb::WriteBatch batch;
-    AppendFullPeer(&batch, *peer);
+    AppendIdState(&batch, id);
     rocksdb::Status s = db->Write(write_options, &batch);
     if (!s.ok()) {
       ++stats.write_errors;
@@ -182,7 +194,8 @@ Status RocksDbStorage::PutPeer(const PeerHeader& header) {
   const bool existed = before != nullptr;
   const bool generation_changed = existed && before->generation != header.generation;
   if (existed && !generation_changed && before->address == header.address &&
-      before->live == header.live && !d.PendingRewrite(header.id)) {
+      before->live == header.live && before->down_since == header.down_since &&
+      !d.PendingRewrite(header.id)) {
     return Status::Ok();  // nothing changes
   }
   Status put = d.table.PutPeer(header);
@@ -191,14 +204,12 @@ Status RocksDbStorage::PutPeer(const PeerHeader& header) {
 
   const PeerRecord& peer = *d.table.Get(header.id);
   rocksdb::WriteBatch batch;
-  if (d.PendingRewrite(header.id)) {
-    d.AppendFullPeer(&batch, peer);
-  } else {
+  d.AppendChangeOrFullPeer(&batch, peer, [&] {
     // A new lineage shares nothing with the old one: its data goes in the
     // same batch as the header that announces the new generation.
     if (generation_changed) d.AppendDeleteData(&batch, header.id);
     d.AppendHeader(&batch, peer);
-  }
+  });
   return d.Commit(&batch, header.id);
 }
 
@@ -219,9 +230,7 @@ Status RocksDbStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> 
 
   const PeerRecord& peer = *d.table.Get(id);
   rocksdb::WriteBatch batch;
-  if (d.PendingRewrite(id)) {
-    d.AppendFullPeer(&batch, peer);
-  } else {
+  d.AppendChangeOrFullPeer(&batch, peer, [&] {
     std::string key = fmt::PeerPrefix(id);
     key.push_back(fmt::kDataTag);
     const std::size_t key_base = key.size();
@@ -230,11 +239,13 @@ Status RocksDbStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> 
       key.resize(key_base);
       key.append(delta.key);
       value.clear();
-      fmt::AppendDataValue(&value, delta.version.value(), delta.value);
+      fmt::AppendDataValue(&value,
+                           {delta.version.value(), static_cast<std::uint8_t>(delta.kind),
+                            delta.expires_at.count(), delta.value});
       batch.Put(key, value);
     }
     d.AppendHeader(&batch, peer);
-  }
+  });
   return d.Commit(&batch, id);
 }
 
@@ -261,6 +272,7 @@ Status RocksDbStorage::Flush() {
     }
     ++d.stats.wal_syncs;
     d.wal_dirty = false;
+    d.removed_since_sync.clear();
   }
   return Status::Ok();
 }

@@ -5,8 +5,10 @@
 //   sqlite_storage.cpp     Open, Destroy and the Storage interface
 //   sqlite_statements.cpp  errors and running statements
 //   sqlite_schema.cpp      opening the file, the schema check, configuration
+//   sqlite_migrate.cpp     bringing an older schema version up to date
 //   sqlite_load.cpp        reading the database into the PeerTable
 //   sqlite_write.cpp       write-through: transactions, rows, Flush, Close
+//   sqlite_lifecycle.cpp   the lifecycle writes (reset, collection, reaping)
 #pragma once
 
 #include <sqlite3.h>
@@ -81,6 +83,22 @@ struct SchemaIdentity {
 // Peers read from the peers table, by id, before their data is added.
 using LoadedPeers = std::unordered_map<std::string, PeerRecord>;
 
+// One row of the data table, as views of a KeyDelta or a stored entry.
+struct DataRow {
+  std::string_view key;
+  std::string_view value;
+  Version version;
+  EntryKind kind = EntryKind::kValue;
+  WallTime expires_at{};
+
+  static DataRow Of(const KeyDelta& delta) {
+    return {delta.key, delta.value, delta.version, delta.kind, delta.expires_at};
+  }
+  static DataRow Of(std::string_view key, const VersionedValue& entry) {
+    return {key, entry.value, entry.version, entry.kind, entry.expires_at};
+  }
+};
+
 }  // namespace sqlite_detail
 
 struct SqliteStorage::Impl {
@@ -98,6 +116,10 @@ struct SqliteStorage::Impl {
   Statement delete_peer_data;
   Statement upsert_data;
   Statement set_max_version;
+  Statement delete_data_key;
+  Statement delete_peer;
+  Statement upsert_forgotten;
+  Statement delete_forgotten;
 
   bool in_transaction = false;
   std::size_t batch_bytes = 0;
@@ -131,11 +153,16 @@ struct SqliteStorage::Impl {
   Status CreateSchema();
   Status ForeignDatabaseError(const sqlite_detail::SchemaIdentity& identity) const;
   Status CheckOurSchema(const sqlite_detail::SchemaIdentity& identity);
+  Status NewerSchemaError(std::int64_t user_version) const;
+  // Brings a file of schema version `from` (>= 1) to kSchemaVersion inside
+  // the schema check's transaction (sqlite_migrate.cpp).
+  Status MigrateSchema(std::int64_t from);
   Status RollBackSchemaCheck(Status status);
   Status Configure();
   Status LimitDatabaseSize();
   Status TakeWriteLock();
   Status PrepareWriteStatements();
+  Status PrepareLifecycleStatements();  // sqlite_lifecycle.cpp
 
   // --- loading (sqlite_load.cpp) ---------------------------------------------
   Status Load();
@@ -143,6 +170,7 @@ struct SqliteStorage::Impl {
   Status LoadPeers(sqlite_detail::LoadedPeers* loaded);
   Status LoadData(sqlite_detail::LoadedPeers* loaded);
   Status RestorePeers(sqlite_detail::LoadedPeers* loaded);
+  Status LoadForgotten();
 
   // --- writing (sqlite_write.cpp) --------------------------------------------
   Status BeginIfNeeded();
@@ -150,10 +178,18 @@ struct SqliteStorage::Impl {
   Status CommitTransaction();
   Status WritePeerRow(const PeerRecord& peer);
   Status DeletePeerData(std::string_view id);
-  Status WriteData(std::string_view id, std::string_view key, std::string_view value,
-                   Version version);
+  Status WriteData(std::string_view id, const sqlite_detail::DataRow& row);
   Status WriteMaxVersion(std::string_view id, Version max_version_seen);
+  Status DeleteDataKey(std::string_view id, std::string_view key);
+  // The peer's row and all its data rows.
+  Status DeletePeerRows(std::string_view id);
+  Status WriteForgotten(const ForgottenPeer& forgotten);
+  Status DeleteForgotten(std::string_view id);
+  // Rewrites everything stored under `id` from memory: the peer's row and
+  // data (or their absence) and its forgotten row (or its absence).
   Status ResyncPeer(const std::string& id);
+  // The working set's memory of a forgotten `id`, or nullptr.
+  const ForgottenPeer* FindForgotten(std::string_view id) const;
   // The error for a write of a peer that is unsynced (kept in memory only).
   Status UnsyncedPeerError(std::string_view id) const;
   // Ends a write-through whose SQL succeeded: commits at once when the

@@ -1,5 +1,6 @@
 // Loading a SqliteStorage: the peers and data tables are read once, checked,
-// and handed to the PeerTable (PeerTable::Restore) peer by peer.
+// and handed to the PeerTable (PeerTable::Restore) peer by peer; then the
+// forgotten peers (PeerTable::RestoreForgotten).
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -33,8 +34,11 @@ class DataGroup {
  public:
   bool empty() const { return rows_.empty(); }
 
-  void Add(std::uint64_t version, std::string_view key, std::string_view value) {
-    rows_.push_back(Row{version, arena_.size(), key.size(), value.size()});
+  void Add(const sqlite_detail::DataRow& row) {
+    const std::string_view key = row.key;
+    const std::string_view value = row.value;
+    rows_.push_back(Row{row.version.value(), arena_.size(), key.size(), value.size(),
+                        row.kind, row.expires_at});
     arena_.append(key);
     arena_.append(value);
   }
@@ -56,7 +60,7 @@ class DataGroup {
       peer->data.emplace(
           arena_.substr(row.offset, row.key_size),
           VersionedValue{arena_.substr(row.offset + row.key_size, row.value_size),
-                         Version(row.version)});
+                         Version(row.version), row.kind, row.expires_at});
     }
     rows_.clear();
     arena_.clear();
@@ -69,10 +73,20 @@ class DataGroup {
     std::size_t offset;  // into arena_; the value follows the key
     std::size_t key_size;
     std::size_t value_size;
+    EntryKind kind;
+    WallTime expires_at;
   };
   std::string arena_;
   std::vector<Row> rows_;
 };
+
+// Whether columns [first, end) of the current row are all integers.
+bool AreIntegers(sqlite3_stmt* statement, int first, int end) {
+  for (int column = first; column < end; ++column) {
+    if (!IsInteger(statement, column)) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -84,6 +98,7 @@ Status SqliteStorage::Impl::Load() {
   if (status.ok()) status = LoadPeers(&loaded);
   if (status.ok()) status = LoadData(&loaded);
   if (status.ok()) status = RestorePeers(&loaded);
+  if (status.ok()) status = LoadForgotten();
   return status;
 }
 
@@ -98,15 +113,16 @@ Status SqliteStorage::Impl::CheckIntegrity() {
 Status SqliteStorage::Impl::LoadPeers(LoadedPeers* loaded) {
   Statement peers;
   Status status = Prepare(
-      "SELECT id, address, generation, max_version_seen, live FROM peers", &peers);
+      "SELECT id, address, generation, max_version_seen, live, down_since,"
+      " collected_through, clean_through FROM peers",
+      &peers);
   if (!status.ok()) return Corrupt("unreadable peers table: " + status.message());
   for (;;) {
     const int rc = sqlite3_step(peers.get());
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return Error(rc, "reading peers");
     sqlite3_stmt* s = peers.get();
-    if (!IsBytes(s, 0) || !IsBytes(s, 1) || !IsInteger(s, 2) || !IsInteger(s, 3) ||
-        !IsInteger(s, 4)) {
+    if (!IsBytes(s, 0) || !IsBytes(s, 1) || !AreIntegers(s, 2, 8)) {
       return Corrupt("a peers row has values of the wrong type");
     }
     PeerRecord record;
@@ -115,6 +131,9 @@ Status SqliteStorage::Impl::LoadPeers(LoadedPeers* loaded) {
     record.generation = Generation(FromSql(sqlite3_column_int64(s, 2)));
     record.max_version_seen = Version(FromSql(sqlite3_column_int64(s, 3)));
     record.live = sqlite3_column_int64(s, 4) != 0;
+    record.down_since = WallTime(sqlite3_column_int64(s, 5));
+    record.collected_through = Version(FromSql(sqlite3_column_int64(s, 6)));
+    record.clean_through = Version(FromSql(sqlite3_column_int64(s, 7)));
     if (record.id.empty()) return Corrupt("invalid peer row: peer id is empty");
     auto [slot, inserted] = loaded->try_emplace(record.id);
     if (!inserted) return Corrupt("peer " + Quote(record.id) + " twice");
@@ -127,7 +146,8 @@ Status SqliteStorage::Impl::LoadPeers(LoadedPeers* loaded) {
 // moved into its peer when the next one begins.
 Status SqliteStorage::Impl::LoadData(LoadedPeers* loaded) {
   Statement data;
-  Status status = Prepare("SELECT peer, key, value, version FROM data", &data);
+  Status status =
+      Prepare("SELECT peer, key, value, version, kind, expires_at FROM data", &data);
   if (!status.ok()) return Corrupt("unreadable data table: " + status.message());
   DataGroup group;
   std::string current;
@@ -146,8 +166,12 @@ Status SqliteStorage::Impl::LoadData(LoadedPeers* loaded) {
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return Error(rc, "reading data");
     sqlite3_stmt* s = data.get();
-    if (!IsBytes(s, 0) || !IsBytes(s, 1) || !IsBytes(s, 2) || !IsInteger(s, 3)) {
+    if (!IsBytes(s, 0) || !IsBytes(s, 1) || !IsBytes(s, 2) || !AreIntegers(s, 3, 6)) {
       return Corrupt("a data row has values of the wrong type");
+    }
+    const std::int64_t kind = sqlite3_column_int64(s, 4);
+    if (kind < 0 || kind > static_cast<std::int64_t>(EntryKind::kLeave)) {
+      return Corrupt("a data row has the unknown kind " + std::to_string(kind));
     }
     const std::string_view peer_id = ColumnView(s, 0);
     if (current_peer == nullptr || peer_id != current) {
@@ -162,9 +186,9 @@ Status SqliteStorage::Impl::LoadData(LoadedPeers* loaded) {
         return Corrupt("data rows of peer " + Quote(current) + " out of key order");
       }
     }
-    const std::string_view key = ColumnView(s, 1);
-    const std::string_view value = ColumnView(s, 2);
-    group.Add(FromSql(sqlite3_column_int64(s, 3)), key, value);
+    group.Add({ColumnView(s, 1), ColumnView(s, 2),
+               Version(FromSql(sqlite3_column_int64(s, 3))), static_cast<EntryKind>(kind),
+               WallTime(sqlite3_column_int64(s, 5))});
   }
   return apply_group();
 }
@@ -178,6 +202,28 @@ Status SqliteStorage::Impl::RestorePeers(LoadedPeers* loaded) {
       return Corrupt("peer " + Quote(id) + " is inconsistent with its max_version_seen " +
                      max_version + " (" + restored.message() + ")");
     }
+  }
+  return Status::Ok();
+}
+
+Status SqliteStorage::Impl::LoadForgotten() {
+  Statement forgotten;
+  Status status =
+      Prepare("SELECT id, generation, forgotten_at FROM forgotten", &forgotten);
+  if (!status.ok()) return Corrupt("unreadable forgotten table: " + status.message());
+  for (;;) {
+    const int rc = sqlite3_step(forgotten.get());
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return Error(rc, "reading forgotten peers");
+    sqlite3_stmt* s = forgotten.get();
+    if (!IsBytes(s, 0) || !AreIntegers(s, 1, 3)) {
+      return Corrupt("a forgotten row has values of the wrong type");
+    }
+    ForgottenPeer peer{sqlite_detail::ColumnBytes(s, 0),
+                       Generation(FromSql(sqlite3_column_int64(s, 1))),
+                       WallTime(sqlite3_column_int64(s, 2))};
+    if (peer.id.empty()) return Corrupt("a forgotten row has an empty peer id");
+    table.RestoreForgotten(std::move(peer));
   }
   return Status::Ok();
 }

@@ -1,14 +1,18 @@
 // Opening a SqliteStorage's file: checks on the path, the connection, the
 // schema check (ours, new, foreign or newer) and the connection's settings.
 //
-// On-disk format (schema version 1; see docs/storage-sqlite.md):
-//   header   PRAGMA application_id = SqliteStorage::kApplicationId,
-//            PRAGMA user_version  = SqliteStorage::kSchemaVersion
-//   meta     (key TEXT PRIMARY KEY, value)          format name, schema version
-//   peers    (id BLOB PRIMARY KEY, address BLOB, generation INTEGER,
-//             max_version_seen INTEGER, live INTEGER)
-//   data     (peer BLOB, key BLOB, value BLOB, version INTEGER,
-//             PRIMARY KEY (peer, key))
+// On-disk format (schema version 2; see docs/storage-sqlite.md):
+//   header    PRAGMA application_id = SqliteStorage::kApplicationId,
+//             PRAGMA user_version  = SqliteStorage::kSchemaVersion
+//   meta      (key TEXT PRIMARY KEY, value)          format name, schema version
+//   peers     (id BLOB PRIMARY KEY, address BLOB, generation INTEGER,
+//              max_version_seen INTEGER, live INTEGER, down_since INTEGER,
+//              collected_through INTEGER, clean_through INTEGER)
+//   data      (peer BLOB, key BLOB, value BLOB, version INTEGER,
+//              kind INTEGER, expires_at INTEGER, PRIMARY KEY (peer, key))
+//   forgotten (id BLOB PRIMARY KEY, generation INTEGER, forgotten_at INTEGER)
+// A new file is created with the tables of version 1 and migrated
+// (sqlite_migrate.cpp), so that a new file and a migrated one are alike.
 // Byte strings are BLOBs (ids, keys and values need not be UTF-8); the
 // 64-bit unsigned counters are stored as their two's-complement int64 bit
 // pattern and compared only in C++.
@@ -152,7 +156,8 @@ Status SqliteStorage::Impl::ReadSchemaIdentity(SchemaIdentity* identity) {
 }
 
 // Creates the tables and the identity (meta rows, application_id,
-// user_version) of schema version 1, and commits the schema check.
+// user_version) of schema version 1, migrates them to kSchemaVersion and
+// commits the schema check.
 Status SqliteStorage::Impl::CreateSchema() {
   static constexpr const char* kSchema =
       "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID;"
@@ -163,13 +168,13 @@ Status SqliteStorage::Impl::CreateSchema() {
       " version INTEGER NOT NULL, PRIMARY KEY (peer, key)) WITHOUT ROWID;";
   Status status = Exec(kSchema, "creating the schema");
   if (status.ok()) {
-    const std::string meta =
-        std::string("INSERT INTO meta VALUES ('format', '") + kFormatName +
-        "'), ('schema_version', " + std::to_string(kSchemaVersion) + "), ('opened', 0);" +
-        "PRAGMA application_id = " + std::to_string(kApplicationId) +
-        "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
+    const std::string meta = std::string("INSERT INTO meta VALUES ('format', '") +
+                             kFormatName + "'), ('schema_version', 1), ('opened', 0);" +
+                             "PRAGMA application_id = " + std::to_string(kApplicationId) +
+                             "; PRAGMA user_version = 1;";
     status = Exec(meta.c_str(), "writing the schema identity");
   }
+  if (status.ok()) status = MigrateSchema(1);
   if (status.ok()) status = Exec("COMMIT", "committing the new schema");
   return status;
 }
@@ -193,15 +198,12 @@ Status SqliteStorage::Impl::ForeignDatabaseError(const SchemaIdentity& identity)
 }
 
 // A file with our application_id: its schema version must be one this build
-// reads, and its meta table must name our format. Ends the schema check.
+// reads, and its meta table must name our format. An older version is
+// migrated. Ends the schema check.
 Status SqliteStorage::Impl::CheckOurSchema(const SchemaIdentity& identity) {
   const std::int64_t user_version = identity.user_version;
   if (user_version > kSchemaVersion) {
-    return RollBackSchemaCheck(Status::Error(
-        StatusCode::kNotSupported, "database " + Quote(path) + " has schema version " +
-                                       std::to_string(user_version) +
-                                       "; this build reads versions up to " +
-                                       std::to_string(kSchemaVersion)));
+    return RollBackSchemaCheck(NewerSchemaError(user_version));
   }
   if (user_version < 1) {
     return RollBackSchemaCheck(
@@ -218,7 +220,20 @@ Status SqliteStorage::Impl::CheckOurSchema(const SchemaIdentity& identity) {
         "database " + Quote(path) + " has the gossipmonger id but no valid meta table" +
             (status.ok() ? std::string() : ": " + status.message())));
   }
+  if (user_version < kSchemaVersion) {
+    status = MigrateSchema(user_version);
+    if (!status.ok()) return RollBackSchemaCheck(status);
+  }
   return Exec("COMMIT", "ending the schema check");
+}
+
+Status SqliteStorage::Impl::NewerSchemaError(std::int64_t user_version) const {
+  return Status::Error(
+      StatusCode::kNotSupported,
+      "database " + Quote(path) + " has schema version " + std::to_string(user_version) +
+          "; this build reads versions up to " + std::to_string(kSchemaVersion) +
+          ": open it with a gossipmonger that knows version " +
+          std::to_string(user_version) + " (the file is left unchanged)");
 }
 
 // Ends a failed schema check, leaving the file as it was; returns `status`.
@@ -276,26 +291,31 @@ Status SqliteStorage::Impl::PrepareWriteStatements() {
   if (status.ok()) status = Prepare("ROLLBACK", &rollback);
   if (status.ok()) {
     status = Prepare(
-        "INSERT INTO peers (id, address, generation, max_version_seen, live)"
-        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET"
+        "INSERT INTO peers (id, address, generation, max_version_seen, live,"
+        " down_since, collected_through, clean_through)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET"
         " address = excluded.address, generation = excluded.generation,"
-        " max_version_seen = excluded.max_version_seen, live = excluded.live",
+        " max_version_seen = excluded.max_version_seen, live = excluded.live,"
+        " down_since = excluded.down_since,"
+        " collected_through = excluded.collected_through,"
+        " clean_through = excluded.clean_through",
         &upsert_peer);
   }
   if (status.ok())
     status = Prepare("DELETE FROM data WHERE peer = ?1", &delete_peer_data);
   if (status.ok()) {
     status = Prepare(
-        "INSERT INTO data (peer, key, value, version) VALUES (?1, ?2, ?3, ?4)"
-        " ON CONFLICT (peer, key) DO UPDATE SET value = excluded.value,"
-        " version = excluded.version",
+        "INSERT INTO data (peer, key, value, version, kind, expires_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (peer, key) DO UPDATE SET"
+        " value = excluded.value, version = excluded.version, kind = excluded.kind,"
+        " expires_at = excluded.expires_at",
         &upsert_data);
   }
   if (status.ok()) {
     status =
         Prepare("UPDATE peers SET max_version_seen = ?2 WHERE id = ?1", &set_max_version);
   }
-  return status;
+  return status.ok() ? PrepareLifecycleStatements() : status;
 }
 
 }  // namespace gossipmonger

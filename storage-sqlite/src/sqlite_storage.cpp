@@ -90,7 +90,7 @@ Status SqliteStorage::PutDeltas(std::string_view id, std::span<const KeyDelta> d
   return impl_->WriteThrough(id, [&] {
     Status written;
     for (const KeyDelta& delta : deltas) {
-      written = impl_->WriteData(id, delta.key, delta.value, delta.version);
+      written = impl_->WriteData(id, sqlite_detail::DataRow::Of(delta));
       if (!written.ok()) return written;
     }
     // kBatched writes max_version_seen once per transaction, at commit.

@@ -13,6 +13,7 @@
 namespace gossipmonger {
 
 using sqlite_detail::BindBytes;
+using sqlite_detail::DataRow;
 using sqlite_detail::Quote;
 using sqlite_detail::ToSql;
 
@@ -70,7 +71,10 @@ Status SqliteStorage::Impl::WritePeerRow(const PeerRecord& peer) {
   sqlite3_bind_int64(s, 3, ToSql(peer.generation.value()));
   sqlite3_bind_int64(s, 4, ToSql(peer.max_version_seen.value()));
   sqlite3_bind_int(s, 5, peer.live ? 1 : 0);
-  batch_bytes += peer.id.size() + peer.address.size() + 24;
+  sqlite3_bind_int64(s, 6, peer.down_since.count());
+  sqlite3_bind_int64(s, 7, ToSql(peer.collected_through.value()));
+  sqlite3_bind_int64(s, 8, ToSql(peer.clean_through.value()));
+  batch_bytes += peer.id.size() + peer.address.size() + 48;
   return Run(s, "writing the row", peer.id);
 }
 
@@ -79,17 +83,18 @@ Status SqliteStorage::Impl::DeletePeerData(std::string_view id) {
   return Run(delete_peer_data.get(), "dropping the data", id);
 }
 
-Status SqliteStorage::Impl::WriteData(std::string_view id, std::string_view key,
-                                      std::string_view value, Version version) {
+Status SqliteStorage::Impl::WriteData(std::string_view id, const DataRow& row) {
   sqlite3_stmt* s = upsert_data.get();
   BindBytes(s, 1, id);
-  BindBytes(s, 2, key);
-  BindBytes(s, 3, value);
-  sqlite3_bind_int64(s, 4, ToSql(version.value()));
-  batch_bytes += id.size() + key.size() + value.size() + 16;
+  BindBytes(s, 2, row.key);
+  BindBytes(s, 3, row.value);
+  sqlite3_bind_int64(s, 4, ToSql(row.version.value()));
+  sqlite3_bind_int(s, 5, static_cast<int>(row.kind));
+  sqlite3_bind_int64(s, 6, row.expires_at.count());
+  batch_bytes += id.size() + row.key.size() + row.value.size() + 24;
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
-    Status status = Error(rc, "writing key " + Quote(key) + " of peer " + Quote(id));
+    Status status = Error(rc, "writing key " + Quote(row.key) + " of peer " + Quote(id));
     sqlite3_reset(s);
     return status;
   }
@@ -106,16 +111,20 @@ Status SqliteStorage::Impl::WriteMaxVersion(std::string_view id,
   return Run(s, "writing max_version_seen", id);
 }
 
-// Rewrites a peer whole from memory: its row, then all its data.
+// Rewrites everything stored under `id` whole from memory: the peer's row
+// and data, or their absence (it was forgotten), and the forgotten row, or
+// its absence.
 Status SqliteStorage::Impl::ResyncPeer(const std::string& id) {
-  const PeerRecord* peer = table.Get(id);
-  if (peer == nullptr) return Status::Ok();
-  Status status = WritePeerRow(*peer);
-  if (status.ok()) status = DeletePeerData(id);
-  for (auto it = peer->data.begin(); status.ok() && it != peer->data.end(); ++it) {
-    status = WriteData(id, it->first, it->second.value, it->second.version);
+  Status status = DeletePeerRows(id);
+  if (const PeerRecord* peer = table.Get(id); peer != nullptr) {
+    if (status.ok()) status = WritePeerRow(*peer);
+    for (auto it = peer->data.begin(); status.ok() && it != peer->data.end(); ++it) {
+      status = WriteData(id, DataRow::Of(it->first, it->second));
+    }
   }
-  return status;
+  if (!status.ok()) return status;
+  const ForgottenPeer* forgotten = FindForgotten(id);
+  return forgotten == nullptr ? DeleteForgotten(id) : WriteForgotten(*forgotten);
 }
 
 Status SqliteStorage::Impl::UnsyncedPeerError(std::string_view id) const {
@@ -164,6 +173,10 @@ void SqliteStorage::Impl::Close() {
   delete_peer_data.reset();
   upsert_data.reset();
   set_max_version.reset();
+  delete_data_key.reset();
+  delete_peer.reset();
+  upsert_forgotten.reset();
+  delete_forgotten.reset();
   db.reset();
 }
 

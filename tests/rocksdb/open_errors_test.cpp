@@ -25,7 +25,8 @@ using Clock = std::chrono::steady_clock;
 const std::string kFormatKey("\x00gossipmonger", 13);
 std::string FormatValue(std::uint32_t version) {
   std::string value = "gossipmonger-rocksdb";
-  for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 4; ++i)
+    value.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
   return value;
 }
 std::string Fixed64(std::uint64_t v) {
@@ -33,14 +34,16 @@ std::string Fixed64(std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
   return out;
 }
-std::string HeaderKey(const std::string& id) { return "p" + id + std::string("\x00\x01H", 3); }
+std::string HeaderKey(const std::string& id) {
+  return "p" + id + std::string("\x00\x01H", 3);
+}
 std::string DataKey(const std::string& id, const std::string& key) {
   return "p" + id + std::string("\x00\x01K", 3) + key;
 }
 std::string HeaderValue(std::uint64_t generation, std::uint64_t max_version, bool live,
                         const std::string& address) {
-  return Fixed64(generation) + Fixed64(max_version) + std::string(1, live ? '\x01' : '\x00') +
-         address;
+  return Fixed64(generation) + Fixed64(max_version) +
+         std::string(1, live ? '\x01' : '\x00') + address;
 }
 std::string DataValue(std::uint64_t version, const std::string& value) {
   return Fixed64(version) + value;
@@ -52,10 +55,12 @@ void MakeDatabase(const std::string& path, int keys = 2) {
   REQUIRE(storage->PutPeer({"a", "host:1", Generation(3), true}).ok());
   std::vector<KeyDelta> deltas;
   for (int k = 0; k < keys; ++k) {
-    deltas.push_back({"key-" + std::to_string(k), std::string(40, static_cast<char>('a' + k % 26)),
+    deltas.push_back({"key-" + std::to_string(k),
+                      std::string(40, static_cast<char>('a' + k % 26)),
                       Version(static_cast<std::uint64_t>(k + 1))});
   }
-  REQUIRE(storage->PutDeltas("a", deltas, Version(static_cast<std::uint64_t>(keys))).ok());
+  REQUIRE(
+      storage->PutDeltas("a", deltas, Version(static_cast<std::uint64_t>(keys))).ok());
 }
 
 // The directory's files, without our diagnostic LOG (which a failed Open
@@ -73,7 +78,8 @@ std::map<std::string, std::string> DataFiles(const std::string& path) {
 // record).
 enum class Untouched { kFiles, kRecords };
 
-void ExpectRefused(const std::string& path, StatusCode code, const std::string& mentions = "",
+void ExpectRefused(const std::string& path, StatusCode code,
+                   const std::string& mentions = "",
                    Untouched untouched = Untouched::kFiles) {
   const auto files = DataFiles(path);
   std::vector<std::pair<std::string, std::string>> records;
@@ -105,7 +111,8 @@ std::string FileStartingWith(const std::string& dir, const std::string& prefix) 
 std::string FileEndingWith(const std::string& dir, const std::string& suffix) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
       return entry.path().string();
     }
   }
@@ -128,12 +135,15 @@ TEST_CASE("RocksDB Open: a damaged CURRENT file is kCorruption", "[rocksdb][open
   ScratchDir dir;
   const std::string path = dir.Sub("db");
   MakeDatabase(path);
-  SECTION("garbage") { WriteFile(path + "/CURRENT", std::string("\x01\x02garbage\xff", 10)); }
+  SECTION("garbage") {
+    WriteFile(path + "/CURRENT", std::string("\x01\x02garbage\xff", 10));
+  }
   SECTION("empty") { WriteFile(path + "/CURRENT", ""); }
   ExpectRefused(path, StatusCode::kCorruption);
 }
 
-TEST_CASE("RocksDB Open: a damaged or missing MANIFEST is kCorruption", "[rocksdb][open]") {
+TEST_CASE("RocksDB Open: a damaged or missing MANIFEST is kCorruption",
+          "[rocksdb][open]") {
   ScratchDir dir;
   const std::string path = dir.Sub("db");
   MakeDatabase(path);
@@ -166,7 +176,8 @@ TEST_CASE("RocksDB Open: a damaged table file is kCorruption", "[rocksdb][open]"
 
 // --- foreign formats ------------------------------------------------------------
 
-TEST_CASE("RocksDB Open: a directory of other files is refused, not adopted", "[rocksdb][open]") {
+TEST_CASE("RocksDB Open: a directory of other files is refused, not adopted",
+          "[rocksdb][open]") {
   ScratchDir dir;
   const std::string path = dir.Sub("other");
   fs::create_directory(path);
@@ -187,7 +198,8 @@ TEST_CASE("RocksDB Open: a regular file at the path is refused", "[rocksdb][open
   CHECK(ReadFile(path) == "SQLite format 3\0 -- or anything else");
 }
 
-TEST_CASE("RocksDB Open: another application's RocksDB database is refused", "[rocksdb][open]") {
+TEST_CASE("RocksDB Open: another application's RocksDB database is refused",
+          "[rocksdb][open]") {
   ScratchDir dir;
   const std::string path = dir.Sub("foreign");
   SECTION("records but no format record") {
@@ -201,7 +213,8 @@ TEST_CASE("RocksDB Open: another application's RocksDB database is refused", "[r
   }
   SECTION("a format record of another magic") {
     RawPut(path, {{kFormatKey, "something-else\x01\x00\x00\x00"}});
-    ExpectRefused(path, StatusCode::kCorruption, "not gossipmonger's", Untouched::kRecords);
+    ExpectRefused(path, StatusCode::kCorruption, "not gossipmonger's",
+                  Untouched::kRecords);
   }
 }
 
@@ -241,7 +254,13 @@ TEST_CASE("RocksDB Open: a newer schema version is kNotSupported", "[rocksdb][op
   const Status status = TryOpen(path);
   INFO(status.ToString());
   CHECK(status.code() == StatusCode::kNotSupported);
-  CHECK(status.message().find("schema version 2") != std::string::npos);
+  // Both versions, and what to do.
+  const std::string newer = std::to_string(RocksDbStorage::kSchemaVersion + 1);
+  CHECK(status.message().find("schema version " + newer) != std::string::npos);
+  CHECK(status.message().find("this build reads (" +
+                              std::to_string(RocksDbStorage::kSchemaVersion) + ")") !=
+        std::string::npos);
+  CHECK(status.message().find("knows version " + newer) != std::string::npos);
   // Untouched: a newer build still finds its version.
   const auto records = RawScan(path);
   REQUIRE_FALSE(records.empty());
@@ -304,7 +323,8 @@ TEST_CASE("RocksDB Open: a database open in this process is kBusy", "[rocksdb][o
   CHECK(second.message().find(path) != std::string::npos);
   CHECK(RocksDbStorage::Destroy(path).code() == StatusCode::kBusy);
   // The first one is unharmed and keeps working.
-  CHECK(first->PutDeltas("a", std::vector<KeyDelta>{{"k", "v", Version(1)}}, Version(1)).ok());
+  CHECK(first->PutDeltas("a", std::vector<KeyDelta>{{"k", "v", Version(1)}}, Version(1))
+            .ok());
   first.reset();
   auto again = OpenOrFail(path);
   CHECK(again->Get("a")->data.at("k").value == "v");
@@ -317,7 +337,8 @@ TEST_CASE("rocksdb child: hold the database", "[.child]") {
   std::this_thread::sleep_for(std::chrono::seconds(30));
 }
 
-TEST_CASE("RocksDB Open: a database open in another process is kBusy", "[rocksdb][open]") {
+TEST_CASE("RocksDB Open: a database open in another process is kBusy",
+          "[rocksdb][open]") {
   ScratchDir dir;
   const std::string path = dir.Sub("db");
   MakeDatabase(path);
@@ -356,7 +377,8 @@ TEST_CASE("RocksDB Open: a missing parent directory is kIOError naming the path"
   CHECK_FALSE(fs::exists(dir.Sub("no")));  // nothing created on the way
 }
 
-TEST_CASE("RocksDB Open: create_if_missing = false refuses to create", "[rocksdb][open]") {
+TEST_CASE("RocksDB Open: create_if_missing = false refuses to create",
+          "[rocksdb][open]") {
   ScratchDir dir;
   RocksDbStorageOptions options;
   options.create_if_missing = false;
@@ -376,7 +398,8 @@ TEST_CASE("RocksDB Open: an empty path is kInvalidArgument", "[rocksdb][open]") 
 // Child: opens GM_RDB_PATH and reports the Status: 'C' code, then the text.
 TEST_CASE("rocksdb child: open and report", "[.child]") {
   const Status status = TryOpen(ChildEnv("GM_RDB_PATH"));
-  Report(EncodeReport('C', static_cast<std::uint64_t>(status.code())) + status.ToString());
+  Report(EncodeReport('C', static_cast<std::uint64_t>(status.code())) +
+         status.ToString());
 }
 
 namespace {
@@ -385,7 +408,8 @@ namespace {
 // when the tests run as root, since root ignores permissions).
 Status OpenWithoutWriteAccess(const std::string& path) {
   if (::geteuid() != 0) return TryOpen(path);
-  Child child("rocksdb child: open and report", {{"GM_RDB_PATH", path}}, /*unprivileged=*/true);
+  Child child("rocksdb child: open and report", {{"GM_RDB_PATH", path}},
+              /*unprivileged=*/true);
   std::string bytes;
   child.ReadToEof(&bytes, Clock::now() + std::chrono::seconds(20));
   const int exit_code = child.Wait();
@@ -393,7 +417,8 @@ Status OpenWithoutWriteAccess(const std::string& path) {
   REQUIRE(bytes.size() >= 9);
   REQUIRE(bytes[0] == 'C');
   std::string text = bytes.substr(9);
-  return Status::Error(static_cast<StatusCode>(static_cast<unsigned char>(bytes[1])), text);
+  return Status::Error(static_cast<StatusCode>(static_cast<unsigned char>(bytes[1])),
+                       text);
 }
 
 }  // namespace
@@ -403,9 +428,9 @@ TEST_CASE("RocksDB Open: a read-only parent directory is kIOError naming the pat
   ScratchDir dir;
   const std::string parent = dir.Sub("readonly");
   fs::create_directory(parent);
-  fs::permissions(parent, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                              fs::perms::group_exec | fs::perms::others_read |
-                              fs::perms::others_exec);
+  fs::permissions(parent, fs::perms::owner_read | fs::perms::owner_exec |
+                              fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
   const std::string path = parent + "/db";
   const Status status = OpenWithoutWriteAccess(path);
   INFO(status.ToString());
@@ -420,13 +445,14 @@ TEST_CASE("RocksDB Open: a database in a read-only directory is kIOError, not kB
   const std::string path = dir.Sub("db");
   MakeDatabase(path);
   for (const auto& entry : fs::directory_iterator(path)) {
-    fs::permissions(entry.path(), fs::perms::owner_write | fs::perms::group_write |
-                                      fs::perms::others_write,
-                    fs::perm_options::remove);
+    fs::permissions(
+        entry.path(),
+        fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+        fs::perm_options::remove);
   }
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                            fs::perms::group_exec | fs::perms::others_read |
-                            fs::perms::others_exec);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_exec |
+                            fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
   const Status status = OpenWithoutWriteAccess(path);
   INFO(status.ToString());
   CHECK(status.code() == StatusCode::kIOError);

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,9 +17,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 
 extern char** environ;
 
@@ -40,7 +39,8 @@ ScratchDir::~ScratchDir() {
   // that removal works for a non-root user too.
   for (auto it = fs::recursive_directory_iterator(path_, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    if (it->is_directory(ec))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
   }
   fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
   fs::remove_all(path_, ec);
@@ -65,9 +65,10 @@ Snapshot TakeSnapshot(const Storage& storage) {
   Snapshot snapshot;
   storage.ForEachPeer([&](const PeerRecord& peer) {
     std::map<std::string, std::pair<std::string, std::uint64_t>> data;
-    for (const auto& [key, value] : peer.data) data[key] = {value.value, value.version.value()};
-    snapshot[peer.id] = {peer.address, peer.generation.value(), peer.max_version_seen.value(),
-                         peer.live, std::move(data)};
+    for (const auto& [key, value] : peer.data)
+      data[key] = {value.value, value.version.value()};
+    snapshot[peer.id] = {peer.address, peer.generation.value(),
+                         peer.max_version_seen.value(), peer.live, std::move(data)};
   });
   return snapshot;
 }
@@ -88,7 +89,8 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 std::map<std::string, std::string> ReadDirectory(const std::string& path) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::directory_iterator(path)) {
-    if (entry.is_regular_file()) files[entry.path().filename().string()] = ReadFile(entry.path());
+    if (entry.is_regular_file())
+      files[entry.path().filename().string()] = ReadFile(entry.path());
   }
   return files;
 }
@@ -105,7 +107,8 @@ void RawPut(const std::string& path,
   std::unique_ptr<rocksdb::DB> db(raw);
   if (!extra_column_family.empty()) {
     rocksdb::ColumnFamilyHandle* handle = nullptr;
-    s = db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), extra_column_family, &handle);
+    s = db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), extra_column_family,
+                               &handle);
     REQUIRE(s.ok());
     REQUIRE(db->Put(rocksdb::WriteOptions(), handle, "in-the-family", "x").ok());
     REQUIRE(db->DestroyColumnFamilyHandle(handle).ok());
@@ -155,7 +158,8 @@ Child::Child(const std::string& test_name, const std::map<std::string, std::stri
   std::string arg1 = test_name;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
 
-  std::string output_pattern = (fs::temp_directory_path() / "gm-rocksdb-child-XXXXXX").string();
+  std::string output_pattern =
+      (fs::temp_directory_path() / "gm-rocksdb-child-XXXXXX").string();
   const int out_fd = ::mkstemp(output_pattern.data());
   REQUIRE(out_fd >= 0);
   output_path_ = output_pattern;
@@ -249,7 +253,8 @@ void Report(const std::string& bytes) {
 
 std::string EncodeReport(char kind, std::uint64_t value) {
   std::string bytes(1, kind);
-  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+  for (int i = 0; i < 8; ++i)
+    bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
   return bytes;
 }
 
@@ -259,12 +264,30 @@ std::vector<std::pair<char, std::uint64_t>> DecodeReports(std::string* buffer) {
   for (; at + 9 <= buffer->size(); at += 9) {
     std::uint64_t value = 0;
     for (int i = 7; i >= 0; --i) {
-      value = (value << 8) | static_cast<unsigned char>((*buffer)[at + 1 + static_cast<std::size_t>(i)]);
+      value = (value << 8) |
+              static_cast<unsigned char>((*buffer)[at + 1 + static_cast<std::size_t>(i)]);
     }
     reports.emplace_back((*buffer)[at], value);
   }
   buffer->erase(0, at);
   return reports;
+}
+
+}  // namespace gossipmonger::rocksdb_test
+
+namespace gossipmonger::rocksdb_test {
+
+std::filesystem::path FixtureDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  for (std::filesystem::path dir = exe.parent_path(); !ec && !dir.empty();
+       dir = dir.parent_path()) {
+    const std::filesystem::path candidate = dir / "tests" / "rocksdb" / "fixtures";
+    if (std::filesystem::is_directory(candidate)) return candidate;
+    if (dir == dir.parent_path()) break;
+  }
+  FAIL("tests/rocksdb/fixtures not found above " << exe.string());
+  return {};
 }
 
 }  // namespace gossipmonger::rocksdb_test

@@ -52,20 +52,28 @@ Status TryOpen(const std::string& path, const RocksDbStorageOptions& options = {
 // A storage's whole content as plain values, for comparisons:
 // id -> (address, generation, max_version_seen, live, key -> (value, version)).
 using Snapshot =
-    std::map<std::string, std::tuple<std::string, std::uint64_t, std::uint64_t, bool,
-                                     std::map<std::string, std::pair<std::string, std::uint64_t>>>>;
+    std::map<std::string,
+             std::tuple<std::string, std::uint64_t, std::uint64_t, bool,
+                        std::map<std::string, std::pair<std::string, std::uint64_t>>>>;
 Snapshot TakeSnapshot(const Storage& storage);
 
 // Every file of a directory (name -> bytes), to show that a refused Open
 // changed nothing.
 std::map<std::string, std::string> ReadDirectory(const std::string& path);
+// The checked-in fixtures of tests/rocksdb/fixtures: found by walking up from
+// this executable (the build directory lies inside the source tree),
+// because ccache's base_dir makes __FILE__ relative. Fails the test if
+// there is none.
+std::filesystem::path FixtureDir();
+
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& bytes);
 
 // --- raw RocksDB, for databases this storage would never write ------------
 // Creates (or opens) a plain RocksDB database and puts `records`; with
 // `extra_column_family`, also creates a column family of that name.
-void RawPut(const std::string& path, const std::vector<std::pair<std::string, std::string>>& records,
+void RawPut(const std::string& path,
+            const std::vector<std::pair<std::string, std::string>>& records,
             const std::string& extra_column_family = "");
 // Every record of a RocksDB database, in key order.
 std::vector<std::pair<std::string, std::string>> RawScan(const std::string& path);

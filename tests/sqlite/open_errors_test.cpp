@@ -1,12 +1,11 @@
 // Bad states at Open: each gives a clear Status, never a crash, and never
 // touches a file that is not ours (no silent reset).
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -35,10 +34,12 @@ void MakeDatabase(const std::string& path, int peers = 3, int keys = 10) {
     REQUIRE(storage->PutPeer({id, "addr", Generation(1), true}).ok());
     std::vector<KeyDelta> deltas;
     for (int k = 0; k < keys; ++k) {
-      deltas.push_back({"key-" + std::to_string(k), std::string(100, static_cast<char>('a' + k % 26)),
+      deltas.push_back({"key-" + std::to_string(k),
+                        std::string(100, static_cast<char>('a' + k % 26)),
                         Version(static_cast<std::uint64_t>(k + 1))});
     }
-    REQUIRE(storage->PutDeltas(id, deltas, Version(static_cast<std::uint64_t>(keys))).ok());
+    REQUIRE(
+        storage->PutDeltas(id, deltas, Version(static_cast<std::uint64_t>(keys))).ok());
   }
 }
 
@@ -47,7 +48,8 @@ std::vector<std::string> FilesOf(const std::string& path) {
   std::vector<std::string> state;
   for (const char* suffix : {"", "-wal", "-journal", "-shm"}) {
     const std::string file = path + suffix;
-    state.push_back(std::filesystem::exists(file) ? ReadFile(file) : std::string("<none>"));
+    state.push_back(std::filesystem::exists(file) ? ReadFile(file)
+                                                  : std::string("<none>"));
   }
   return state;
 }
@@ -91,8 +93,9 @@ TEST_CASE("a SQLite database of another application is refused and left untouche
   ScratchDir dir;
   const std::string path = dir.File("foreign.db");
   SECTION("other tables, no application_id") {
-    ExecSql(path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);"
-                  "INSERT INTO invoices VALUES (1, 9.5);");
+    ExecSql(path,
+            "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);"
+            "INSERT INTO invoices VALUES (1, 9.5);");
     const auto before = FilesOf(path);
     const Status status = TryOpen(path);
     INFO(status.ToString());
@@ -122,12 +125,18 @@ TEST_CASE("a database of a newer schema version is kNotSupported and left untouc
   ScratchDir dir;
   const std::string path = dir.File("newer.db");
   MakeDatabase(path);
-  ExecSql(path, "PRAGMA user_version = " + std::to_string(SqliteStorage::kSchemaVersion + 1));
+  ExecSql(path,
+          "PRAGMA user_version = " + std::to_string(SqliteStorage::kSchemaVersion + 1));
   const auto before = FilesOf(path);
   const Status status = TryOpen(path);
   INFO(status.ToString());
   CHECK(status.code() == StatusCode::kNotSupported);
-  CHECK(Mentions(status, "schema version 2"));
+  // Both versions, and what to do.
+  const std::string newer = std::to_string(SqliteStorage::kSchemaVersion + 1);
+  CHECK(Mentions(status, "schema version " + newer));
+  CHECK(Mentions(
+      status, "reads versions up to " + std::to_string(SqliteStorage::kSchemaVersion)));
+  CHECK(Mentions(status, "open it with a gossipmonger that knows version " + newer));
   CHECK(Mentions(status, path));
   CHECK(FilesOf(path) == before);
 }
@@ -137,23 +146,33 @@ TEST_CASE("a database of ours whose content is inconsistent is kCorruption") {
   const std::string path = dir.File("bad.db");
   MakeDatabase(path);
   SECTION("data above max_version_seen") {
-    ExecSql(path, "UPDATE data SET version = 99 WHERE peer = CAST('peer-1' AS BLOB) AND key = CAST('key-3' AS BLOB)");
+    ExecSql(path,
+            "UPDATE data SET version = 99 WHERE peer = CAST('peer-1' AS BLOB) AND key = "
+            "CAST('key-3' AS BLOB)");
   }
   SECTION("two keys with one version") {
-    ExecSql(path, "UPDATE data SET version = 2 WHERE peer = CAST('peer-0' AS BLOB) AND key = CAST('key-5' AS BLOB)");
+    ExecSql(path,
+            "UPDATE data SET version = 2 WHERE peer = CAST('peer-0' AS BLOB) AND key = "
+            "CAST('key-5' AS BLOB)");
   }
   SECTION("data of an unknown peer") {
-    ExecSql(path, "INSERT INTO data VALUES (CAST('ghost' AS BLOB), CAST('k' AS BLOB), CAST('v' AS BLOB), 1)");
+    ExecSql(path,
+            "INSERT INTO data (peer, key, value, version) VALUES (CAST('ghost' AS BLOB), "
+            "CAST('k' AS BLOB), CAST('v' AS BLOB), 1)");
   }
   SECTION("a value of the wrong type") {
-    ExecSql(path, "UPDATE peers SET generation = 'soon' WHERE id = CAST('peer-2' AS BLOB)");
+    ExecSql(path,
+            "UPDATE peers SET generation = 'soon' WHERE id = CAST('peer-2' AS BLOB)");
   }
-  SECTION("a missing meta table") {
-    ExecSql(path, "DROP TABLE meta");
+  SECTION("an entry of an unknown kind") {
+    ExecSql(path, "UPDATE data SET kind = 3 WHERE peer = CAST('peer-0' AS BLOB)");
   }
-  SECTION("a missing data table") {
-    ExecSql(path, "DROP TABLE data");
+  SECTION("a forgotten row of the wrong type") {
+    ExecSql(path, "INSERT INTO forgotten VALUES (CAST('gone' AS BLOB), 'two', 5)");
   }
+  SECTION("a missing meta table") { ExecSql(path, "DROP TABLE meta"); }
+  SECTION("a missing data table") { ExecSql(path, "DROP TABLE data"); }
+  SECTION("a missing forgotten table") { ExecSql(path, "DROP TABLE forgotten"); }
   const Status status = TryOpen(path);
   INFO(status.ToString());
   CHECK(status.code() == StatusCode::kCorruption);
@@ -169,11 +188,10 @@ TEST_CASE("a damaged database file gives kCorruption, never a crash") {
   const bool paranoid = GENERATE(false, true);
   SECTION("garbage over interior pages") {
     std::mt19937 rng(11);
-    for (std::size_t i = 4 * 4096; i < 40 * 4096; ++i) bytes[i] = static_cast<char>(rng());
+    for (std::size_t i = 4 * 4096; i < 40 * 4096; ++i)
+      bytes[i] = static_cast<char>(rng());
   }
-  SECTION("the file cut in half") {
-    bytes.resize(bytes.size() / 2);
-  }
+  SECTION("the file cut in half") { bytes.resize(bytes.size() / 2); }
   SECTION("page 1 damaged after the header") {
     for (std::size_t i = 100; i < 4096; ++i) bytes[i] = '\x5a';
   }
@@ -196,7 +214,9 @@ TEST_CASE("a database open in this process is kBusy for a second SqliteStorage")
     CHECK(second.code() == StatusCode::kBusy);
     CHECK(Mentions(second, path));
     // The first one is unharmed and keeps writing.
-    REQUIRE(first->PutDeltas("p", std::vector<KeyDelta>{{"k", "v", Version(1)}}, Version(1)).ok());
+    REQUIRE(
+        first->PutDeltas("p", std::vector<KeyDelta>{{"k", "v", Version(1)}}, Version(1))
+            .ok());
     REQUIRE(first->Flush().ok());
   }
   auto again = OpenOrFail(path);  // released on close
@@ -298,9 +318,10 @@ TEST_CASE("a read-only directory or file is kIOError naming the path") {
   std::filesystem::create_directory(ro_dir);
   const std::string existing = ro_dir + "/existing.db";
   MakeDatabase(existing, 1, 1);
-  const auto read_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
-                         std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
-                         std::filesystem::perms::others_read | std::filesystem::perms::others_exec;
+  const auto read_only =
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+      std::filesystem::perms::group_read | std::filesystem::perms::group_exec |
+      std::filesystem::perms::others_read | std::filesystem::perms::others_exec;
   std::filesystem::permissions(ro_dir, read_only);
   std::filesystem::permissions(existing, std::filesystem::perms::owner_read |
                                              std::filesystem::perms::group_read |

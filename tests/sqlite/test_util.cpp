@@ -1,10 +1,9 @@
 #include "sqlite/test_util.h"
 
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -45,9 +44,10 @@ Snapshot TakeSnapshot(const Storage& storage) {
   Snapshot snapshot;
   storage.ForEachPeer([&](const PeerRecord& peer) {
     std::map<std::string, std::pair<std::string, std::uint64_t>> data;
-    for (const auto& [key, value] : peer.data) data[key] = {value.value, value.version.value()};
-    snapshot[peer.id] = {peer.address, peer.generation.value(), peer.max_version_seen.value(),
-                         peer.live, std::move(data)};
+    for (const auto& [key, value] : peer.data)
+      data[key] = {value.value, value.version.value()};
+    snapshot[peer.id] = {peer.address, peer.generation.value(),
+                         peer.max_version_seen.value(), peer.live, std::move(data)};
   });
   return snapshot;
 }
@@ -96,7 +96,8 @@ ChildStatus StatusFromChild(const std::function<Status()>& body) {
   const int exit_code = RunInChild([&] {
     ::close(fds[0]);
     const Status status = body();
-    std::string report = std::to_string(static_cast<int>(status.code())) + "\n" + status.message();
+    std::string report =
+        std::to_string(static_cast<int>(status.code())) + "\n" + status.message();
     const char* data = report.data();
     std::size_t left = report.size();
     while (left > 0) {
@@ -136,6 +137,23 @@ void ExecSql(const std::string& path, const std::string& sql) {
   sqlite3_close(db);
   INFO("SQL: " << sql << " -> " << message);
   REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace gossipmonger::sqlite_test
+
+namespace gossipmonger::sqlite_test {
+
+std::filesystem::path FixtureDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  for (std::filesystem::path dir = exe.parent_path(); !ec && !dir.empty();
+       dir = dir.parent_path()) {
+    const std::filesystem::path candidate = dir / "tests" / "sqlite" / "fixtures";
+    if (std::filesystem::is_directory(candidate)) return candidate;
+    if (dir == dir.parent_path()) break;
+  }
+  FAIL("tests/sqlite/fixtures not found above " << exe.string());
+  return {};
 }
 
 }  // namespace gossipmonger::sqlite_test

@@ -36,14 +36,21 @@ std::unique_ptr<SqliteStorage> OpenOrFail(const std::string& path,
 
 // A storage's whole content as plain values, for comparisons.
 using Snapshot =
-    std::map<std::string, std::tuple<std::string, std::uint64_t, std::uint64_t, bool,
-                                     std::map<std::string, std::pair<std::string, std::uint64_t>>>>;
+    std::map<std::string,
+             std::tuple<std::string, std::uint64_t, std::uint64_t, bool,
+                        std::map<std::string, std::pair<std::string, std::uint64_t>>>>;
 Snapshot TakeSnapshot(const Storage& storage);
 
 // Runs `body` in a forked child and returns its exit code (or 128 + signal).
 // The child never returns into the test framework: it _exits with the
 // value `body` returns.
 int RunInChild(const std::function<int()>& body);
+
+// The checked-in fixtures of tests/sqlite/fixtures: found by walking up from
+// this executable (the build directory lies inside the source tree),
+// because ccache's base_dir makes __FILE__ relative. Fails the test if
+// there is none.
+std::filesystem::path FixtureDir();
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& bytes);

@@ -12,8 +12,10 @@
 //
 // What is stored (docs/storage-rocksdb.md has the byte layout): one format
 // record (magic + schema version), one header record per peer (address,
-// generation, max_version_seen, live) and one record per (peer, key)
-// (version, value). Nothing of the failure detector is stored.
+// generation, max_version_seen, live, down_since, collected_through,
+// clean_through), one record per (peer, key) (version, value, kind,
+// expires_at) and one record per forgotten peer (generation, forgotten_at).
+// Nothing of the failure detector is stored.
 //
 // Durability (see RocksDbDurability):
 //   kBatched (default)  a write that returned survives a crash of the process
@@ -118,8 +120,11 @@ struct RocksDbStorageStats {
 class RocksDbStorage final : public Storage {
  public:
   // The on-disk schema this build writes. Open refuses a database of a
-  // newer schema with kNotSupported.
-  static constexpr std::uint32_t kSchemaVersion = 1;
+  // newer schema with kNotSupported (naming both versions). A database of
+  // schema 1 (before the lifecycle) is read as it is (its records are valid
+  // records of schema 2, with the new fields at their defaults) and its
+  // format record is raised to 2 once it has loaded.
+  static constexpr std::uint32_t kSchemaVersion = 2;
 
   // Opens (or creates, see create_if_missing) the database in directory
   // `path` and loads every peer into memory with one scan. On success
@@ -136,7 +141,9 @@ class RocksDbStorage final : public Storage {
   //                     directory holding files but no RocksDB database, or a
   //                     RocksDB database that is not ours.
   //   kNotSupported     a gossipmonger database of a newer schema version.
-  // Open never deletes or rewrites existing data to make it fit.
+  // Open never deletes or rewrites existing data to make it fit; the only
+  // write to an existing database is the format record of an older schema,
+  // raised to kSchemaVersion after it loaded.
   static Status Open(const std::string& path, const RocksDbStorageOptions& options,
                      std::unique_ptr<RocksDbStorage>* out);
 
@@ -162,23 +169,23 @@ class RocksDbStorage final : public Storage {
   // (which carries max_version_seen).
   Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                    Version max_version_seen) override;
+  // Lifecycle writes (storage.h, docs/LIFECYCLE.md): validated first (a
+  // refused call changes nothing), then memory changes and one WriteBatch
+  // writes the change: ReplaceData the whole peer, CollectTombstones the
+  // deletions plus the header (collected_through), ForgetPeer the deletion
+  // of the peer's records plus its forgotten record, DropForgotten the
+  // deletion of that record.
+  Status ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                     Version max_version_seen, Version clean_through) override;
+  Status CollectTombstones(std::string_view id, std::span<const std::string> keys,
+                           Version collected_through) override;
+  Status ForgetPeer(const ForgottenPeer& forgotten) override;
+  Status DropForgotten(std::string_view id) override;
+  void ForEachForgotten(
+      const std::function<void(const ForgottenPeer&)>& visit) const override;
   // kBatched: fsyncs the write-ahead log if anything was written since the
   // last Flush. Both modes: if a write failed earlier, first reopens the
   // database and rewrites the peers whose writes failed.
-  // Lifecycle writes (storage.h). Placeholder until the backend persists
-  // them (issue 14 in progress): refused, nothing changes.
-  Status ReplaceData(std::string_view, std::span<const KeyDelta>, Version,
-                     Version) override {
-    return NotYet();
-  }
-  Status CollectTombstones(std::string_view, std::span<const std::string>,
-                           Version) override {
-    return NotYet();
-  }
-  Status ForgetPeer(const ForgottenPeer&) override { return NotYet(); }
-  Status DropForgotten(std::string_view) override { return NotYet(); }
-  void ForEachForgotten(const std::function<void(const ForgottenPeer&)>&) const override {}
-  static Status NotYet() { return Status::Error(StatusCode::kNotSupported, "not yet"); }
   Status Flush() override;
 
   // --- introspection ----------------------------------------------------

@@ -5,8 +5,10 @@
 // Working set: the whole database is loaded into a PeerTable at Open; reads
 // (Get, ForEachPeer, PeerCount) never touch disk. Writes change memory first,
 // then write through to SQLite: PutPeer writes one peer row, PutDeltas
-// writes exactly the given keys plus the peer's max_version_seen, in one
-// transaction. Nothing about the failure detector is stored.
+// writes exactly the given keys (with their kind and expires_at) plus the
+// peer's max_version_seen, in one transaction; the lifecycle writes
+// (ReplaceData, CollectTombstones, ForgetPeer, DropForgotten) likewise.
+// Nothing about the failure detector is stored.
 //
 // Durability (SqliteStorageOptions::durability):
 //   kBatched (default)  writes go into one open transaction; Flush() commits
@@ -37,13 +39,19 @@
 //                  another application (foreign application_id or tables),
 //                  or a gossipmonger database whose contents are damaged or
 //                  inconsistent;
-//   kNotSupported  a gossipmonger database of a newer schema version;
+//   kNotSupported  a gossipmonger database of a newer schema version (the
+//                  message names both versions);
 //   kBusy          a database held by another process or another open
 //                  SqliteStorage (the connection takes an exclusive lock for
 //                  its whole life);
 //   kIOError       a missing or unwritable directory or file (the message
 //                  names the path), or create_if_missing == false and no
 //                  file.
+//
+// Migration: a gossipmonger database of an older schema version (1, written
+// before the lifecycle of docs/LIFECYCLE.md) is brought to kSchemaVersion in
+// place when opened, in the one transaction that checks the schema: either
+// the whole migration is committed or the file stays as it was.
 //
 // Ownership: a SqliteStorage owns its SQLite connection and closes it in its
 // destructor, after committing any pending batch (best effort: a failure
@@ -130,14 +138,16 @@ class SqliteStorage final : public Storage {
  public:
   // Schema identity, stored in the database header: PRAGMA application_id
   // and PRAGMA user_version. A file with another application_id is foreign
-  // (kCorruption); one with a higher user_version is newer (kNotSupported).
+  // (kCorruption); one with a higher user_version is newer (kNotSupported);
+  // one with a lower one is migrated at Open.
   static constexpr std::int32_t kApplicationId = 0x474D4F4E;  // "GMON"
-  static constexpr std::int32_t kSchemaVersion = 1;
+  static constexpr std::int32_t kSchemaVersion = 2;
 
   // Opens (or creates) the database at `path` and loads it. On success
   // `*out` holds the storage; on failure `*out` is reset. A file that is not
   // a gossipmonger database, or is of a newer schema, is never modified; one
-  // of ours that fails to load is at most switched to WAL mode. (A missing
+  // of ours that fails to load is at most switched to WAL mode (and migrated
+  // if it was of an older schema). (A missing
   // or empty file is created and initialized.)
   static Status Open(const std::string& path, const SqliteStorageOptions& options,
                      std::unique_ptr<SqliteStorage>* out);
@@ -158,23 +168,20 @@ class SqliteStorage final : public Storage {
   Status PutPeer(const PeerHeader& header) override;
   Status PutDeltas(std::string_view id, std::span<const KeyDelta> deltas,
                    Version max_version_seen) override;
+  // Lifecycle writes (storage.h, docs/LIFECYCLE.md): each is checked first
+  // (a refused call changes nothing), then written through like PutDeltas,
+  // as one transaction's worth of rows (sqlite_lifecycle.cpp).
+  Status ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
+                     Version max_version_seen, Version clean_through) override;
+  Status CollectTombstones(std::string_view id, std::span<const std::string> keys,
+                           Version collected_through) override;
+  Status ForgetPeer(const ForgottenPeer& forgotten) override;
+  Status DropForgotten(std::string_view id) override;
+  void ForEachForgotten(
+      const std::function<void(const ForgottenPeer&)>& visit) const override;
   // Commits the open batch (kBatched) after rewriting any unsynced peer;
   // when it returns Ok, everything written so far is durable and
   // UnsyncedPeerCount() is 0.
-  // Lifecycle writes (storage.h). Placeholder until the backend persists
-  // them (issue 14 in progress): refused, nothing changes.
-  Status ReplaceData(std::string_view, std::span<const KeyDelta>, Version,
-                     Version) override {
-    return NotYet();
-  }
-  Status CollectTombstones(std::string_view, std::span<const std::string>,
-                           Version) override {
-    return NotYet();
-  }
-  Status ForgetPeer(const ForgottenPeer&) override { return NotYet(); }
-  Status DropForgotten(std::string_view) override { return NotYet(); }
-  void ForEachForgotten(const std::function<void(const ForgottenPeer&)>&) const override {}
-  static Status NotYet() { return Status::Error(StatusCode::kNotSupported, "not yet"); }
   Status Flush() override;
 
   // --- introspection -------------------------------------------------------

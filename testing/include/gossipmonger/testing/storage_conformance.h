@@ -30,6 +30,7 @@
 #pragma once
 
 #include "gossipmonger/testing/storage_conformance_deltas.h"
+#include "gossipmonger/testing/storage_conformance_lifecycle.h"
 #include "gossipmonger/testing/storage_conformance_peers.h"
 #include "gossipmonger/testing/storage_conformance_support.h"
 
@@ -49,6 +50,12 @@ inline void RunStorageConformance(const StorageFactory& open_fresh,
   storage_suite::CheckValues(storage);
   storage_suite::CheckManyPeers(storage);
   storage_suite::CheckFlushAndGet(storage);
+  // The lifecycle (docs/LIFECYCLE.md).
+  storage_suite::CheckEntryKinds(storage);
+  storage_suite::CheckReplaceData(storage);
+  storage_suite::CheckCollectTombstones(storage);
+  storage_suite::CheckForgetPeer(storage);
+  storage_suite::CheckFloorsAndDownSince(storage);
 }
 
 }  // namespace gossipmonger::testing

@@ -100,7 +100,53 @@ inline void CheckPeer(const Storage& storage, const ExpectedPeer& expected) {
     CHECK(it->second.value.size() == value.value.size());
     CHECK(it->second.value == value.value);
     CHECK(it->second.version.value() == value.version.value());
+    CHECK(static_cast<int>(it->second.kind) == static_cast<int>(value.kind));
+    CHECK(it->second.expires_at.count() == value.expires_at.count());
   }
+}
+
+// Everything a storage holds (peers with every field and entry, and the
+// forgotten peers), as one line per peer, entry and memory in sorted order:
+// two storages hold the same iff their descriptions are equal. Shown by
+// Catch when a comparison fails, so byte strings are escaped.
+inline std::string DescribeStorage(const Storage& storage) {
+  auto bytes = [](const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      }
+    }
+    return out;
+  };
+  std::set<std::string> lines;
+  storage.ForEachPeer([&](const PeerRecord& peer) {
+    const std::string id = bytes(peer.id);
+    lines.insert("peer " + id + " address=" + bytes(peer.address) +
+                 " generation=" + std::to_string(peer.generation.value()) +
+                 " max=" + std::to_string(peer.max_version_seen.value()) +
+                 " live=" + std::to_string(peer.live) +
+                 " down_since=" + std::to_string(peer.down_since.count()) +
+                 " collected=" + std::to_string(peer.collected_through.value()) +
+                 " clean=" + std::to_string(peer.clean_through.value()));
+    for (const auto& [key, entry] : peer.data) {
+      lines.insert("peer " + id + " entry " + bytes(key) + " = " + bytes(entry.value) +
+                   " v" + std::to_string(entry.version.value()) +
+                   " kind=" + std::to_string(static_cast<int>(entry.kind)) +
+                   " expires_at=" + std::to_string(entry.expires_at.count()));
+    }
+  });
+  storage.ForEachForgotten([&](const ForgottenPeer& forgotten) {
+    lines.insert("forgotten " + bytes(forgotten.id) +
+                 " generation=" + std::to_string(forgotten.generation.value()) +
+                 " at=" + std::to_string(forgotten.forgotten_at.count()));
+  });
+  std::string description;
+  for (const std::string& line : lines) description += line + "\n";
+  return description;
 }
 
 inline std::set<std::string> IdsOf(const std::vector<const PeerRecord*>& peers) {
