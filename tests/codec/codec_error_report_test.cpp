@@ -104,11 +104,12 @@ TEST_CASE("the envelope's head: magic, version, length, format byte 0xc1",
   REQUIRE(DecodeBytes(b).message() ==
           "envelope: magic: not a gossipmonger message" + At(1));
   b = bytes;
-  b[4] = 2;
+  b[4] = 3;
   const Status version = DecodeBytes(b);
   REQUIRE(version.code() == StatusCode::kNotSupported);
   REQUIRE(version.message() ==
-          "envelope: protocol version: version 2 is not supported (this node speaks 1)" +
+          "envelope: protocol version: version 3 is not supported (this node speaks 1 "
+          "and 2)" +
               At(4));
   b = bytes;
   b[4] = static_cast<char>(0xc1);
