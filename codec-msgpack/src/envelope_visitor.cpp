@@ -178,16 +178,12 @@ bool EnvelopeVisitor::OptionalElement(std::uint32_t elements, std::uint32_t expe
   const bool entry = next_ == Field::kEntry;
   if (!entry && push_) {
     return version_ < 2 ? WrongCount(elements, expected)
-                        : Fail(StatusCode::kProtocolError,
-                               "an array of " + std::to_string(elements) +
-                                   " elements instead of " + std::to_string(expected) +
-                                   ": a push carries no reset");
+                        : WrongCount(elements, expected, "a push carries no reset");
   }
   if (version_ < 2) {
-    return Fail(StatusCode::kProtocolError,
-                "an array of " + std::to_string(elements) + " elements instead of " +
-                    std::to_string(expected) + ": a " +
-                    (entry ? "clean through" : "reset") + " needs protocol version 2");
+    return WrongCount(elements, expected,
+                      entry ? "a clean through needs protocol version 2"
+                            : "a reset needs protocol version 2");
   }
   uses_v2_ = true;
   return true;
@@ -274,10 +270,12 @@ bool EnvelopeVisitor::CountWithin(std::uint32_t elements, std::size_t min_elemen
   return true;
 }
 
-bool EnvelopeVisitor::WrongCount(std::uint32_t elements, std::uint32_t expected) {
-  return Fail(StatusCode::kProtocolError, "an array of " + std::to_string(elements) +
-                                              " elements instead of " +
-                                              std::to_string(expected));
+bool EnvelopeVisitor::WrongCount(std::uint32_t elements, std::uint32_t expected,
+                                 std::string_view why) {
+  std::string problem = "an array of " + std::to_string(elements) +
+                        " elements instead of " + std::to_string(expected);
+  if (!why.empty()) problem += ": " + std::string(why);
+  return Fail(StatusCode::kProtocolError, std::move(problem));
 }
 
 bool EnvelopeVisitor::OverLimit(std::uint32_t size, const StringField& field) {

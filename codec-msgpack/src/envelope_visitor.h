@@ -249,7 +249,8 @@ class EnvelopeVisitor {
   bool Open(Field first_inside);
   bool CountWithin(std::uint32_t elements, std::size_t min_element_bytes,
                    std::size_t max_elements, const char* limit_name);
-  [[gnu::cold]] bool WrongCount(std::uint32_t elements, std::uint32_t expected);
+  [[gnu::cold]] bool WrongCount(std::uint32_t elements, std::uint32_t expected,
+                                std::string_view why = {});
   [[gnu::cold]] bool OverLimit(std::uint32_t size, const StringField& field);
   [[gnu::cold]] bool WrongType(std::string_view got);
   [[gnu::cold]] bool Fail(StatusCode code, std::string problem);

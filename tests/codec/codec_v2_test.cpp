@@ -478,3 +478,29 @@ TEST_CASE("v2: a delta takes 4 bytes at least, and a count is bounded by that",
 
 }  // namespace
 }  // namespace gossipmonger
+
+namespace gossipmonger {
+namespace {
+
+TEST_CASE("the version 2 worked example of docs/PROTOCOL.md", "[codec][doc][v2]") {
+  Message m;
+  m.kind = MessageKind::kDigestReply;
+  m.sender = {"b", "10.0.0.2:7946"};
+  m.digest = {{"d", Generation(3), Heartbeat(12), Version(5), Version(8)}};
+  m.deltas = {
+      {"c", Generation(7), "", {{"x", "1", Version(4)}, Tombstone("y", 7), Leave(9)}}};
+  m.deltas[0].reset_through = Version(9);
+  const std::string bytes = RoundTrip(m, 2, "prod");
+  REQUIRE(wire_size::Envelope("prod", m.sender, m.kind) == 27);
+  REQUIRE(wire_size::Body(m) == 34);
+  const std::string expected =
+      Bytes({0x97, 0xa2, 0x67, 0x6d, 0x02, 0x02, 0xa4, 0x70, 0x72, 0x6f, 0x64, 0xa1, 0x62,
+             0xad, 0x31, 0x30, 0x2e, 0x30, 0x2e, 0x30, 0x2e, 0x32, 0x3a, 0x37, 0x39, 0x34,
+             0x36, 0x93, 0x00, 0x91, 0x95, 0xa1, 0x64, 0x03, 0x0c, 0x05, 0x08, 0x91, 0x95,
+             0xa1, 0x63, 0x07, 0xa0, 0x93, 0x93, 0xa1, 0x78, 0xc4, 0x01, 0x31, 0x04, 0x93,
+             0xa1, 0x79, 0xc0, 0x07, 0x93, 0xa0, 0xc3, 0x09, 0x09});
+  REQUIRE(bytes == expected);
+}
+
+}  // namespace
+}  // namespace gossipmonger

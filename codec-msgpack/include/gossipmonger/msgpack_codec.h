@@ -64,8 +64,9 @@ struct Decoded {
 // Memory: a string is copied only once its bytes are known to be present
 // and within its limit, and an array's count is checked against its limit
 // and against the bytes that can remain before anything is reserved for
-// it, so a decode allocates O(bytes.size()) at most (about 20 bytes of
-// Message per input byte in the worst case of empty elements). The decoder
+// it, so a decode allocates O(bytes.size()) at most (about 23 bytes of
+// Message per input byte in the worst case of empty elements: a group of
+// 5 bytes, or a version-2 leave of 4). The decoder
 // does not recurse, however deep the input nests.
 //
 // The decoder checks syntax and DecodeLimits only; the engine still
