@@ -3,6 +3,7 @@
 // msgpack-c's packer that can replace any one field with foreign bytes.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -18,6 +19,19 @@ inline std::string Bytes(std::initializer_list<int> bytes) {
   std::string s;
   for (int b : bytes) s.push_back(static_cast<char>(b));
   return s;
+}
+
+// The offset of `needle` in `bytes`, which must hold it exactly once.
+inline std::size_t Find(const std::string& bytes, const std::string& needle) {
+  const std::size_t at = bytes.find(needle);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(bytes.find(needle, at + 1) == std::string::npos);
+  return at;
+}
+
+// How a decode error ends: where the value at fault starts.
+inline std::string At(std::size_t byte) {
+  return " (at byte " + std::to_string(byte) + ")";
 }
 
 // A small message of the given kind with one of everything.

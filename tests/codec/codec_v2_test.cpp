@@ -10,9 +10,8 @@
 namespace gossipmonger {
 namespace {
 
-using codec_test::Bytes;
-using codec_test::SampleMessage;
-using codec_test::WideLimits;
+// Bytes, Find, At, SampleMessage, WideLimits, the reference encoder.
+using namespace codec_test;
 
 std::string Encoded(const Message& m, std::string_view cluster = "c") {
   std::string bytes;
@@ -39,8 +38,8 @@ Status DecodeBytes(std::string_view bytes, codec::Decoded* decoded = nullptr) {
 std::string RoundTrip(const Message& m, int version, std::string_view cluster = "c") {
   const std::string bytes = Encoded(m, cluster);
   REQUIRE(bytes.size() == ExpectedSize(cluster, m));
-  REQUIRE(bytes == codec_test::ReferenceEncode(cluster, m));
-  codec_test::CheckWithReference(bytes, cluster, m);
+  REQUIRE(bytes == ReferenceEncode(cluster, m));
+  CheckWithReference(bytes, cluster, m);
   REQUIRE(VersionByte(bytes) == version);
   codec::Decoded decoded;
   REQUIRE(DecodeBytes(bytes, &decoded).ToString() == "OK");
@@ -50,15 +49,6 @@ std::string RoundTrip(const Message& m, int version, std::string_view cluster = 
   REQUIRE(decoded.protocol_version == static_cast<std::uint64_t>(version));
   return bytes;
 }
-
-std::size_t Find(const std::string& bytes, const std::string& needle) {
-  const std::size_t at = bytes.find(needle);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(bytes.find(needle, at + 1) == std::string::npos);
-  return at;
-}
-
-std::string At(std::size_t byte) { return " (at byte " + std::to_string(byte) + ")"; }
 
 KeyDelta Tombstone(std::string key, std::uint64_t version) {
   return {std::move(key), "", Version(version), EntryKind::kTombstone};
@@ -101,7 +91,7 @@ TEST_CASE("v2: every new field round-trips", "[codec][v2]") {
     }
     // An empty reset (the sender holds nothing of the peer) and every size
     // class of reset through.
-    for (std::uint64_t v : codec_test::BoundaryUints()) {
+    for (std::uint64_t v : BoundaryUints()) {
       if (v == 0) continue;
       RoundTrip(DeltasOf({}, Version(v)), 2);
     }
@@ -111,7 +101,7 @@ TEST_CASE("v2: every new field round-trips", "[codec][v2]") {
     m.deltas.clear();
     m.digest[0].clean_through = Version(m.digest[0].max_version.value() + 1);
     RoundTrip(m, 2);
-    for (std::uint64_t v : codec_test::BoundaryUints()) {
+    for (std::uint64_t v : BoundaryUints()) {
       if (v == 0) continue;
       m.digest[0].max_version = Version(v - 1);
       m.digest[0].clean_through = Version(v);
@@ -212,7 +202,7 @@ TEST_CASE("v2: the version byte and the envelope have one size for both versions
 TEST_CASE("v2: exact sizes of entries, deltas and group overheads", "[codec][v2][size]") {
   Message empty = DeltasOf({});
   const std::size_t base = Encoded(empty).size();
-  for (std::uint64_t v : codec_test::BoundaryUints()) {
+  for (std::uint64_t v : BoundaryUints()) {
     if (v == 0) continue;
     INFO("v " << v);
     // A reset group's overhead (the deltas' header at its largest).
@@ -250,7 +240,7 @@ TEST_CASE("v2: exact sizes of entries, deltas and group overheads", "[codec][v2]
 TEST_CASE("v2: seeded random messages: size == wire_size, bytes == msgpack-c, round trip",
           "[codec][v2][size]") {
   const codec::DecodeLimits limits = WideLimits();
-  codec_test::RandomMessages random(20260214);
+  RandomMessages random(20260214);
   int version2 = 0;
   for (int i = 0; i < 2000; ++i) {
     const Message m = random.NextV2();
@@ -258,8 +248,8 @@ TEST_CASE("v2: seeded random messages: size == wire_size, bytes == msgpack-c, ro
     INFO("message " << i);
     const std::string bytes = Encoded(m, cluster);
     REQUIRE(bytes.size() == ExpectedSize(cluster, m));
-    REQUIRE(bytes == codec_test::ReferenceEncode(cluster, m));
-    if (i % 10 == 0) codec_test::CheckWithReference(bytes, cluster, m);
+    REQUIRE(bytes == ReferenceEncode(cluster, m));
+    if (i % 10 == 0) CheckWithReference(bytes, cluster, m);
     codec::Decoded decoded;
     REQUIRE(codec::Decode(bytes, limits, &decoded).ToString() == "OK");
     REQUIRE(decoded.message == m);
@@ -401,18 +391,16 @@ TEST_CASE("v2: malformed version-2 input gives the documented errors",
   SECTION("nil or true anywhere but a value") {
     Message m = DeltasOf({Tombstone("k", 3), Leave(4)}, Version(9));
     m.digest = {{"e", Generation(1), Heartbeat(1), Version(2), Version(8)}};
-    std::vector<codec_test::FieldType> types;
-    codec_test::ReferenceEncode("c", m, -1, {}, &types);
+    std::vector<FieldType> types;
+    ReferenceEncode("c", m, -1, {}, &types);
     int checked = 0;
     for (std::size_t slot = 0; slot < types.size(); ++slot) {
-      if (types[slot] == codec_test::FieldType::kBin ||
-          types[slot] == codec_test::FieldType::kNil ||
-          types[slot] == codec_test::FieldType::kTrue) {
+      if (types[slot] == FieldType::kBin || types[slot] == FieldType::kNil ||
+          types[slot] == FieldType::kTrue) {
         continue;
       }
       for (const std::string& marker : {Bytes({0xc0}), Bytes({0xc3})}) {
-        const std::string b =
-            codec_test::ReferenceEncode("c", m, static_cast<int>(slot), marker);
+        const std::string b = ReferenceEncode("c", m, static_cast<int>(slot), marker);
         const Status s = DecodeBytes(b);
         INFO("slot " << slot << ": " << s.ToString());
         REQUIRE(s.code() == StatusCode::kProtocolError);
@@ -475,12 +463,6 @@ TEST_CASE("v2: a delta takes 4 bytes at least, and a count is bounded by that",
   REQUIRE(DecodeBytes(v1).message().find("declares 161 elements but at most 800 bytes") !=
           std::string::npos);
 }
-
-}  // namespace
-}  // namespace gossipmonger
-
-namespace gossipmonger {
-namespace {
 
 TEST_CASE("the version 2 worked example of docs/PROTOCOL.md", "[codec][doc][v2]") {
   Message m;
