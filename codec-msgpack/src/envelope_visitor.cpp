@@ -16,8 +16,9 @@ constexpr const char* kFieldNames[] = {
     "envelope", "magic", "protocol version", "message kind", "cluster", "sender id",
     "sender address",
     "body", "flags", "digest", "deltas", "hops left", "range after", "range until",
-    "entry", "peer id", "generation", "heartbeat", "max version",
+    "entry", "peer id", "generation", "heartbeat", "max version", "clean through",
     "group", "peer id", "generation", "address", "continues from", "deltas",
+    "reset through",
     "delta", "key", "value", "version"};
 // clang-format on
 static_assert(std::size(kFieldNames) == static_cast<std::size_t>(Field::kVersion) + 1,
@@ -75,23 +76,7 @@ bool EnvelopeVisitor::VisitHeaderUint(std::uint64_t v) {
   Message& message = out_->message;
   switch (next_) {
     case Field::kProtocolVersion:
-      if (v != kProtocolVersion) {
-        return Fail(StatusCode::kNotSupported,
-                    "version " + std::to_string(v) +
-                        " is not supported (this node speaks " +
-                        std::to_string(kProtocolVersion) + ")");
-      }
-      // The first two elements, magic and version, are fixed for every
-      // version of the protocol; the rest of the envelope depends on it.
-      if (envelope_elements_ != layout::kEnvelopeElements) {
-        next_ = Field::kEnvelope;
-        Fail(StatusCode::kProtocolError,
-             "an array of " + std::to_string(envelope_elements_) +
-                 " elements instead of " + std::to_string(layout::kEnvelopeElements));
-        failure_.value_index = 0;
-        return false;
-      }
-      break;
+      return VisitVersion(v);
     case Field::kKind:
       if (v < static_cast<std::uint64_t>(MessageKind::kDigest) ||
           v > static_cast<std::uint64_t>(MessageKind::kPush)) {
@@ -118,6 +103,90 @@ bool EnvelopeVisitor::VisitHeaderUint(std::uint64_t v) {
       return WrongType("uint");
   }
   return Accept();
+}
+
+bool EnvelopeVisitor::VisitVersion(std::uint64_t v) {
+  if (v < kMinProtocolVersion || v > kProtocolVersion) {
+    return Fail(StatusCode::kNotSupported,
+                "version " + std::to_string(v) + " is not supported (this node speaks " +
+                    std::to_string(kMinProtocolVersion) + " and " +
+                    std::to_string(kProtocolVersion) + ")");
+  }
+  // The first two elements, magic and version, are fixed for every
+  // version of the protocol; the rest of the envelope depends on it (the
+  // same seven elements in versions 1 and 2).
+  if (envelope_elements_ != layout::kEnvelopeElements) {
+    next_ = Field::kEnvelope;
+    Fail(StatusCode::kProtocolError, "an array of " + std::to_string(envelope_elements_) +
+                                         " elements instead of " +
+                                         std::to_string(layout::kEnvelopeElements));
+    failure_.value_index = 0;
+    return false;
+  }
+  version_ = v;
+  out_->protocol_version = v;
+  if (v >= 2) min_delta_bytes_ = layout::kMinDeltaBytesV2;
+  return Accept();
+}
+
+// nil (a tombstone) or true (a leave) where a delta's value belongs. A
+// leave is only ever under the empty key, which comes before it.
+bool EnvelopeVisitor::VisitValueMarker(EntryKind kind) {
+  const bool tombstone = kind == EntryKind::kTombstone;
+  if (version_ < 2) {
+    return Fail(StatusCode::kProtocolError,
+                std::string("expected bin, got ") +
+                    (tombstone ? "nil: a tombstone" : "true: a leave") +
+                    " needs protocol version 2");
+  }
+  if (!tombstone && !delta_->key.empty()) {
+    return Fail(StatusCode::kProtocolError, "a leave (true) under a key of " +
+                                                std::to_string(delta_->key.size()) +
+                                                " bytes: a leave's key is empty");
+  }
+  canonical_bytes_ += 1;  // nil and true are one byte
+  delta_->kind = kind;
+  uses_v2_ = true;
+  return Accept();
+}
+
+// Present only above max version (an entry's fifth element, version 2).
+bool EnvelopeVisitor::VisitCleanThrough(std::uint64_t v) {
+  if (v <= entry_->max_version.value()) {
+    return Fail(StatusCode::kProtocolError,
+                std::to_string(v) + " is not above max version " +
+                    std::to_string(entry_->max_version.value()) +
+                    " (it is sent only above it)");
+  }
+  entry_->clean_through = Version(v);
+  return Accept();
+}
+
+// Present only when nonzero (a non-push group's fifth element, version 2).
+bool EnvelopeVisitor::VisitResetThrough(std::uint64_t v) {
+  if (v == 0) {
+    return Fail(StatusCode::kProtocolError, "0 (it is sent only when nonzero)");
+  }
+  group_->reset_through = Version(v);
+  return Accept();
+}
+
+// An entry or a group one element longer than version 1's: version 2's
+// clean through or reset through, which a kPush group never has.
+bool EnvelopeVisitor::OptionalElement(std::uint32_t elements, std::uint32_t expected) {
+  if (elements != expected + 1) return WrongCount(elements, expected);
+  const bool entry = next_ == Field::kEntry;
+  if (!entry && push_) {
+    return version_ < 2 ? WrongCount(elements, expected)
+                        : WrongCount(elements, expected, "a push carries no reset");
+  }
+  if (version_ < 2) {
+    return WrongCount(elements, expected,
+                      entry ? "a clean through needs protocol version 2"
+                            : "a reset needs protocol version 2");
+  }
+  uses_v2_ = true;
+  return true;
 }
 
 bool EnvelopeVisitor::VisitMagic(std::string_view magic) {
@@ -159,7 +228,7 @@ bool EnvelopeVisitor::OpenArray(std::uint32_t elements) {
       message.deltas.reserve(elements);
       return Open(Field::kGroup);
     case Field::kDeltas:
-      if (!CountWithin(elements, layout::kMinDeltaBytes, limits_.limits.max_keys_per_peer,
+      if (!CountWithin(elements, min_delta_bytes_, limits_.limits.max_keys_per_peer,
                        "max_keys_per_peer")) {
         return false;
       }
@@ -201,10 +270,12 @@ bool EnvelopeVisitor::CountWithin(std::uint32_t elements, std::size_t min_elemen
   return true;
 }
 
-bool EnvelopeVisitor::WrongCount(std::uint32_t elements, std::uint32_t expected) {
-  return Fail(StatusCode::kProtocolError, "an array of " + std::to_string(elements) +
-                                              " elements instead of " +
-                                              std::to_string(expected));
+bool EnvelopeVisitor::WrongCount(std::uint32_t elements, std::uint32_t expected,
+                                 std::string_view why) {
+  std::string problem = "an array of " + std::to_string(elements) +
+                        " elements instead of " + std::to_string(expected);
+  if (!why.empty()) problem += ": " + std::string(why);
+  return Fail(StatusCode::kProtocolError, std::move(problem));
 }
 
 bool EnvelopeVisitor::OverLimit(std::uint32_t size, const StringField& field) {
@@ -214,8 +285,11 @@ bool EnvelopeVisitor::OverLimit(std::uint32_t size, const StringField& field) {
 }
 
 bool EnvelopeVisitor::WrongType(std::string_view got) {
-  return Fail(StatusCode::kProtocolError, std::string("expected ") + ExpectedType(next_) +
-                                              ", got " + std::string(got));
+  // Version 2 also takes nil and true as a delta's value.
+  const char* expected =
+      next_ == Field::kValue && version_ >= 2 ? "bin, nil or true" : ExpectedType(next_);
+  return Fail(StatusCode::kProtocolError,
+              std::string("expected ") + expected + ", got " + std::string(got));
 }
 
 bool EnvelopeVisitor::Fail(StatusCode code, std::string problem) {
@@ -231,11 +305,11 @@ bool EnvelopeVisitor::Fail(StatusCode code, std::string problem) {
 // an element's own array header counts as the element not yet stored.
 std::string EnvelopeVisitor::Where() const {
   const Message& message = out_->message;
-  if (Between(next_, Field::kEntry, Field::kMaxVersion)) {
+  if (Between(next_, Field::kEntry, Field::kCleanThrough)) {
     const std::size_t done = next_ == Field::kEntry ? 0 : 1;
     return "digest entry " + std::to_string(message.digest.size() - done);
   }
-  if (Between(next_, Field::kGroup, Field::kDeltas)) {
+  if (Between(next_, Field::kGroup, Field::kResetThrough)) {
     const std::size_t done = next_ == Field::kGroup ? 0 : 1;
     return "deltas group " + std::to_string(message.deltas.size() - done);
   }

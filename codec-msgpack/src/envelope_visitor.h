@@ -35,8 +35,12 @@ namespace gossipmonger::codec {
 
 // Every field of the layout, in wire order. The order is relied on: the
 // field after a scalar is the next enumerator (except that a group outside
-// kPush has no continues from), and the first field inside the arrays
-// kEnvelope, kBody, kEntry, kGroup, kDelta is the enumerator after them.
+// kPush has no continues from), the first field inside the arrays
+// kEnvelope, kBody, kEntry, kGroup, kDelta is the enumerator after them, and
+// the field after the arrays kBody's kGroups and kGroup's kDeltas is the
+// enumerator after them. The optional last fields of version 2 (kCleanThrough,
+// kResetThrough) are expected after the last mandatory one; an element
+// without them simply ends there.
 enum class Field : std::uint8_t {
   kEnvelope,
   kMagic,
@@ -57,12 +61,14 @@ enum class Field : std::uint8_t {
   kEntryGeneration,
   kHeartbeat,
   kMaxVersion,
+  kCleanThrough,  // version 2, optional
   kGroup,
   kGroupId,
   kGroupGeneration,
   kAddress,
   kContinuesFrom,
   kDeltas,
+  kResetThrough,  // version 2, optional, never in kPush
   kDelta,
   kKey,
   kValue,
@@ -81,6 +87,10 @@ class EnvelopeVisitor {
   // The input's size if every value had taken its smallest msgpack form
   // (wire_size.h). A decoded input of exactly this size is canonical.
   std::size_t canonical_bytes() const { return canonical_bytes_; }
+  // Whether the envelope's version is the lowest that can carry what was
+  // decoded (what Encode writes): version 1, or version 2 with a version-2
+  // form in it.
+  bool lowest_version() const { return version_ == kMinProtocolVersion || uses_v2_; }
 
   // --- msgpack-c's visitor interface (msgpack/v2/null_visitor.hpp) --------
 
@@ -107,6 +117,10 @@ class EnvelopeVisitor {
       case Field::kVersion:
         delta_->version = Version(v);
         break;
+      case Field::kCleanThrough:
+        return VisitCleanThrough(v);
+      case Field::kResetThrough:
+        return VisitResetThrough(v);
       default:
         return VisitHeaderUint(v);
     }
@@ -144,9 +158,17 @@ class EnvelopeVisitor {
   bool start_array_item() { return true; }
   bool end_array_item() { return true; }
 
+  // nil and true: only a delta's value, in version 2 (a tombstone, a leave).
+  bool visit_nil() {
+    if (next_ == Field::kValue) return VisitValueMarker(EntryKind::kTombstone);
+    return WrongType("nil");
+  }
+  bool visit_boolean(bool v) {
+    if (next_ == Field::kValue && v) return VisitValueMarker(EntryKind::kLeave);
+    return WrongType("bool");
+  }
+
   // Types the layout never uses.
-  bool visit_nil() { return WrongType("nil"); }
-  bool visit_boolean(bool) { return WrongType("bool"); }
   bool visit_negative_integer(std::int64_t) { return WrongType("int"); }
   bool visit_float32(float) { return WrongType("float"); }
   bool visit_float64(double) { return WrongType("float"); }
@@ -170,6 +192,7 @@ class EnvelopeVisitor {
 
  private:
   static constexpr std::size_t kMaxDepth = 6;  // envelope body groups group deltas delta
+  static_assert(kProtocolVersion == 2, "the visitor reads versions 1 and 2");
 
   // What stopped a decode, but where in the input: msgpack-c does not say
   // where a value starts (msgpack_decoder.cpp finds it).
@@ -216,12 +239,18 @@ class EnvelopeVisitor {
 
   // Once per message, or on error only.
   bool VisitHeaderUint(std::uint64_t v);
+  bool VisitVersion(std::uint64_t v);
   bool VisitMagic(std::string_view magic);
+  bool VisitValueMarker(EntryKind kind);
+  bool VisitCleanThrough(std::uint64_t v);
+  bool VisitResetThrough(std::uint64_t v);
+  [[gnu::cold]] bool OptionalElement(std::uint32_t elements, std::uint32_t expected);
   bool OpenArray(std::uint32_t elements);
   bool Open(Field first_inside);
   bool CountWithin(std::uint32_t elements, std::size_t min_element_bytes,
                    std::size_t max_elements, const char* limit_name);
-  [[gnu::cold]] bool WrongCount(std::uint32_t elements, std::uint32_t expected);
+  [[gnu::cold]] bool WrongCount(std::uint32_t elements, std::uint32_t expected,
+                                std::string_view why = {});
   [[gnu::cold]] bool OverLimit(std::uint32_t size, const StringField& field);
   [[gnu::cold]] bool WrongType(std::string_view got);
   [[gnu::cold]] bool Fail(StatusCode code, std::string problem);
@@ -234,7 +263,10 @@ class EnvelopeVisitor {
   Field next_ = Field::kEnvelope;
   std::array<Field, kMaxDepth> open_{};
   std::size_t depth_ = 0;
-  bool push_ = false;  // a kPush: its body and groups have more fields
+  bool push_ = false;          // a kPush: its body and groups have more fields
+  std::uint64_t version_ = 0;  // the envelope's, once read
+  bool uses_v2_ = false;       // a version-2 form was read
+  std::size_t min_delta_bytes_ = layout::kMinDeltaBytes;
   std::uint32_t envelope_elements_ = 0;
   DigestEntry* entry_ = nullptr;  // the element being filled, owned by *out_
   PeerDeltas* group_ = nullptr;
@@ -249,14 +281,16 @@ inline bool EnvelopeVisitor::start_array(std::uint32_t elements) {
   canonical_bytes_ += wire_size::ArrayHeader(elements);
   switch (next_) {
     case Field::kEntry:
-      if (elements != layout::kEntryElements)
-        return WrongCount(elements, layout::kEntryElements);
+      if (elements != layout::kEntryElements &&
+          !OptionalElement(elements, layout::kEntryElements)) {
+        return false;
+      }
       entry_ = &out_->message.digest.emplace_back();
       break;
     case Field::kGroup: {
       const std::uint32_t expected =
           push_ ? layout::kPushGroupElements : layout::kGroupElements;
-      if (elements != expected) return WrongCount(elements, expected);
+      if (elements != expected && !OptionalElement(elements, expected)) return false;
       group_ = &out_->message.deltas.emplace_back();
       break;
     }

@@ -76,7 +76,8 @@ Status Decode(std::string_view bytes, const DecodeLimits& limits, Decoded* out) 
                                " trailing bytes after the envelope (at byte " +
                                std::to_string(end) + ")");
     }
-    decoded.canonical = visitor.canonical_bytes() == bytes.size();
+    decoded.canonical =
+        visitor.canonical_bytes() == bytes.size() && visitor.lowest_version();
     *out = std::move(decoded);
     return Status::Ok();
   } catch (const std::bad_alloc&) {

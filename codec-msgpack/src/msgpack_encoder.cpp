@@ -7,6 +7,11 @@
 // integer, string, bin and array header, which is what wire_size.h counts;
 // the assertion at the end holds the two together (the fuzzer and the
 // codec tests run with assertions on).
+//
+// The protocol version: the lowest that can carry the message. It is
+// written as 1, and raised to 2 in place once the packing has written a
+// version-2 form (a nil or true value, a clean through, a reset through):
+// one pass over the message, and the byte's size is the same for both.
 #include <cassert>
 #include <cstring>
 #include <msgpack.hpp>
@@ -30,7 +35,7 @@ class PresizedBuffer {
     at_ += size;
   }
 
-  const char* at() const { return at_; }
+  char* at() const { return at_; }
 
  private:
   char* at_;
@@ -55,40 +60,72 @@ void PackArray(Packer& packer, std::size_t elements) {
   packer.pack_array(static_cast<std::uint32_t>(elements));
 }
 
-void PackDigest(Packer& packer, const std::vector<DigestEntry>& digest) {
+// Sets `*v2` when it writes a clean through.
+void PackDigest(Packer& packer, const std::vector<DigestEntry>& digest, bool* v2) {
   PackArray(packer, digest.size());
   for (const DigestEntry& entry : digest) {
-    packer.pack_array(layout::kEntryElements);
+    const bool clean = entry.clean_through > entry.max_version;
+    packer.pack_array(clean ? layout::kCleanEntryElements : layout::kEntryElements);
     PackStr(packer, entry.id);
     packer.pack_uint64(entry.generation.value());
     packer.pack_uint64(entry.heartbeat.value());
     packer.pack_uint64(entry.max_version.value());
+    if (clean) packer.pack_uint64(entry.clean_through.value());
+    *v2 |= clean;
   }
 }
 
-// `push`: kPush groups also carry continues_from.
-void PackGroups(Packer& packer, const std::vector<PeerDeltas>& groups, bool push) {
+// A tombstone's and a leave's value are not sent (they are empty). Sets
+// `*v2` when it writes one of them.
+[[gnu::always_inline]] inline void PackDelta(Packer& packer, const KeyDelta& delta,
+                                             bool* v2) {
+  packer.pack_array(layout::kDeltaElements);
+  PackStr(packer, delta.key);
+  switch (delta.kind) {
+    case EntryKind::kTombstone:
+      packer.pack_nil();
+      *v2 = true;
+      break;
+    case EntryKind::kLeave:
+      packer.pack_true();
+      *v2 = true;
+      break;
+    default:
+      PackBin(packer, delta.value);
+      break;
+  }
+  packer.pack_uint64(delta.version.value());
+}
+
+// `push`: kPush groups also carry continues_from, and never reset_through.
+// Sets `*v2` when it writes a reset or a version-2 delta.
+void PackGroups(Packer& packer, const std::vector<PeerDeltas>& groups, bool push,
+                bool* v2) {
   PackArray(packer, groups.size());
   for (const PeerDeltas& group : groups) {
-    packer.pack_array(push ? layout::kPushGroupElements : layout::kGroupElements);
+    const bool reset = !push && group.reset_through != Version();
+    packer.pack_array(push    ? layout::kPushGroupElements
+                      : reset ? layout::kResetGroupElements
+                              : layout::kGroupElements);
     PackStr(packer, group.id);
     packer.pack_uint64(group.generation.value());
     PackStr(packer, group.address);
     if (push) packer.pack_uint64(group.continues_from.value());
     PackArray(packer, group.deltas.size());
-    for (const KeyDelta& delta : group.deltas) {
-      packer.pack_array(layout::kDeltaElements);
-      PackStr(packer, delta.key);
-      PackBin(packer, delta.value);
-      packer.pack_uint64(delta.version.value());
-    }
+    for (const KeyDelta& delta : group.deltas) PackDelta(packer, delta, v2);
+    if (reset) packer.pack_uint64(group.reset_through.value());
+    *v2 |= reset;
   }
 }
 
-void PackMessage(Packer& packer, std::string_view cluster, const Message& message) {
+void PackMessage(PresizedBuffer& buffer, std::string_view cluster,
+                 const Message& message) {
+  Packer packer(buffer);
   packer.pack_array(layout::kEnvelopeElements);
   PackStr(packer, layout::kMagic);
-  packer.pack_uint64(kProtocolVersion);
+  // A positive fixint: one byte, raised to 2 below if needed.
+  char* const version = buffer.at();
+  packer.pack_uint64(kMinProtocolVersion);
   packer.pack_uint64(static_cast<std::uint64_t>(message.kind));
   PackStr(packer, cluster);
   PackStr(packer, message.sender.id);
@@ -97,13 +134,16 @@ void PackMessage(Packer& packer, std::string_view cluster, const Message& messag
   const bool push = message.kind == MessageKind::kPush;
   packer.pack_array(push ? layout::kPushBodyElements : layout::kBodyElements);
   packer.pack_uint64(message.digest_is_partial ? layout::kFlagDigestIsPartial : 0);
-  PackDigest(packer, message.digest);
-  PackGroups(packer, message.deltas, push);
+  bool v2 = false;
+  PackDigest(packer, message.digest, &v2);
+  PackGroups(packer, message.deltas, push, &v2);
   if (push) {
     packer.pack_uint64(message.push.hops_left);
     PackStr(packer, message.push.range_after);
     PackStr(packer, message.push.range_until);
   }
+  static_assert(kProtocolVersion < 128, "the version byte is a positive fixint");
+  if (v2) *version = static_cast<char>(kProtocolVersion);
 }
 
 }  // namespace
@@ -114,8 +154,7 @@ void Encode(std::string_view cluster, const Message& message, std::string& out) 
   const std::size_t start = out.size();
   out.resize(start + size);
   PresizedBuffer buffer(out.data() + start);
-  Packer packer(buffer);
-  PackMessage(packer, cluster, message);
+  PackMessage(buffer, cluster, message);
   // The packer and wire_size.h follow the same size classes.
   assert(buffer.at() == out.data() + out.size());
 }

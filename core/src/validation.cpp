@@ -22,6 +22,38 @@ bool BadId(const std::string& id, const Limits& limits) {
   return id.empty() || id.size() > limits.max_peer_id_bytes;
 }
 
+// A delta's key and value for its kind (docs/LIFECYCLE.md): a value under a
+// non-empty key; a tombstone without a value, under any key (the empty key
+// too: the tombstone of a leave entry says the peer is back); a leave under
+// the reserved empty key, without a value.
+Status ValidateKind(const Message& message, const KeyDelta& delta) {
+  switch (delta.kind) {
+    case EntryKind::kValue:
+      if (delta.key.empty()) return ProtocolError(message, "empty key");
+      return Status::Ok();
+    case EntryKind::kTombstone:
+      if (!delta.value.empty()) return ProtocolError(message, "a tombstone with a value");
+      return Status::Ok();
+    case EntryKind::kLeave:
+      if (!delta.key.empty()) return ProtocolError(message, "a leave under a key");
+      if (!delta.value.empty()) return ProtocolError(message, "a leave with a value");
+      return Status::Ok();
+  }
+  return ProtocolError(message, "unknown entry kind");
+}
+
+// A reset group (reset_through nonzero) answers a digest, so it is never
+// pushed, and its sender has seen at least what it sends.
+Status ValidateReset(const Message& message, const PeerDeltas& group) {
+  if (group.reset_through == Version()) return Status::Ok();
+  if (message.kind == MessageKind::kPush)
+    return ProtocolError(message, "a reset in a push");
+  if (!group.deltas.empty() && group.reset_through < group.deltas.back().version) {
+    return ProtocolError(message, "reset_through below the group's last version");
+  }
+  return Status::Ok();
+}
+
 // One group of deltas: its id, lineage, address and deltas.
 Status ValidateGroup(const Message& message, const PeerDeltas& group,
                      const Limits& limits) {
@@ -35,7 +67,7 @@ Status ValidateGroup(const Message& message, const PeerDeltas& group,
   // A push's deltas continue from continues_from (0 in the other kinds).
   Version previous = group.continues_from;
   for (const KeyDelta& delta : group.deltas) {
-    if (delta.key.empty()) return ProtocolError(message, "empty key");
+    if (Status valid = ValidateKind(message, delta); !valid.ok()) return valid;
     if (delta.key.size() > limits.max_key_bytes) {
       return LimitError(message, "key longer than max_key_bytes");
     }
@@ -47,7 +79,7 @@ Status ValidateGroup(const Message& message, const PeerDeltas& group,
     }
     previous = delta.version;
   }
-  return Status::Ok();
+  return ValidateReset(message, group);
 }
 
 }  // namespace
@@ -134,6 +166,10 @@ Status ValidateMessage(const Message& message, const Limits& limits) {
   for (const DigestEntry& entry : message.digest) {
     if (BadId(entry.id, limits))
       return ProtocolError(message, "invalid peer id in digest");
+    // Announced only while a reset is being completed, above max_version.
+    if (entry.clean_through != Version() && entry.clean_through <= entry.max_version) {
+      return ProtocolError(message, "clean_through not above max_version in digest");
+    }
   }
   if (message.push.range_after.size() > limits.max_peer_id_bytes ||
       message.push.range_until.size() > limits.max_peer_id_bytes) {

@@ -29,7 +29,11 @@ Status ValidateUpdate(const PeerEndpoint& self, std::string_view key,
                       std::string_view value, const Options& options,
                       std::size_t max_body_bytes);
 // A received message: a known kind, a valid sender, ids, keys, values and
-// addresses within the limits, and each group's versions ascending
+// addresses within the limits, each group's versions ascending, and
+// protocol version 2's rules: a key may be empty only in a leave or a
+// tombstone, a tombstone or leave carries no value, a leave's key is empty,
+// a reset (reset_through) is never pushed and is at least its group's last
+// version, a digest entry's clean_through is 0 or above its max_version
 // (kProtocolError or kLimitExceeded, naming the sender).
 Status ValidateMessage(const Message& message, const Limits& limits);
 // Whether a peer we do not know, `id`, may join a view of `known_peers`

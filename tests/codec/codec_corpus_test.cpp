@@ -1,7 +1,6 @@
 // The fuzzer's checked-in seed corpus (fuzz/corpus/decode/) is still what
 // fuzz/corpus_seeds.h generates, and decodes as the file names say.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -20,7 +19,8 @@ std::filesystem::path CorpusDir() {
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
 }
 
 TEST_CASE("the fuzzing corpus decodes as named", "[codec][corpus]") {
@@ -34,8 +34,59 @@ TEST_CASE("the fuzzing corpus decodes as named", "[codec][corpus]") {
     const bool valid = seed.name.rfind("valid-", 0) == 0;
     REQUIRE(valid != (seed.name.rfind("invalid-", 0) == 0));
     REQUIRE(s.ok() == valid);
-    if (valid) REQUIRE(decoded.canonical == (seed.name != "valid-noncanonical"));
+    if (valid) {
+      REQUIRE(decoded.canonical == (seed.name.rfind("valid-noncanonical", 0) != 0));
+      // Version 2 exactly when the seed needs it ("-v2-", or a version-2
+      // envelope around version 1 content).
+      const bool v2 = seed.name.find("-v2-") != std::string::npos ||
+                      seed.name == "valid-noncanonical-version-2";
+      REQUIRE(decoded.protocol_version == (v2 ? 2u : 1u));
+    }
   }
+}
+
+TEST_CASE("the invalid version-2 seeds fail for their reason", "[codec][corpus][v2]") {
+  const std::vector<std::pair<std::string, std::string>> reasons = {
+      {"invalid-v2-in-v1-envelope", "got nil: a tombstone needs protocol version 2"},
+      {"invalid-v2-reply-in-v1-envelope",
+       "entry: an array of 5 elements instead of 4: a clean through needs"},
+      {"invalid-v2-reset-in-push", "a push carries no reset"},
+      {"invalid-v2-leave-with-key", "a leave's key is empty"},
+      {"invalid-v2-truncated", "truncated"},
+      {"invalid-version-3", "version 3 is not supported (this node speaks 1 and 2)"},
+  };
+  for (const auto& [name, reason] : reasons) {
+    INFO(name);
+    bool found = false;
+    for (const fuzz::Seed& seed : fuzz::CorpusSeeds()) {
+      if (seed.name != name) continue;
+      found = true;
+      codec::Decoded decoded;
+      const Status s = codec::Decode(seed.bytes, codec::DecodeLimits(), &decoded);
+      INFO(s.ToString());
+      REQUIRE(s.message().find(reason) != std::string::npos);
+    }
+    REQUIRE(found);
+  }
+}
+
+TEST_CASE("the version-1 seeds are still written in version 1, byte for byte",
+          "[codec][corpus][v2]") {
+  // Version 2 changed nothing of what version 1 carries: every canonical
+  // version-1 seed re-encodes to its own bytes, version byte 1.
+  int checked = 0;
+  for (const fuzz::Seed& seed : fuzz::CorpusSeeds()) {
+    codec::Decoded decoded;
+    if (!codec::Decode(seed.bytes, codec::DecodeLimits(), &decoded).ok()) continue;
+    if (!decoded.canonical || decoded.protocol_version != 1) continue;
+    INFO(seed.name);
+    std::string again;
+    codec::Encode(decoded.cluster, decoded.message, again);
+    REQUIRE(again == seed.bytes);
+    REQUIRE(again[4] == 1);
+    ++checked;
+  }
+  REQUIRE(checked >= 7);
 }
 
 TEST_CASE("the checked-in corpus files are the generated seeds", "[codec][corpus]") {
@@ -55,7 +106,8 @@ TEST_CASE("the checked-in corpus files are the generated seeds", "[codec][corpus
   for (const auto& file : std::filesystem::directory_iterator(dir)) {
     if (names.count(file.path().filename().string()) != 0) continue;
     codec::Decoded decoded;
-    REQUIRE_NOTHROW(codec::Decode(ReadFile(file.path()), codec::DecodeLimits(), &decoded));
+    REQUIRE_NOTHROW(
+        codec::Decode(ReadFile(file.path()), codec::DecodeLimits(), &decoded));
   }
 }
 

@@ -9,7 +9,9 @@
 namespace gossipmonger {
 namespace {
 
+using codec_test::At;
 using codec_test::Bytes;
+using codec_test::Find;
 using codec_test::SampleMessage;
 
 std::string Encoded(const Message& m = SampleMessage()) {
@@ -23,16 +25,6 @@ Status DecodeBytes(std::string_view bytes,
   codec::Decoded decoded;
   return codec::Decode(bytes, limits, &decoded);
 }
-
-// The offset of `needle` in `bytes`, which must hold it exactly once.
-std::size_t Find(const std::string& bytes, const std::string& needle) {
-  const std::size_t at = bytes.find(needle);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(bytes.find(needle, at + 1) == std::string::npos);
-  return at;
-}
-
-std::string At(std::size_t byte) { return " (at byte " + std::to_string(byte) + ")"; }
 
 TEST_CASE("a wrong type names the element, the field and where it starts",
           "[codec][errors]") {
@@ -104,11 +96,12 @@ TEST_CASE("the envelope's head: magic, version, length, format byte 0xc1",
   REQUIRE(DecodeBytes(b).message() ==
           "envelope: magic: not a gossipmonger message" + At(1));
   b = bytes;
-  b[4] = 2;
+  b[4] = 3;
   const Status version = DecodeBytes(b);
   REQUIRE(version.code() == StatusCode::kNotSupported);
   REQUIRE(version.message() ==
-          "envelope: protocol version: version 2 is not supported (this node speaks 1)" +
+          "envelope: protocol version: version 3 is not supported (this node speaks 1 "
+          "and 2)" +
               At(4));
   b = bytes;
   b[4] = static_cast<char>(0xc1);

@@ -1,7 +1,6 @@
 // Bad input: every malformed class gives an error Status, never an
 // exception, a crash or an allocation the input does not pay for.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 
 #include "codec/codec_test_util.h"
@@ -37,9 +36,10 @@ const std::string kHead = Bytes({0x97, 0xa2, 'g', 'm', 0x01});
 
 TEST_CASE("truncation at every byte offset is a protocol error", "[codec][malformed]") {
   Message m = SampleMessage();
-  m.deltas[0].deltas.push_back({std::string(40, 'k'), std::string(300, 'v'), Version(70000)});
-  m.digest.push_back({std::string(40, 'e'), Generation(1ULL << 40), Heartbeat(200),
-                      Version(65536)});
+  m.deltas[0].deltas.push_back(
+      {std::string(40, 'k'), std::string(300, 'v'), Version(70000)});
+  m.digest.push_back(
+      {std::string(40, 'e'), Generation(1ULL << 40), Heartbeat(200), Version(65536)});
   const std::string bytes = Encoded(m);
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     INFO("prefix of " << n << " bytes");
@@ -67,8 +67,8 @@ TEST_CASE("wrong magic is a protocol error", "[codec][malformed]") {
   std::string bytes = Encoded();
   for (const std::string& magic : {std::string("gn"), std::string("GM"), std::string("g"),
                                    std::string("gmx"), std::string("")}) {
-    std::string b = Bytes({0x97, static_cast<int>(0xa0 | magic.size())}) + magic +
-                    bytes.substr(4);
+    std::string b =
+        Bytes({0x97, static_cast<int>(0xa0 | magic.size())}) + magic + bytes.substr(4);
     const Status s = DecodeBytes(b);
     INFO(s.ToString());
     REQUIRE(s.code() == StatusCode::kProtocolError);
@@ -78,13 +78,14 @@ TEST_CASE("wrong magic is a protocol error", "[codec][malformed]") {
   REQUIRE(CodeOf("GET / HTTP/1.1\r\n\r\n") == StatusCode::kProtocolError);
   REQUIRE(CodeOf("{\"gm\":1}") == StatusCode::kProtocolError);
   REQUIRE(CodeOf("") == StatusCode::kProtocolError);
-  REQUIRE(CodeOf(Bytes({0x90})) == StatusCode::kProtocolError);              // []
+  REQUIRE(CodeOf(Bytes({0x90})) == StatusCode::kProtocolError);                  // []
   REQUIRE(CodeOf(Bytes({0x91, 0xa2, 'g', 'm'})) == StatusCode::kProtocolError);  // ["gm"]
 }
 
-TEST_CASE("another protocol version is not supported, and says which", "[codec][malformed]") {
+TEST_CASE("another protocol version is not supported, and says which",
+          "[codec][malformed]") {
   std::string bytes = Encoded();
-  for (std::uint64_t version : {0ULL, 2ULL, 200ULL, 1ULL << 40}) {
+  for (std::uint64_t version : {0ULL, 3ULL, 200ULL, 1ULL << 40}) {
     std::string b = bytes;
     std::string v;
     if (version < 128) {
@@ -100,11 +101,12 @@ TEST_CASE("another protocol version is not supported, and says which", "[codec][
     REQUIRE(s.code() == StatusCode::kNotSupported);
     REQUIRE(s.message().find("version " + std::to_string(version)) != std::string::npos);
   }
-  // A version 2 envelope may have another shape: still kNotSupported.
-  REQUIRE(CodeOf(Bytes({0x92, 0xa2, 'g', 'm', 0x02})) == StatusCode::kNotSupported);
-  REQUIRE(CodeOf(Bytes({0x9f, 0xa2, 'g', 'm', 0x02, 0xc0})) == StatusCode::kNotSupported);
-  // Version 1 with another envelope length is malformed.
+  // A version 3 envelope may have another shape: still kNotSupported.
+  REQUIRE(CodeOf(Bytes({0x92, 0xa2, 'g', 'm', 0x03})) == StatusCode::kNotSupported);
+  REQUIRE(CodeOf(Bytes({0x9f, 0xa2, 'g', 'm', 0x03, 0xc0})) == StatusCode::kNotSupported);
+  // Version 1 or 2 with another envelope length is malformed.
   REQUIRE(CodeOf(Bytes({0x92, 0xa2, 'g', 'm', 0x01})) == StatusCode::kProtocolError);
+  REQUIRE(CodeOf(Bytes({0x92, 0xa2, 'g', 'm', 0x02})) == StatusCode::kProtocolError);
   std::string eight = bytes;
   eight[0] = static_cast<char>(0x98);
   eight.push_back(static_cast<char>(0xc0));
@@ -120,7 +122,8 @@ TEST_CASE("an unknown message kind is a protocol error", "[codec][malformed]") {
     const Status s = DecodeBytes(b);
     INFO(s.ToString());
     REQUIRE(s.code() == StatusCode::kProtocolError);
-    REQUIRE(s.message().find("unknown kind " + std::to_string(kind)) != std::string::npos);
+    REQUIRE(s.message().find("unknown kind " + std::to_string(kind)) !=
+            std::string::npos);
   }
   for (int kind : {1, 2, 3}) {
     std::string b = bytes;
@@ -151,7 +154,8 @@ TEST_CASE("unknown flag bits are a protocol error", "[codec][malformed]") {
   REQUIRE(CodeOf(b) == StatusCode::kOk);
 }
 
-TEST_CASE("a value of the wrong type in any field is a protocol error", "[codec][malformed]") {
+TEST_CASE("a value of the wrong type in any field is a protocol error",
+          "[codec][malformed]") {
   using codec_test::FieldType;
   const Message m = SampleMessage();
   std::vector<FieldType> types;
@@ -222,20 +226,23 @@ TEST_CASE("absurd array and string lengths are refused before any allocation",
   const std::string head = kHead + Bytes({0x01, 0xa1, 'c', 0xa1, 'a', 0xa1, 'h'});
   const std::string huge32 = Bytes({0xff, 0xff, 0xff, 0xff});
   // The envelope's own count allocates nothing; it must just be 7.
-  REQUIRE(CodeOf(Bytes({0xdd}) + huge32 + Encoded().substr(1)) == StatusCode::kProtocolError);
+  REQUIRE(CodeOf(Bytes({0xdd}) + huge32 + Encoded().substr(1)) ==
+          StatusCode::kProtocolError);
   const std::vector<std::string> inputs = {
-      head + Bytes({0x93, 0x00, 0xdd}) + huge32,                          // digest
-      head + Bytes({0x93, 0x00, 0x90, 0xdd}) + huge32,                    // groups
+      head + Bytes({0x93, 0x00, 0xdd}) + huge32,        // digest
+      head + Bytes({0x93, 0x00, 0x90, 0xdd}) + huge32,  // groups
       head + Bytes({0x93, 0x00, 0x90, 0x91, 0x94, 0xa1, 'p', 0x01, 0xa0, 0xdd}) +
-          huge32,                                                       // deltas
-      head + Bytes({0x93, 0x00, 0xdc, 0xff, 0xff}),                       // digest, array16
-      kHead + Bytes({0x01, 0xdb}) + huge32,                               // cluster str32
-      kHead + Bytes({0x01, 0xa1, 'c', 0xdb}) + huge32 + "abc",            // sender id
-      head + Bytes({0x93, 0x00, 0x90, 0x91, 0x94, 0xa1, 'p', 0x01, 0xa0, 0x91, 0x93, 0xa1,
-                    'k', 0xc6}) +
-          huge32,                                                       // value bin32
-      head + Bytes({0x93, 0x00, 0x90, 0x91, 0x94, 0xa1, 'p', 0x01, 0xa0, 0x91, 0x93, 0xdb}) +
-          huge32,                                                       // key str32
+          huge32,                                               // deltas
+      head + Bytes({0x93, 0x00, 0xdc, 0xff, 0xff}),             // digest, array16
+      kHead + Bytes({0x01, 0xdb}) + huge32,                     // cluster str32
+      kHead + Bytes({0x01, 0xa1, 'c', 0xdb}) + huge32 + "abc",  // sender id
+      head +
+          Bytes({0x93, 0x00, 0x90, 0x91, 0x94, 0xa1, 'p', 0x01, 0xa0, 0x91, 0x93, 0xa1,
+                 'k', 0xc6}) +
+          huge32,  // value bin32
+      head +
+          Bytes({0x93, 0x00, 0x90, 0x91, 0x94, 0xa1, 'p', 0x01, 0xa0, 0x91, 0x93, 0xdb}) +
+          huge32,  // key str32
   };
   for (const std::string& b : inputs) {
     const Status s = DecodeBytes(b);
@@ -316,9 +323,15 @@ TEST_CASE("hundreds of thousands of seeded random inputs never throw or crash",
       for (int e = 0; e < edits; ++e) {
         const std::size_t at = rng() % b.size();
         switch (rng() % 3) {
-          case 0: b[at] = static_cast<char>(rng()); break;
-          case 1: b.insert(b.begin() + static_cast<long>(at), static_cast<char>(rng())); break;
-          default: if (b.size() > 1) b.erase(b.begin() + static_cast<long>(at)); break;
+          case 0:
+            b[at] = static_cast<char>(rng());
+            break;
+          case 1:
+            b.insert(b.begin() + static_cast<long>(at), static_cast<char>(rng()));
+            break;
+          default:
+            if (b.size() > 1) b.erase(b.begin() + static_cast<long>(at));
+            break;
         }
       }
     }

@@ -64,9 +64,9 @@ TEST_CASE("a push round-trips with its route and each group's continues_from",
   ack.kind = MessageKind::kPush;
   ack.sender = {"a", "h:1"};
   // [7] "gm" 1 4 "" "a" "h:1" [6] 0 [] [] 0 "" ""
-  REQUIRE(RoundTrip("", ack) == Bytes({0x97, 0xa2, 'g', 'm', 0x01, 0x04, 0xa0, 0xa1, 'a',
-                                       0xa3, 'h', ':', '1', 0x96, 0x00, 0x90, 0x90, 0x00,
-                                       0xa0, 0xa0}));
+  REQUIRE(RoundTrip("", ack) ==
+          Bytes({0x97, 0xa2, 'g', 'm',  0x01, 0x04, 0xa0, 0xa1, 'a',  0xa3,
+                 'h',  ':',  '1', 0x96, 0x00, 0x90, 0x90, 0x00, 0xa0, 0xa0}));
 }
 
 TEST_CASE("a push with hops_left above 255 or an overlong route id is refused",
@@ -97,8 +97,8 @@ TEST_CASE("a SYN with an empty digest and no deltas round-trips", "[codec]") {
   m.sender = {"a", "h:1"};
   const std::string bytes = RoundTrip("", m);
   // [7] "gm" 1 1 "" "a" "h:1" [3] 0 [] []
-  REQUIRE(bytes == Bytes({0x97, 0xa2, 'g', 'm', 0x01, 0x01, 0xa0, 0xa1, 'a', 0xa3, 'h', ':',
-                          '1', 0x93, 0x00, 0x90, 0x90}));
+  REQUIRE(bytes == Bytes({0x97, 0xa2, 'g', 'm', 0x01, 0x01, 0xa0, 0xa1, 'a', 0xa3, 'h',
+                          ':', '1', 0x93, 0x00, 0x90, 0x90}));
 }
 
 TEST_CASE("binary values with NUL and 0xFF round-trip", "[codec]") {
@@ -123,17 +123,20 @@ TEST_CASE("empty arrays everywhere round-trip", "[codec]") {
   RoundTrip("c", m);
 }
 
-TEST_CASE("fields at the default limits round-trip; one byte more is refused", "[codec]") {
+TEST_CASE("fields at the default limits round-trip; one byte more is refused",
+          "[codec]") {
   const codec::DecodeLimits limits;  // defaults
   const Limits& l = limits.limits;
   Message m;
   m.kind = MessageKind::kDeltas;
-  m.sender = {std::string(l.max_peer_id_bytes, 's'), std::string(l.max_address_bytes, 'a')};
+  m.sender = {std::string(l.max_peer_id_bytes, 's'),
+              std::string(l.max_address_bytes, 'a')};
   m.digest = {{std::string(l.max_peer_id_bytes, 'e'), Generation(~0ULL), Heartbeat(~0ULL),
                Version(~0ULL)}};
   std::string value(l.max_value_bytes, '\0');
   for (std::size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>(i * 131);
-  m.deltas = {{std::string(l.max_peer_id_bytes, 'g'), Generation(~0ULL),
+  m.deltas = {{std::string(l.max_peer_id_bytes, 'g'),
+               Generation(~0ULL),
                std::string(l.max_address_bytes, 'h'),
                {{std::string(l.max_key_bytes, 'k'), value, Version(~0ULL)}}}};
   const std::string cluster(limits.max_cluster_bytes, 'c');
@@ -178,7 +181,8 @@ TEST_CASE("peer counts up to max_peers + 1 pass, one more is refused", "[codec]"
   m.kind = MessageKind::kDigestReply;
   m.sender = {"a", "h:1"};
   for (int i = 0; i < 21; ++i) {
-    m.digest.push_back({"p" + std::to_string(i), Generation(1), Heartbeat(1), Version(1)});
+    m.digest.push_back(
+        {"p" + std::to_string(i), Generation(1), Heartbeat(1), Version(1)});
     m.deltas.push_back({"p" + std::to_string(i), Generation(1), "", {}});
   }
   RoundTrip("c", m, limits);
@@ -197,8 +201,10 @@ TEST_CASE("peer counts up to max_peers + 1 pass, one more is refused", "[codec]"
   // Deltas of one peer are bounded by max_keys_per_peer.
   limits.limits.max_keys_per_peer = 3;
   Message t = m;
-  t.deltas = {{"p", Generation(1), "", {{"a", "", Version(1)}, {"b", "", Version(2)},
-                                        {"c", "", Version(3)}}}};
+  t.deltas = {{"p",
+               Generation(1),
+               "",
+               {{"a", "", Version(1)}, {"b", "", Version(2)}, {"c", "", Version(3)}}}};
   RoundTrip("c", t, limits);
   t.deltas[0].deltas.push_back({"d", "", Version(4)});
   std::string bytes;
@@ -212,11 +218,13 @@ TEST_CASE("Encode appends to what the string holds", "[codec]") {
   codec::Encode("c", m, out);
   REQUIRE(out.substr(0, 6) == "prefix");
   codec::Decoded decoded;
-  REQUIRE(codec::Decode(std::string_view(out).substr(6), codec::DecodeLimits(), &decoded).ok());
+  REQUIRE(codec::Decode(std::string_view(out).substr(6), codec::DecodeLimits(), &decoded)
+              .ok());
   REQUIRE(decoded.message == m);
 }
 
-TEST_CASE("every integer size class encodes at the size wire_size gives", "[codec][size]") {
+TEST_CASE("every integer size class encodes at the size wire_size gives",
+          "[codec][size]") {
   for (std::uint64_t v : codec_test::BoundaryUints()) {
     INFO("value " << v);
     Message m = SampleMessage();
@@ -281,19 +289,19 @@ TEST_CASE("the decoder accepts non-canonical widths and says so", "[codec]") {
   // Another msgpack encoder may write wider forms than needed: uint64 for 1,
   // str16 for a short string, array16 for 7 elements, bin32 for 2 bytes.
   const std::string bytes =
-      Bytes({0xdc, 0x00, 0x07,                               // envelope: array16 of 7
-             0xd9, 0x02, 'g', 'm',                           // magic as str8
-             0xcf, 0, 0, 0, 0, 0, 0, 0, 0x01,                // version as uint64
-             0xcc, 0x03,                                     // kind as uint8
-             0xda, 0x00, 0x01, 'c',                          // cluster as str16
-             0xdb, 0x00, 0x00, 0x00, 0x01, 'a',              // sender id as str32
-             0xa3, 'h', ':', '1',                            // address
-             0x93, 0xcd, 0x00, 0x01,                         // body, flags as uint16
-             0xdd, 0x00, 0x00, 0x00, 0x00,                   // digest: array32 of 0
-             0x91,                                           // one group
-             0x94, 0xa1, 'p', 0xce, 0x00, 0x00, 0x00, 0x05,  // id, generation uint32
-             0xa0, 0x91,                                     // no address, one delta
-             0x93, 0xa1, 'k', 0xc6, 0x00, 0x00, 0x00, 0x02, 'v', 'w', 0x07});
+      Bytes({0xdc, 0x00, 0x07,       // envelope: array16 of 7
+             0xd9, 0x02, 'g',  'm',  // magic as str8
+             0xcf, 0,    0,    0,    0,    0,    0,    0,    0x01,  // version as uint64
+             0xcc, 0x03,                                            // kind as uint8
+             0xda, 0x00, 0x01, 'c',                                 // cluster as str16
+             0xdb, 0x00, 0x00, 0x00, 0x01, 'a',                     // sender id as str32
+             0xa3, 'h',  ':',  '1',                                 // address
+             0x93, 0xcd, 0x00, 0x01,                          // body, flags as uint16
+             0xdd, 0x00, 0x00, 0x00, 0x00,                    // digest: array32 of 0
+             0x91,                                            // one group
+             0x94, 0xa1, 'p',  0xce, 0x00, 0x00, 0x00, 0x05,  // id, generation uint32
+             0xa0, 0x91,                                      // no address, one delta
+             0x93, 0xa1, 'k',  0xc6, 0x00, 0x00, 0x00, 0x02, 'v',  'w', 0x07});
   codec::Decoded decoded;
   const Status s = codec::Decode(bytes, codec::DecodeLimits(), &decoded);
   REQUIRE(s.ToString() == "OK");
@@ -347,13 +355,17 @@ TEST_CASE("the worked example of docs/PROTOCOL.md", "[codec][doc]") {
   m.sender = {"b", "10.0.0.2:7946"};
   m.digest = {{"a", Generation(1700000000), Heartbeat(300), Version(2)},
               {"c", Generation(0), Heartbeat(0), Version(0)}};
-  m.deltas = {{"b", Generation(1700000100), "", {{"color", std::string("red\0", 4), Version(5)}}}};
+  m.deltas = {{"b",
+               Generation(1700000100),
+               "",
+               {{"color", std::string("red\0", 4), Version(5)}}}};
   const std::string expected = codec_test::Bytes(
-      {0x97, 0xa2, 0x67, 0x6d, 0x01, 0x02, 0xa4, 0x70, 0x72, 0x6f, 0x64, 0xa1, 0x62, 0xad, 0x31,
-       0x30, 0x2e, 0x30, 0x2e, 0x30, 0x2e, 0x32, 0x3a, 0x37, 0x39, 0x34, 0x36, 0x93, 0x00, 0x92,
-       0x94, 0xa1, 0x61, 0xce, 0x65, 0x53, 0xf1, 0x00, 0xcd, 0x01, 0x2c, 0x02, 0x94, 0xa1, 0x63,
-       0x00, 0x00, 0x00, 0x91, 0x94, 0xa1, 0x62, 0xce, 0x65, 0x53, 0xf1, 0x64, 0xa0, 0x91, 0x93,
-       0xa5, 0x63, 0x6f, 0x6c, 0x6f, 0x72, 0xc4, 0x04, 0x72, 0x65, 0x64, 0x00, 0x05});
+      {0x97, 0xa2, 0x67, 0x6d, 0x01, 0x02, 0xa4, 0x70, 0x72, 0x6f, 0x64, 0xa1, 0x62,
+       0xad, 0x31, 0x30, 0x2e, 0x30, 0x2e, 0x30, 0x2e, 0x32, 0x3a, 0x37, 0x39, 0x34,
+       0x36, 0x93, 0x00, 0x92, 0x94, 0xa1, 0x61, 0xce, 0x65, 0x53, 0xf1, 0x00, 0xcd,
+       0x01, 0x2c, 0x02, 0x94, 0xa1, 0x63, 0x00, 0x00, 0x00, 0x91, 0x94, 0xa1, 0x62,
+       0xce, 0x65, 0x53, 0xf1, 0x64, 0xa0, 0x91, 0x93, 0xa5, 0x63, 0x6f, 0x6c, 0x6f,
+       0x72, 0xc4, 0x04, 0x72, 0x65, 0x64, 0x00, 0x05});
   std::string bytes;
   codec::Encode("prod", m, bytes);
   REQUIRE(bytes == expected);

@@ -1,9 +1,8 @@
 // The reference side of the codec tests: msgpack-c (an independent msgpack
 // implementation) encodes the schema of wire_size.h and parses what the
 // codec writes.
-#include <msgpack.hpp>
-
 #include <catch2/catch.hpp>
+#include <msgpack.hpp>
 
 #include "codec/codec_test_util.h"
 
@@ -13,8 +12,8 @@ namespace {
 
 class SlotPacker {
  public:
-  SlotPacker(int replace_slot, std::string_view replacement, std::vector<FieldType>* types,
-             int widen_slot = -1)
+  SlotPacker(int replace_slot, std::string_view replacement,
+             std::vector<FieldType>* types, int widen_slot = -1)
       : replace_slot_(replace_slot),
         widen_slot_(widen_slot),
         replacement_(replacement),
@@ -58,6 +57,12 @@ class SlotPacker {
       packer_.pack_bin(n);
     }
     packer_.pack_bin_body(s.data(), n);
+  }
+  void Nil() {
+    if (!Replaced(FieldType::kNil)) packer_.pack_nil();
+  }
+  void True() {
+    if (!Replaced(FieldType::kTrue)) packer_.pack_true();
   }
 
   std::string Take() const { return std::string(buffer_.data(), buffer_.size()); }
@@ -117,6 +122,27 @@ void RequireUint(const msgpack::object& o, std::uint64_t expected) {
   REQUIRE(o.via.u64 == expected);
 }
 
+// Written independently of the codec, from docs/PROTOCOL.md ("Version 2").
+bool CleanThroughSent(const DigestEntry& e) { return e.clean_through > e.max_version; }
+
+bool ResetSent(const PeerDeltas& g, bool push) {
+  return !push && g.reset_through != Version();
+}
+
+std::uint64_t LowestVersion(const Message& message) {
+  const bool push = message.kind == MessageKind::kPush;
+  for (const DigestEntry& e : message.digest) {
+    if (CleanThroughSent(e)) return 2;
+  }
+  for (const PeerDeltas& g : message.deltas) {
+    if (ResetSent(g, push)) return 2;
+    for (const KeyDelta& d : g.deltas) {
+      if (d.kind != EntryKind::kValue) return 2;
+    }
+  }
+  return 1;
+}
+
 }  // namespace
 
 namespace {
@@ -124,7 +150,7 @@ namespace {
 void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
   p.Array(7);
   p.Str("gm");
-  p.Uint(1);
+  p.Uint(LowestVersion(message));
   p.Uint(static_cast<std::uint64_t>(message.kind));
   p.Str(cluster);
   p.Str(message.sender.id);
@@ -134,15 +160,16 @@ void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
   p.Uint(message.digest_is_partial ? 1 : 0);
   p.Array(static_cast<std::uint32_t>(message.digest.size()));
   for (const DigestEntry& e : message.digest) {
-    p.Array(4);
+    p.Array(CleanThroughSent(e) ? 5 : 4);
     p.Str(e.id);
     p.Uint(e.generation.value());
     p.Uint(e.heartbeat.value());
     p.Uint(e.max_version.value());
+    if (CleanThroughSent(e)) p.Uint(e.clean_through.value());
   }
   p.Array(static_cast<std::uint32_t>(message.deltas.size()));
   for (const PeerDeltas& g : message.deltas) {
-    p.Array(push ? 5 : 4);
+    p.Array(push || ResetSent(g, push) ? 5 : 4);
     p.Str(g.id);
     p.Uint(g.generation.value());
     p.Str(g.address);
@@ -151,9 +178,16 @@ void Pack(SlotPacker& p, std::string_view cluster, const Message& message) {
     for (const KeyDelta& d : g.deltas) {
       p.Array(3);
       p.Str(d.key);
-      p.Bin(d.value);
+      if (d.kind == EntryKind::kTombstone) {
+        p.Nil();
+      } else if (d.kind == EntryKind::kLeave) {
+        p.True();
+      } else {
+        p.Bin(d.value);
+      }
       p.Uint(d.version.value());
     }
+    if (ResetSent(g, push)) p.Uint(g.reset_through.value());
   }
   if (push) {
     p.Uint(message.push.hops_left);
@@ -186,7 +220,7 @@ void CheckWithReference(std::string_view bytes, std::string_view cluster,
   REQUIRE(offset == bytes.size());
   const msgpack::object* env = ArrayOf(handle.get(), 7);
   RequireStr(env[0], "gm");
-  RequireUint(env[1], 1);
+  RequireUint(env[1], LowestVersion(message));
   RequireUint(env[2], static_cast<std::uint64_t>(message.kind));
   RequireStr(env[3], cluster);
   RequireStr(env[4], message.sender.id);
@@ -196,27 +230,39 @@ void CheckWithReference(std::string_view bytes, std::string_view cluster,
   RequireUint(body[0], message.digest_is_partial ? 1 : 0);
   const msgpack::object* entries = ArrayOf(body[1], message.digest.size());
   for (std::size_t i = 0; i < message.digest.size(); ++i) {
-    const msgpack::object* e = ArrayOf(entries[i], 4);
+    const bool clean = CleanThroughSent(message.digest[i]);
+    const msgpack::object* e = ArrayOf(entries[i], clean ? 5 : 4);
     RequireStr(e[0], message.digest[i].id);
     RequireUint(e[1], message.digest[i].generation.value());
     RequireUint(e[2], message.digest[i].heartbeat.value());
     RequireUint(e[3], message.digest[i].max_version.value());
+    if (clean) RequireUint(e[4], message.digest[i].clean_through.value());
   }
   const msgpack::object* groups = ArrayOf(body[2], message.deltas.size());
   for (std::size_t i = 0; i < message.deltas.size(); ++i) {
     const PeerDeltas& expected = message.deltas[i];
-    const msgpack::object* g = ArrayOf(groups[i], push ? 5 : 4);
+    const bool reset = ResetSent(expected, push);
+    const msgpack::object* g = ArrayOf(groups[i], push || reset ? 5 : 4);
     RequireStr(g[0], expected.id);
     RequireUint(g[1], expected.generation.value());
     RequireStr(g[2], expected.address);
     if (push) RequireUint(g[3], expected.continues_from.value());
     const msgpack::object* deltas = ArrayOf(g[push ? 4 : 3], expected.deltas.size());
     for (std::size_t j = 0; j < expected.deltas.size(); ++j) {
+      const KeyDelta& delta = expected.deltas[j];
       const msgpack::object* d = ArrayOf(deltas[j], 3);
-      RequireStr(d[0], expected.deltas[j].key);
-      RequireBin(d[1], expected.deltas[j].value);
-      RequireUint(d[2], expected.deltas[j].version.value());
+      RequireStr(d[0], delta.key);
+      if (delta.kind == EntryKind::kTombstone) {
+        REQUIRE(d[1].type == msgpack::type::NIL);
+      } else if (delta.kind == EntryKind::kLeave) {
+        REQUIRE(d[1].type == msgpack::type::BOOLEAN);
+        REQUIRE(d[1].via.boolean);
+      } else {
+        RequireBin(d[1], delta.value);
+      }
+      RequireUint(d[2], delta.version.value());
     }
+    if (reset) RequireUint(g[4], expected.reset_through.value());
   }
   if (push) {
     RequireUint(body[3], message.push.hops_left);

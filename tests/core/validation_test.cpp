@@ -91,6 +91,41 @@ TEST_CASE("Invalid messages are dropped, counted and reported", "[engine][limits
       {"address over max_address_bytes in the deltas",
        [](Message& m) { m.deltas[0].address = std::string(33, 'x'); },
        StatusCode::kLimitExceeded},
+      // Protocol version 2 (docs/PROTOCOL.md, "Version 2").
+      {"a tombstone with a value",
+       [](Message& m) { m.deltas[0].deltas[0].kind = EntryKind::kTombstone; },
+       StatusCode::kProtocolError},
+      {"a leave under a key",
+       [](Message& m) {
+         m.deltas[0].deltas[0] = {"k", "", Version(1), EntryKind::kLeave};
+       },
+       StatusCode::kProtocolError},
+      {"a leave with a value",
+       [](Message& m) {
+         m.deltas[0].deltas[0] = {"", "v", Version(1), EntryKind::kLeave};
+       },
+       StatusCode::kProtocolError},
+      {"an unknown entry kind",
+       [](Message& m) { m.deltas[0].deltas[0].kind = static_cast<EntryKind>(7); },
+       StatusCode::kProtocolError},
+      {"a reset in a push",
+       [](Message& m) {
+         m.kind = MessageKind::kPush;
+         m.deltas[0].reset_through = Version(5);
+       },
+       StatusCode::kProtocolError},
+      {"a reset below its group's last version",
+       [](Message& m) {
+         m.deltas[0].deltas.push_back(Delta("j", "w", 2));
+         m.deltas[0].reset_through = Version(1);
+       },
+       StatusCode::kProtocolError},
+      {"clean_through at max_version",
+       [](Message& m) {
+         m.digest[0].max_version = Version(4);
+         m.digest[0].clean_through = Version(4);
+       },
+       StatusCode::kProtocolError},
       {"more digest entries than max_peers",
        [](Message& m) {
          for (int i = 0; i < 7; ++i)
@@ -411,4 +446,59 @@ TEST_CASE("A push route naming an id over the limit is refused", "[validation]")
   CHECK(validation::ValidateMessage(push, limits).ok());
   push.push.range_until = "abcde";
   CHECK(validation::ValidateMessage(push, limits).code() == StatusCode::kProtocolError);
+}
+
+TEST_CASE("Protocol version 2's fields are checked, with their texts", "[validation]") {
+  const Limits limits;
+  Message m = MakeMessage(MessageKind::kDeltas, Endpoint("b"), {});
+  m.deltas = {PeerDeltas{"c", Generation(5), "", {}}};
+  auto text = [&](const Message& message) {
+    const Status s = validation::ValidateMessage(message, limits);
+    return s.ok() ? std::string("OK") : s.message();
+  };
+  // What a node sends: a value, a tombstone (of the leave entry too: the
+  // peer is back), a leave, a reset at or above its last version, a
+  // clean_through above max_version.
+  m.deltas[0].deltas = {Delta("k", "v", 1),
+                        {"k", "", Version(2), EntryKind::kTombstone},
+                        {"", "", Version(3), EntryKind::kLeave},
+                        {"", "", Version(4), EntryKind::kTombstone}};
+  CHECK(text(m) == "OK");
+  m.deltas[0].reset_through = Version(4);
+  CHECK(text(m) == "OK");
+  m.deltas[0].reset_through = Version(900);
+  CHECK(text(m) == "OK");
+  m.digest = {Entry("c", 5, 1, 2)};
+  m.digest[0].clean_through = Version(3);
+  CHECK(text(m) == "OK");
+  Message empty_reset = m;
+  empty_reset.deltas[0].deltas.clear();
+  CHECK(text(empty_reset) == "OK");
+
+  const std::string from = "dropped message from 'b': ";
+  Message bad = m;
+  bad.deltas[0].deltas[0].key.clear();
+  CHECK(text(bad) == from + "empty key");
+  bad = m;
+  bad.deltas[0].deltas[1].value = "x";
+  CHECK(text(bad) == from + "a tombstone with a value");
+  bad = m;
+  bad.deltas[0].deltas[2].key = "k";
+  CHECK(text(bad) == from + "a leave under a key");
+  bad = m;
+  bad.deltas[0].deltas[2].value = "x";
+  CHECK(text(bad) == from + "a leave with a value");
+  bad = m;
+  bad.deltas[0].reset_through = Version(3);
+  CHECK(text(bad) == from + "reset_through below the group's last version");
+  bad = m;
+  bad.kind = MessageKind::kPush;
+  CHECK(text(bad) == from + "a reset in a push");
+  bad.deltas[0].reset_through = Version();
+  CHECK(text(bad) == "OK");
+  bad = m;
+  bad.digest[0].clean_through = Version(2);
+  CHECK(text(bad) == from + "clean_through not above max_version in digest");
+  bad.digest[0].clean_through = Version(1);
+  CHECK(text(bad) == from + "clean_through not above max_version in digest");
 }

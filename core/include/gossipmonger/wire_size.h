@@ -6,13 +6,20 @@
 //   envelope = [magic "gm", protocol version, kind, cluster, sender id,
 //               sender address, body]
 //   body     = [flags, [entry...], [group...]]
-//   entry    = [peer id, generation, heartbeat, max version]
-//   group    = [peer id, generation, address, [[key, value(bin), version]...]]
+//   entry    = [peer id, generation, heartbeat, max version (, clean through)]
+//   group    = [peer id, generation, address, [delta...] (, reset through)]
+//   delta    = [key, value (bin) | nil (tombstone) | true (leave), version]
 // kPush only:
 //   body     = [flags, [entry...], [pushed group...], hops left, range after,
 //               range until]
-//   pushed group = [peer id, generation, address, continues from,
-//                   [[key, value(bin), version]...]]
+//   pushed group = [peer id, generation, address, continues from, [delta...]]
+//
+// Protocol version 2 adds the parenthesised elements (written only when
+// nonzero: clean through only above max version) and the nil and true
+// values. The encoder writes the lowest version that can carry a message;
+// both versions are one byte (a positive fixint), so no size here depends on
+// the version, and adding a version-2 delta to a message being filled never
+// changes the envelope's size.
 #pragma once
 
 #include <cstddef>
@@ -51,14 +58,17 @@ constexpr std::size_t ArrayHeader(std::size_t n) {
 constexpr std::size_t kMaxArrayHeader = 3;
 constexpr std::size_t kMaxArrayElements = 65535;
 
+// Includes clean_through when it is above max_version (otherwise not sent).
 std::size_t Entry(const DigestEntry& entry);
+// A tombstone's or a leave's value is not sent (nil or true, one byte).
 std::size_t Delta(const KeyDelta& delta);
 // A group's size without its deltas, counting the deltas' array header at
-// its largest (kMaxArrayHeader).
+// its largest (kMaxArrayHeader), and reset_through when nonzero (a reset).
 std::size_t GroupOverhead(std::string_view peer_id, Generation generation,
-                          std::string_view address);
+                          std::string_view address, Version reset_through = Version());
 std::size_t Group(const PeerDeltas& group);
-// The same for a kPush's group, which also carries continues_from.
+// The same for a kPush's group, which also carries continues_from (and
+// never reset_through).
 std::size_t PushGroupOverhead(std::string_view peer_id, Generation generation,
                               std::string_view address, Version continues_from);
 std::size_t PushGroup(const PeerDeltas& group);
