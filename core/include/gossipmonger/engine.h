@@ -58,6 +58,10 @@ struct EngineStats {
   std::uint64_t deltas_held = 0;         // pushed deltas kept until their prefix came
   std::uint64_t held_dropped = 0;        // held deltas dropped: buffer full
   std::uint64_t push_resends = 0;        // pushes sent again: no ack came
+  // Lifecycle (docs/LIFECYCLE.md).
+  std::uint64_t tombstones_collected = 0;  // tombstones removed after their grace
+  std::uint64_t resets_sent = 0;           // reset groups (first pages) sent
+  std::uint64_t resets_applied = 0;        // resets that replaced a holding here
 };
 
 class Engine {
