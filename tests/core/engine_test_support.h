@@ -244,6 +244,13 @@ class Lockstep {
     return status;
   }
 
+  // A local delete at the current time.
+  Status Delete(std::size_t node, const std::string& key) {
+    Status status = engines_[node]->Delete(key);
+    Deliver(node);
+    return status;
+  }
+
   void Round() {
     const Timestamp start = now_;
     for (std::size_t i = 0; i < engines_.size(); ++i) {
