@@ -115,7 +115,8 @@ class Engine {
   void Receive(const Message& message, Timestamp now);
 
   // The original's update(key, value): sets a local key. A changed value takes
-  // the next version; an unchanged one takes none. With push_fanout > 0 the
+  // the next version; an unchanged one takes none. It clears a TTL deadline
+  // (as Update with a ttl of 0). With push_fanout > 0 the
   // new delta is pushed at once (a kPush in the outbox) if a push token is
   // left, else coalesced with later ones into the next push. Refused (and nothing
   // changes) if the key or value breaks a limit or could never fit a message
