@@ -6,12 +6,6 @@ using namespace gmtest;
 
 namespace {
 
-Options WithGrace(std::chrono::milliseconds grace) {
-  Options options = SeedExchange();
-  options.tombstone_grace = grace;
-  return options;
-}
-
 PeerDeltas GroupOf(const std::string& peer, std::vector<KeyDelta> deltas) {
   return {peer, kGen, "", std::move(deltas)};
 }

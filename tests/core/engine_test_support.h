@@ -119,6 +119,13 @@ inline Options SeedExchange() {
   return options;
 }
 
+// SeedExchange with tombstones collected `grace` after they are stored.
+inline Options WithGrace(std::chrono::milliseconds grace) {
+  Options options = SeedExchange();
+  options.tombstone_grace = grace;
+  return options;
+}
+
 // An Engine on its own MemoryStorage, driven by the test. Peers the node
 // should know from the start are put in its storage before Start(), the way a
 // restarted node finds them (the engine builds its liveness state from the

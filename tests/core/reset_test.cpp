@@ -31,6 +31,13 @@ Message SynAbout(const HandNode& b, std::uint64_t max, std::uint64_t clean = 0) 
                      {Entry("b", kGen.value(), 1, 0), about_a});
 }
 
+// Starts `b` holding `held` of peer "a".
+void StartHolding(HandNode& b, const std::vector<KeyDelta>& held) {
+  b.Know(Endpoint("a"));
+  b.KnowData("a", held);
+  b.Start();
+}
+
 const PeerDeltas* GroupOf(const Message& message, const std::string& id) {
   for (const PeerDeltas& group : message.deltas) {
     if (group.id == id) return &group;
@@ -72,9 +79,7 @@ TEST_CASE("A digest below our collection floor gets a reset, at the floor plain 
 TEST_CASE("Applying a reset replaces the holding and raises delete for keys it lacks",
           "[engine][lifecycle][reset]") {
   HandNode b("b", Resets());
-  b.Know(Endpoint("a"));
-  b.KnowData("a", {Delta("k1", "v", 1), Delta("k2", "v", 2), Delta("old", "x", 3)});
-  b.Start();
+  StartHolding(b, {Delta("k1", "v", 1), Delta("k2", "v", 2), Delta("old", "x", 3)});
   PeerDeltas reset{"a", kGen, "", {Delta("k2", "v", 2), Delta("k3", "v", 4)}};
   reset.deltas.push_back({"old", "", Version(6), EntryKind::kTombstone});
   reset.deltas.push_back(Delta("k4", "v", 7));
@@ -104,9 +109,7 @@ TEST_CASE("Applying a reset replaces the holding and raises delete for keys it l
 TEST_CASE("A first page of a reset is announced as clean_through until the rest comes",
           "[engine][lifecycle][reset]") {
   HandNode b("b", Resets());
-  b.Know(Endpoint("a"));
-  b.KnowData("a", {Delta("k1", "v", 1), Delta("k2", "v", 2), Delta("k3", "v", 3)});
-  b.Start();
+  StartHolding(b, {Delta("k1", "v", 1), Delta("k2", "v", 2), Delta("k3", "v", 3)});
   PeerDeltas page{"a", kGen, "", {Delta("k2", "v", 2)}};
   page.reset_through = Version(9);
   b->Receive(MakeMessage(MessageKind::kDeltas, Endpoint("a"), {}, {page}), 1s);

@@ -7,12 +7,6 @@ using namespace gmtest;
 
 namespace {
 
-Options WithGrace(std::chrono::milliseconds grace) {
-  Options options = SeedExchange();
-  options.tombstone_grace = grace;
-  return options;
-}
-
 bool Holds(const HandNode& node, const std::string& peer, const std::string& key) {
   return node.Peer(peer)->data.count(key) == 1;
 }
