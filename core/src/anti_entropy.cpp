@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "gossipmonger/wire_size.h"
+#include "lifecycle_wire_bounds.h"
 
 namespace gossipmonger {
 
@@ -16,7 +17,7 @@ std::size_t EntriesThatFit(const std::vector<DigestEntry>& digest, std::size_t b
   std::size_t size = wire_size::BodyOverhead();
   std::size_t kept = 0;
   while (kept < digest.size() && kept < wire_size::kMaxArrayElements) {
-    const std::size_t entry_size = wire_size::Entry(digest[kept]);
+    const std::size_t entry_size = lifecycle_wire::EntrySize(digest[kept]);
     if (size + entry_size > budget) break;
     size += entry_size;
     ++kept;
@@ -44,7 +45,7 @@ void AntiEntropy::SendDigest(const PeerEndpoint& to) {
   Message syn = context_.NewMessage(MessageKind::kDigest);
   syn.digest = FullDigest();
   std::size_t size = wire_size::BodyOverhead();
-  for (const DigestEntry& entry : syn.digest) size += wire_size::Entry(entry);
+  for (const DigestEntry& entry : syn.digest) size += lifecycle_wire::EntrySize(entry);
   syn.digest_is_partial =
       size > BodyBudget() || syn.digest.size() > wire_size::kMaxArrayElements;
   if (syn.digest_is_partial) {
@@ -92,7 +93,7 @@ bool AntiEntropy::CompareDigest(const Message& syn, const std::vector<PeerState*
         about_us ? view_.OwnEntry() : view_.EntryOf(theirs.id, *listed[i]);
     if (mine.generation > theirs.generation) {
       reply.digest.push_back(mine);
-      Need(theirs.id, Version(), true, needs);
+      Need(theirs.id, Version(), Version(), true, needs);
       continue;
     }
     if (mine.generation < theirs.generation) continue;  // we could not adopt it
@@ -101,7 +102,7 @@ bool AntiEntropy::CompareDigest(const Message& syn, const std::vector<PeerState*
       reply.digest.push_back(mine);
     }
     if (theirs.max_version < mine.max_version) {
-      Need(theirs.id, theirs.max_version, false, needs);
+      Need(theirs.id, theirs.max_version, theirs.clean_through, false, needs);
     }
   }
   return lists_us;
@@ -111,19 +112,31 @@ void AntiEntropy::AddUnlisted(bool lists_us, Message& reply,
                               std::vector<DeltaNeed>& needs) {
   if (!lists_us) {
     reply.digest.push_back(view_.OwnEntry());
-    Need(context_.self.id, Version(), true, needs);
+    Need(context_.self.id, Version(), Version(), true, needs);
   }
   for (const auto& [id, state] : view_.states()) {
     if (state.listed_in == digests_answered_) continue;
     reply.digest.push_back(view_.EntryOf(id, state));
-    Need(id, Version(), true, needs);
+    Need(id, Version(), Version(), true, needs);
   }
 }
 
-void AntiEntropy::Need(const PeerId& id, Version from_version_excluded, bool send_address,
+AntiEntropy::DeltaNeed AntiEntropy::NeedOf(const PeerRecord& peer, Version from,
+                                           Version clean, bool send_address) {
+  // Plain deltas above `from` would skip the tombstones we collected above
+  // max(from, clean) (none, when the receiver holds nothing yet, but then
+  // a reset lets a paged catch-up go on from any node by plain deltas).
+  if (std::max(from, clean) < peer.collected_through) {
+    return {&peer, Version(), send_address, true};
+  }
+  return {&peer, from, send_address, false};
+}
+
+void AntiEntropy::Need(const PeerId& id, Version from_version_excluded,
+                       Version clean_through, bool send_address,
                        std::vector<DeltaNeed>& needs) const {
   if (const PeerRecord* peer = view_.Record(id)) {
-    needs.push_back({peer, from_version_excluded, send_address});
+    needs.push_back(NeedOf(*peer, from_version_excluded, clean_through, send_address));
   }
 }
 
@@ -135,10 +148,10 @@ void AntiEntropy::AcknowledgeReply(const Message& reply) {
     const PeerRecord* peer = view_.Record(theirs.id);
     if (peer == nullptr) continue;
     if (theirs.generation < peer->generation) {  // includes "unknown to them" (0)
-      needs.push_back({peer, Version(), true});
+      needs.push_back(NeedOf(*peer, Version(), Version(), true));
     } else if (theirs.generation == peer->generation &&
                theirs.max_version < peer->max_version_seen) {
-      needs.push_back({peer, theirs.max_version, false});
+      needs.push_back(NeedOf(*peer, theirs.max_version, theirs.clean_through, false));
     }
   }
   if (needs.empty()) return;
@@ -151,7 +164,7 @@ void AntiEntropy::AcknowledgeReply(const Message& reply) {
 
 void AntiEntropy::FillDeltas(std::vector<DeltaNeed> needs, Message& out) {
   std::size_t size = wire_size::BodyOverhead();
-  for (const DigestEntry& entry : out.digest) size += wire_size::Entry(entry);
+  for (const DigestEntry& entry : out.digest) size += lifecycle_wire::EntrySize(entry);
   // Order: peers the receiver has never heard of first (their headers are
   // cheap and spread membership), then the least outdated first, so that a
   // peer with a few fresh updates is not starved behind one with a large
@@ -166,23 +179,35 @@ void AntiEntropy::FillDeltas(std::vector<DeltaNeed> needs, Message& out) {
   std::size_t deltas_left = context_.options.max_deltas_per_gossip;
   for (const DeltaNeed& need : needs) {
     if (out.deltas.size() >= wire_size::kMaxArrayElements) break;
-    const PeerRecord& peer = *need.peer;
-    const std::string_view address =
-        need.send_address ? peer.address : std::string_view();
-    const std::size_t overhead =
-        wire_size::GroupOverhead(peer.id, peer.generation, address);
-    if (size + overhead > BodyBudget()) continue;  // a smaller group may still fit
-    PeerDeltas group{peer.id, peer.generation, std::string(address), {}};
-    std::size_t used = size + overhead;
-    if (deltas_left > 0) {
-      AppendDeltasAbove(peer, need.from_version_excluded, deltas_left, BodyBudget(),
-                        &used, scratch_, group);
-      deltas_left -= group.deltas.size();
-    }
-    if (group.deltas.empty() && !need.send_address) continue;
-    size = used;
+    PeerDeltas group = GroupFor(need, &deltas_left, &size);
+    if (group.id.empty()) continue;
+    if (group.reset_through != Version()) ++context_.stats.resets_sent;
     out.deltas.push_back(std::move(group));
   }
+}
+
+PeerDeltas AntiEntropy::GroupFor(const DeltaNeed& need, std::size_t* deltas_left,
+                                 std::size_t* size) {
+  const PeerRecord& peer = *need.peer;
+  const std::string_view address = need.send_address ? peer.address : std::string_view();
+  const Version reset_through = need.reset ? peer.max_version_seen : Version();
+  const std::size_t overhead =
+      wire_size::GroupOverhead(peer.id, peer.generation, address) +
+      lifecycle_wire::GroupExtra(reset_through);
+  // Too big: nothing (a smaller group may still fit).
+  if (*size + overhead > BodyBudget()) return {};
+  PeerDeltas group{peer.id, peer.generation, std::string(address), {}};
+  std::size_t used = *size + overhead;
+  if (*deltas_left > 0) {
+    AppendDeltasAbove(peer, need.from_version_excluded, *deltas_left, BodyBudget(), &used,
+                      scratch_, group);
+    *deltas_left -= group.deltas.size();
+  }
+  // A reset without deltas would replace the receiver's holding by nothing.
+  if (!group.deltas.empty()) group.reset_through = reset_through;
+  if (group.deltas.empty() && !need.send_address) return {};
+  *size = used;
+  return group;
 }
 
 }  // namespace gossipmonger

@@ -11,6 +11,12 @@
 // (wire_size.h): a digest that does not fit is sent partial, deltas are cut
 // at the budget and at MAX_DELTAS_PER_GOSSIP, never leaving a gap in a
 // receiver's prefix.
+//
+// The reset rule (docs/LIFECYCLE.md, "Tombstone collection"): a receiver
+// whose digest shows max(max_version, clean_through) of a peer below our
+// collection floor of it may hold keys whose tombstones we collected; it
+// gets a reset (our whole holding of the peer, from its lowest version,
+// paged like deltas) instead of deltas above its version.
 #pragma once
 
 #include <cstddef>
@@ -45,9 +51,14 @@ class AntiEntropy {
   // A peer the receiver of a message lacks deltas of.
   struct DeltaNeed {
     const PeerRecord* peer;
-    Version from_version_excluded;
+    Version from_version_excluded;  // Version() for a reset
     bool send_address;
+    bool reset = false;
   };
+  // What a receiver that holds `peer` up to `from` (clean through `clean`)
+  // needs: deltas above `from`, or a reset (the rule above).
+  static DeltaNeed NeedOf(const PeerRecord& peer, Version from, Version clean,
+                          bool send_address);
   // Compares each entry of `syn` with ours; adds to the reply what they
   // should know and to `needs` what they lack. Whether the SYN lists us.
   bool CompareDigest(const Message& syn, const std::vector<PeerState*>& listed,
@@ -55,8 +66,11 @@ class AntiEntropy {
   // Adds every peer a complete SYN did not list (they have never heard of
   // it), ourselves included.
   void AddUnlisted(bool lists_us, Message& reply, std::vector<DeltaNeed>& needs);
-  void Need(const PeerId& id, Version from_version_excluded, bool send_address,
-            std::vector<DeltaNeed>& needs) const;
+  void Need(const PeerId& id, Version from_version_excluded, Version clean_through,
+            bool send_address, std::vector<DeltaNeed>& needs) const;
+  // One group of `need` within the message's budget; `*size` is the
+  // message's size so far, raised by what the group takes.
+  PeerDeltas GroupFor(const DeltaNeed& need, std::size_t* deltas_left, std::size_t* size);
   // Fills `out.deltas` from `needs` within MAX_DELTAS_PER_GOSSIP and the byte
   // budget; `out.digest` must already be final.
   void FillDeltas(std::vector<DeltaNeed> needs, Message& out);

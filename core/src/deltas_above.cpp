@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "gossipmonger/wire_size.h"
+#include "lifecycle_wire_bounds.h"
 
 namespace gossipmonger {
 
@@ -19,8 +19,11 @@ void AppendDeltasAbove(const PeerRecord& peer, Version from, std::size_t max_del
                     scratch.end());
   for (std::size_t i = 0; i < take; ++i) {
     const std::string& key = *scratch[i].second;
-    KeyDelta delta{key, peer.data.at(key).value, scratch[i].first};
-    const std::size_t delta_size = wire_size::Delta(delta);
+    const VersionedValue& stored = peer.data.at(key);
+    // Its kind travels; its expires_at (the owner's TTL, our collection
+    // deadline) is local and does not.
+    KeyDelta delta{key, stored.value, scratch[i].first, stored.kind};
+    const std::size_t delta_size = lifecycle_wire::DeltaSize(delta);
     if (*used + delta_size > limit) break;
     *used += delta_size;
     group.deltas.push_back(std::move(delta));

@@ -20,12 +20,48 @@ namespace gossipmonger {
 struct Engine::Parts {
   Parts(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
         std::uint64_t rng_seed, std::size_t max_body_bytes, Duration wall_offset)
-      : context(std::move(self), std::move(options), max_body_bytes, rng_seed, wall_offset),
+      : context(std::move(self), std::move(options), max_body_bytes, rng_seed,
+                wall_offset),
         view(context, storage),
         liveness(context, view, now),
         anti_entropy(context, view),
         targets(context, view, anti_entropy),
-        push(context, view) {}
+        push(context, view),
+        clock(now) {}
+
+  // The wall clock for local calls (Update, Delete), which get no time:
+  // the latest time the engine was given, at most a step ago.
+  WallTime WallNow() const { return context.WallNow(clock); }
+
+  // A local change took versions above `before` (or none): pushed at once
+  // with push_fanout > 0, coalesced with what waits for a token.
+  Status PushOwn(Version before, Status stored) {
+    if (view.version() == before) return stored;  // unchanged, or refused
+    if (context.options.push_fanout > 0) {
+      push.QueueOwn(before);
+      push.Flush();
+    }
+    return stored;
+  }
+
+  Status SetOwn(std::string_view key, std::string_view value, WallTime expires_at) {
+    Status valid = validation::ValidateUpdate(context.self, key, value, context.options,
+                                              context.max_body_bytes);
+    if (!valid.ok()) return valid;
+    const Version before = view.version();
+    return PushOwn(before, view.SetOwnValue(key, value, expires_at));
+  }
+
+  // Deletes our keys whose TTL passed (docs/LIFECYCLE.md, "TTL"); the
+  // tombstones go with the step's push.
+  void ExpireDueKeys() {
+    const Version before = view.version();
+    for (const std::string& key : view.TakeExpiredKeys(WallNow())) {
+      view.DeleteOwnKey(key, WallNow());  // a failure is reported
+    }
+    if (view.version() != before && context.options.push_fanout > 0)
+      push.QueueOwn(before);
+  }
 
   // Deltas an exchange brought (any kind but kPush), group by group: the
   // view applies them; they may fill the gap below held pushes, and what
@@ -57,6 +93,7 @@ struct Engine::Parts {
   AntiEntropy anti_entropy;
   GossipTargets targets;
   PushTree push;
+  Timestamp clock;  // the latest time given to the engine
 };
 
 namespace {
@@ -78,6 +115,9 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
   parts_ = std::make_unique<Parts>(std::move(self), std::move(options), storage, now,
                                    rng_seed, max_body_bytes, wall_offset);
   parts_->view.Load(now, fresh_generation);
+  // docs/LIFECYCLE.md, "Clocks": never below a wall time already stored.
+  // (Reaping's down_since and forgotten_at raise it here too.)
+  parts_->context.RaiseWallClock(parts_->view.LatestStoredWallTime(), now);
 }
 
 Engine::Engine(PeerEndpoint self, Storage& storage, Options options)
@@ -89,8 +129,11 @@ Engine::~Engine() = default;
 
 void Engine::Tick(Timestamp now) {
   Parts& p = *parts_;
+  p.clock = now;
   p.liveness.NoticeLocalPause(now);
   p.liveness.RaiseOwnHeartbeat(now);
+  p.ExpireDueKeys();
+  p.view.CollectTombstones(p.WallNow());  // once per round
   ++p.context.stats.rounds;
   // Exchanges of the last round still waiting (more partners than steps
   // per round) go before this round's.
@@ -101,7 +144,9 @@ void Engine::Tick(Timestamp now) {
 
 void Engine::Step(Timestamp now) {
   Parts& p = *parts_;
+  p.clock = now;
   p.liveness.NoticeLocalPause(now);
+  p.ExpireDueKeys();
   p.ConvictAndPush(now);
   p.targets.StartWaitingExchanges(/*all=*/false);
 }
@@ -111,6 +156,7 @@ void Engine::Step(Timestamp now) {
 void Engine::Receive(const Message& message, Timestamp now) {
   Parts& p = *parts_;
   EngineContext& context = p.context;
+  p.clock = now;
   ++context.stats.messages_received;
   Status valid = validation::ValidateMessage(message, context.options.limits);
   if (!valid.ok()) {
@@ -159,30 +205,31 @@ Status Engine::ValidateOptions(const Options& options, std::size_t max_body_byte
   return validation::ValidateOptions(options, max_body_bytes);
 }
 
-// Placeholders while issue 14 is built (docs/LIFECYCLE.md): refused.
-Status Engine::Update(std::string_view, std::string_view, Duration) {
-  return Status::Error(StatusCode::kNotSupported, "TTL: not yet");
+// Placeholder while issue 14 is built (docs/LIFECYCLE.md): refused.
+Status Engine::Leave() {
+  return Status::Error(StatusCode::kNotSupported, "Leave: not yet");
 }
-Status Engine::Delete(std::string_view) {
-  return Status::Error(StatusCode::kNotSupported, "Delete: not yet");
-}
-Status Engine::Leave() { return Status::Error(StatusCode::kNotSupported, "Leave: not yet"); }
 
 Status Engine::Update(std::string_view key, std::string_view value) {
+  return parts_->SetOwn(key, value, WallTime());
+}
+
+Status Engine::Update(std::string_view key, std::string_view value, Duration ttl) {
+  if (ttl < Duration(0)) {
+    return Status::Error(StatusCode::kInvalidArgument, "ttl is negative");
+  }
+  Parts& p = *parts_;
+  return p.SetOwn(key, value, ttl == Duration(0) ? WallTime() : p.WallNow() + ttl);
+}
+
+Status Engine::Delete(std::string_view key) {
   Parts& p = *parts_;
   const EngineContext& context = p.context;
-  Status valid = validation::ValidateUpdate(context.self, key, value, context.options,
+  Status valid = validation::ValidateUpdate(context.self, key, {}, context.options,
                                             context.max_body_bytes);
   if (!valid.ok()) return valid;
   const Version before = p.view.version();
-  Status stored = p.view.SetOwnValue(key, value);
-  if (p.view.version() == before) return stored;  // unchanged, or refused
-  if (context.options.push_fanout > 0) {
-    // Push at once; coalesced with what already waits for a token.
-    p.push.QueueOwn(before);
-    p.push.Flush();
-  }
-  return stored;
+  return p.PushOwn(before, p.view.DeleteOwnKey(key, p.WallNow()));
 }
 
 // --- outputs and inspection ---------------------------------------------------------

@@ -48,14 +48,21 @@ struct EngineContext {
   const Options options;
   // The transport's MaxBodyBytes(): every message body built fits in it.
   const std::size_t max_body_bytes;
-  // WallTime minus the engine's clock, fixed at start (types.h, WallTime).
-  const Duration wall_offset;
+  // WallTime minus the engine's clock, fixed at start (types.h, WallTime);
+  // only RaiseWallClock changes it, and only before the first step.
+  Duration wall_offset;
   std::mt19937_64 rng;
   std::vector<OutgoingMessage> outbox;
   std::vector<Event> events;
   EngineStats stats;
 
   WallTime WallNow(Timestamp now) const { return now + wall_offset; }
+  // At start (docs/LIFECYCLE.md, "Clocks"): the wall clock never runs below
+  // `stored`, the latest wall time this node already wrote. Each concept
+  // that dates what it stores calls it from the engine's constructor.
+  void RaiseWallClock(WallTime stored, Timestamp now) {
+    if (WallNow(now) < stored) wall_offset += stored - WallNow(now);
+  }
   Duration interval() const {
     return std::chrono::duration_cast<Duration>(options.gossip_interval);
   }

@@ -229,7 +229,8 @@ std::optional<VersionedValue> Gossipmonger::Get(std::string_view peer_id,
   const PeerRecord* peer = storage_.Get(peer_id);
   if (peer == nullptr) return std::nullopt;
   auto it = peer->data.find(std::string(key));
-  if (it == peer->data.end()) return std::nullopt;
+  // A deleted key (tombstone) or the leave entry is no value to read.
+  if (it == peer->data.end() || it->second.kind != EntryKind::kValue) return std::nullopt;
   return it->second;
 }
 

@@ -26,34 +26,81 @@ void PeerView::Load(Timestamp now, Generation fresh_generation) {
     context_.ReportIfFailed(storage_.PutPeer({self.id, self.address, generation_, true}));
   }
   storage_.ForEachPeer([&](const PeerRecord& peer) {
+    tombstones_.TrackRecord(peer);
     if (peer.id != self.id) Track(peer, now);
   });
+  ttl_.Rebuild(OwnRecord());
 }
 
 // --- this node ------------------------------------------------------------------
 
-Status PeerView::SetOwnValue(std::string_view key, std::string_view value) {
+Status PeerView::SetOwnValue(std::string_view key, std::string_view value,
+                             WallTime expires_at) {
   const PeerRecord& own = OwnRecord();
-  auto it = own.data.find(std::string(key));
-  if (it != own.data.end() && it->second.value == value) return Status::Ok();
+  KeyDelta delta{std::string(key), std::string(value), Version(), EntryKind::kValue,
+                 expires_at};
+  auto it = own.data.find(delta.key);
+  const bool held = it != own.data.end();
+  const bool live = held && it->second.kind == EntryKind::kValue;
+  if (live && it->second.value == value && it->second.expires_at == expires_at) {
+    return Status::Ok();
+  }
   const std::size_t max_keys = context_.options.limits.max_keys_per_peer;
-  if (it == own.data.end() && own.data.size() >= max_keys) {
+  if (!live && LiveKeys(own) >= max_keys) {
     return Status::Error(StatusCode::kLimitExceeded,
                          "max_keys_per_peer (" + std::to_string(max_keys) + ") reached");
   }
+  if (held && it->second.kind == EntryKind::kTombstone) {
+    tombstones_.Untrack(context_.self.id, it->second.version);
+  }
   version_ = version_.next();
-  const KeyDelta delta{std::string(key), std::string(value), version_};
+  delta.version = version_;
   Status stored = storage_.PutDeltas(context_.self.id,
                                      std::span<const KeyDelta>(&delta, 1), version_);
   context_.ReportIfFailed(stored);
+  ttl_.Set(delta.key, expires_at);
   return stored;
+}
+
+Status PeerView::DeleteOwnKey(std::string_view key, WallTime now) {
+  const PeerRecord& own = OwnRecord();
+  auto it = own.data.find(std::string(key));
+  if (it == own.data.end() || it->second.kind != EntryKind::kValue) return Status::Ok();
+  version_ = version_.next();
+  const KeyDelta delta{std::string(key), std::string(), version_, EntryKind::kTombstone,
+                       TombstoneDeadline(now)};
+  Status stored = storage_.PutDeltas(context_.self.id,
+                                     std::span<const KeyDelta>(&delta, 1), version_);
+  context_.ReportIfFailed(stored);
+  tombstones_.Track(context_.self.id, delta.key, delta.version, delta.expires_at);
+  ttl_.Clear(delta.key);
+  return stored;
+}
+
+WallTime PeerView::TombstoneDeadline(WallTime now) const {
+  // WallTime() would mean "never"; a grace of 0 at the epoch still collects.
+  return std::max(now + context_.options.tombstone_grace, WallTime(1));
+}
+
+void PeerView::CollectTombstones(WallTime now) {
+  context_.stats.tombstones_collected += tombstones_.CollectDue(now, storage_, context_);
+}
+
+WallTime PeerView::LatestStoredWallTime() const {
+  const WallTime latest = tombstones_.LatestDeadline();
+  if (latest == WallTime()) return WallTime();
+  // Exact while tombstone_grace is unchanged; lowered since, this is ahead
+  // by at most the decrease (a forward step: docs/LIFECYCLE.md, "Clocks").
+  return latest - context_.options.tombstone_grace;
 }
 
 void PeerView::TakeNewLineage(Generation above) {
   generation_ = above.next();
   std::vector<std::pair<Version, KeyDelta>> ordered;
   for (const auto& [key, value] : OwnRecord().data) {
-    ordered.push_back({value.version, KeyDelta{key, value.value, Version()}});
+    if (value.kind == EntryKind::kTombstone) continue;
+    ordered.push_back({value.version, KeyDelta{key, value.value, Version(), value.kind,
+                                               value.expires_at}});
   }
   std::sort(ordered.begin(), ordered.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -67,6 +114,7 @@ void PeerView::TakeNewLineage(Generation above) {
   }
   const PeerEndpoint& self = context_.self;
   context_.ReportIfFailed(storage_.PutPeer({self.id, self.address, generation_, true}));
+  tombstones_.Forget(self.id);
   version_ = version;
   context_.ReportIfFailed(storage_.PutDeltas(self.id, data, version_));
 }
@@ -114,7 +162,11 @@ PeerState& PeerView::Track(const PeerRecord& record, Timestamp now) {
 void PeerView::PutHeader(PeerState& state, const PeerHeader& header) {
   context_.ReportIfFailed(storage_.PutPeer(header));
   // Storage::PutPeer: another generation shares nothing with the old one.
-  if (header.generation != state.generation_) state.max_version_seen_ = Version();
+  if (header.generation != state.generation_) {
+    state.max_version_seen_ = Version();
+    state.clean_through_ = Version();
+    tombstones_.Forget(header.id);
+  }
   state.generation_ = header.generation;
   if (header.live != state.live_) ring_dirty_ = true;
   state.live_ = header.live;
@@ -182,36 +234,111 @@ void PeerView::ApplyDeltas(const PeerDeltas& group, Timestamp now) {
     stats.deltas_ignored += group.deltas.size();
     return;
   }
+  if (group.reset_through != Version() && !group.deltas.empty() &&
+      ResetReplaces(group, peer)) {
+    ApplyReset(group, peer, now);
+    return;
+  }
+  // A reset we are as clean as continues our prefix like plain deltas.
   const bool same_lineage = peer != nullptr && group.generation == peer->generation;
   // Skip what we already hold; the rest continues our prefix.
   const Version held = same_lineage ? peer->max_version_seen : Version();
   auto first = std::find_if(group.deltas.begin(), group.deltas.end(),
                             [&](const KeyDelta& d) { return d.version > held; });
   const std::span<const KeyDelta> fresh(first, group.deltas.end());
-  // Keys the peer would have (a new lineage or a new peer starts empty).
-  std::size_t keys = fresh.size();
-  if (same_lineage) {
-    keys = peer->data.size();
-    for (const KeyDelta& delta : fresh) keys += peer->data.count(delta.key) == 0 ? 1 : 0;
-  }
+  const Effect effect = Examine(same_lineage ? peer : nullptr, fresh);
   PeerState* state = AcceptHeader(group, peer, now);
   if (state == nullptr) return;
   stats.deltas_ignored += static_cast<std::uint64_t>(first - group.deltas.begin());
   if (fresh.empty()) return;
-  const std::size_t max_keys = context_.options.limits.max_keys_per_peer;
-  if (keys > max_keys) {
+  const bool plain =
+      group.reset_through == Version() && group.continues_from == Version();
+  if (plain && now < state->plain_refused_until_) {
     stats.deltas_ignored += fresh.size();
-    context_.Report(Status::Error(StatusCode::kLimitExceeded,
-                                  "ignored deltas of peer '" + group.id +
-                                      "': max_keys_per_peer (" +
-                                      std::to_string(max_keys) + ") reached"));
     return;
   }
-  PutData(*state, group.id, fresh, fresh.back().version);
-  stats.deltas_applied += fresh.size();
+  if (!WithinKeyLimit(group, effect.live_keys, fresh.size())) return;
+  StoreFresh(group, *state, fresh, effect, now);
+}
+
+PeerView::Effect PeerView::Examine(const PeerRecord* peer,
+                                   std::span<const KeyDelta> fresh) const {
+  Effect effect;
+  effect.held_value.reserve(fresh.size());
+  std::size_t live = peer != nullptr ? LiveKeys(*peer) : 0;
   for (const KeyDelta& delta : fresh) {
-    context_.Announce(UpdateEvent{group.id, delta.key, delta.value, delta.version});
+    const VersionedValue* old = nullptr;
+    if (peer != nullptr) {
+      auto it = peer->data.find(delta.key);
+      if (it != peer->data.end()) old = &it->second;
+    }
+    const bool was_live = old != nullptr && old->kind != EntryKind::kTombstone;
+    if (old != nullptr && !was_live) effect.replaced_tombstones.push_back(old->version);
+    live = live - (was_live ? 1 : 0) + (delta.kind != EntryKind::kTombstone ? 1 : 0);
+    effect.held_value.push_back(old != nullptr && old->kind == EntryKind::kValue);
   }
+  effect.live_keys = live;
+  return effect;
+}
+
+bool PeerView::WithinKeyLimit(const PeerDeltas& group, std::size_t live_keys,
+                              std::size_t fresh) const {
+  const std::size_t max_keys = context_.options.limits.max_keys_per_peer;
+  if (live_keys <= max_keys) return true;
+  context_.stats.deltas_ignored += fresh;
+  context_.Report(Status::Error(StatusCode::kLimitExceeded,
+                                "ignored deltas of peer '" + group.id +
+                                    "': max_keys_per_peer (" + std::to_string(max_keys) +
+                                    ") reached"));
+  return false;
+}
+
+std::span<const KeyDelta> PeerView::Localized(std::span<const KeyDelta> deltas,
+                                              WallTime now,
+                                              std::vector<KeyDelta>& scratch) const {
+  const bool as_is = std::all_of(deltas.begin(), deltas.end(), [](const KeyDelta& d) {
+    return d.kind != EntryKind::kTombstone && d.expires_at == WallTime();
+  });
+  if (as_is) return deltas;
+  scratch.assign(deltas.begin(), deltas.end());
+  const WallTime deadline = TombstoneDeadline(now);
+  for (KeyDelta& delta : scratch) {
+    delta.expires_at = delta.kind == EntryKind::kTombstone ? deadline : WallTime();
+  }
+  return scratch;
+}
+
+void PeerView::StoreFresh(const PeerDeltas& group, PeerState& state,
+                          std::span<const KeyDelta> fresh, const Effect& effect,
+                          Timestamp now) {
+  std::vector<KeyDelta> scratch;
+  const std::span<const KeyDelta> stored =
+      Localized(fresh, context_.WallNow(now), scratch);
+  PutData(state, group.id, stored, stored.back().version);
+  context_.stats.deltas_applied += stored.size();
+  for (Version version : effect.replaced_tombstones)
+    tombstones_.Untrack(group.id, version);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const KeyDelta& delta = stored[i];
+    switch (delta.kind) {
+      case EntryKind::kValue:
+        context_.Announce(UpdateEvent{group.id, delta.key, delta.value, delta.version});
+        break;
+      case EntryKind::kTombstone:
+        tombstones_.Track(group.id, delta.key, delta.version, delta.expires_at);
+        // A key we never held a value of was never visible here.
+        if (effect.held_value[i])
+          context_.Announce(DeleteEvent{group.id, delta.key, delta.version});
+        break;
+      case EntryKind::kLeave:
+        break;  // the peer's departure: read from its record after this call
+    }
+  }
+}
+
+bool PeerView::ResetReplaces(const PeerDeltas& group, const PeerRecord* peer) {
+  if (peer == nullptr || group.generation > peer->generation) return true;
+  return group.reset_through > std::max(peer->max_version_seen, peer->clean_through);
 }
 
 PeerState* PeerView::AcceptHeader(const PeerDeltas& group, const PeerRecord* peer,

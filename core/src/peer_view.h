@@ -17,6 +17,11 @@
 //
 // This node's own lineage (generation, version counter, heartbeat) is the
 // view's too: its record is in the storage beside the peers'.
+//
+// Lifecycle (docs/LIFECYCLE.md): the view stores tombstones (deletes) and
+// applies resets (peer_view_reset.cpp); beside the storage it keeps the
+// tombstone index (TombstoneCollector) and its own keys' TTL deadlines
+// (TtlDeadlines) exact, at each of its writes.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +37,8 @@
 #include "gossipmonger/message.h"
 #include "gossipmonger/peer.h"
 #include "gossipmonger/storage.h"
+#include "tombstone_collector.h"
+#include "ttl_deadlines.h"
 
 namespace gossipmonger {
 
@@ -49,12 +56,19 @@ class PeerState {
   Generation generation() const { return generation_; }
   Version max_version_seen() const { return max_version_seen_; }
   bool live() const { return live_; }
+  Version clean_through() const { return clean_through_; }
 
  private:
   friend class PeerView;
   Generation generation_;
   Version max_version_seen_;
   bool live_ = true;
+  Version clean_through_;
+  // Not persisted: until then, deltas of a plain group (one that is neither
+  // a reset nor a push) of this peer are ignored. Set when a reset lowered
+  // max_version_seen: a group in flight may answer a digest that announced
+  // the higher version, and would leave a gap.
+  Timestamp plain_refused_until_{};
 };
 
 class PeerView {
@@ -81,14 +95,29 @@ class PeerView {
   }
   // Continues our heartbeat above one the cluster saw from an earlier run.
   void RaiseHeartbeatAbove(Heartbeat seen) { heartbeat_ = seen.next(); }
-  // Sets a local key: a changed value takes the next version (a failed
-  // write is reported and returned; the value stays set in memory); an
-  // unchanged one takes none (ok); a new key beyond max_keys_per_peer is
-  // refused (kLimitExceeded, nothing changes).
-  Status SetOwnValue(std::string_view key, std::string_view value);
+  // Sets a local key, to expire at `expires_at` (0: never): a changed value
+  // or deadline takes the next version (a failed write is reported and
+  // returned; the value stays set in memory); an unchanged one takes none
+  // (ok); a new live key beyond max_keys_per_peer (which counts live keys,
+  // not tombstones) is refused (kLimitExceeded, nothing changes).
+  Status SetOwnValue(std::string_view key, std::string_view value,
+                     WallTime expires_at = WallTime());
+  // Deletes a local key: a tombstone, collected after tombstone_grace from
+  // `now`, takes the next version. An absent or deleted key: nothing (ok).
+  Status DeleteOwnKey(std::string_view key, WallTime now);
+  // Our keys whose TTL deadline is at or before `now` (to be deleted).
+  std::vector<std::string> TakeExpiredKeys(WallTime now) { return ttl_.TakeDue(now); }
   // Takes the generation after `above` and renumbers our data from version
-  // 1, in the order of its old versions.
+  // 1, in the order of its old versions. Tombstones are dropped: the new
+  // lineage shares nothing with the old one, so nobody needs them.
   void TakeNewLineage(Generation above);
+  // Collects the tombstones due at `now` (TombstoneCollector).
+  void CollectTombstones(WallTime now);
+  // The latest wall time this node stored (docs/LIFECYCLE.md, "Clocks"):
+  // a tombstone's deadline minus tombstone_grace is when it was stored. TTL
+  // deadlines say nothing of it (they lie ahead when written). WallTime()
+  // if nothing is dated.
+  WallTime LatestStoredWallTime() const;
 
   // --- peers -----------------------------------------------------------------
   // The stored record (its data and address), or nullptr; valid until the
@@ -102,8 +131,11 @@ class PeerView {
   const States& states() const { return states_; }
   States& states() { return states_; }
   std::size_t size() const { return states_.size(); }
+  // clean_through is announced only while a reset is under way.
   DigestEntry EntryOf(const PeerId& id, const PeerState& state) const {
-    return {id, state.generation(), state.heartbeat, state.max_version_seen()};
+    const Version max = state.max_version_seen();
+    const Version clean = max < state.clean_through() ? state.clean_through() : Version();
+    return {id, state.generation(), state.heartbeat, max, clean};
   }
   // Live peers but ourselves, sorted by id (the push ring); cached.
   const std::vector<const PeerId*>& LiveRing();
@@ -121,10 +153,12 @@ class PeerView {
   void SetAddress(const PeerId& id, PeerState& state, std::string address);
   // Applies a group of a peer's deltas received by anti-entropy (or a
   // pushed group that continues our prefix): adopts a newer lineage or a
-  // new address it brings, skips what we hold, stores the rest (`update`
-  // for each) unless it would exceed max_keys_per_peer. One storage read;
-  // one data write, after one header write if the lineage or address
-  // changed.
+  // new address it brings, skips what we hold, stores the rest unless it
+  // would exceed max_keys_per_peer: `update` for each value, `delete` for a
+  // tombstone of a key we held a value of (not for one we never saw), no
+  // event for a leave entry. A reset (reset_through above what we hold)
+  // replaces our holding instead (ApplyReset). One storage read; one data
+  // write, after one header write if the lineage or address changed.
   void ApplyDeltas(const PeerDeltas& group, Timestamp now);
 
  private:
@@ -134,6 +168,38 @@ class PeerView {
                Version max_version_seen);
   // The state of a stored peer; built from its record if missing.
   PeerState& Track(const PeerRecord& record, Timestamp now);
+  // What storing `fresh` (above what we hold) changes, read before any
+  // write: the live keys after it, and per delta whether its key was live.
+  struct Effect {
+    std::size_t live_keys = 0;
+    std::vector<bool> held_value;              // per delta: we held a value of its key
+    std::vector<Version> replaced_tombstones;  // our tombstones it overwrites
+  };
+  Effect Examine(const PeerRecord* peer, std::span<const KeyDelta> fresh) const;
+  // Refuses (reports) a group that would leave the peer more live keys
+  // than max_keys_per_peer.
+  bool WithinKeyLimit(const PeerDeltas& group, std::size_t live_keys,
+                      std::size_t fresh) const;
+  // The deltas as stored here: a tombstone dated for collection, no TTL of
+  // the owner's. `deltas` itself when nothing changes.
+  std::span<const KeyDelta> Localized(std::span<const KeyDelta> deltas, WallTime now,
+                                      std::vector<KeyDelta>& scratch) const;
+  // Stores `fresh` of a known peer and raises their events; `peer` is the
+  // record before any write (nullptr: nothing held).
+  void StoreFresh(const PeerDeltas& group, PeerState& state,
+                  std::span<const KeyDelta> fresh, const Effect& effect, Timestamp now);
+  // Whether a group with reset_through replaces what we hold of its peer:
+  // it is clean through more than we are (or a lineage we lack).
+  static bool ResetReplaces(const PeerDeltas& group, const PeerRecord* peer);
+  // A reset (peer_view_reset.cpp): replaces our holding of the peer with the
+  // group (Storage::ReplaceData); `delete` for each live key it lacks.
+  void ApplyReset(const PeerDeltas& group, const PeerRecord* peer, Timestamp now);
+  // When a tombstone stored at `now` is collected.
+  WallTime TombstoneDeadline(WallTime now) const;
+  // Live keys of a stored record: entries that are not tombstones.
+  std::size_t LiveKeys(const PeerRecord& record) const {
+    return record.data.size() - tombstones_.Count(record.id);
+  }
   // Makes our record of the group's peer agree with the group's header:
   // admits an unknown peer, adopts a newer lineage or takes a new address.
   // The peer's state, or nullptr if the group is to be dropped.
@@ -147,6 +213,8 @@ class PeerView {
   States states_;
   std::vector<const PeerId*> ring_;
   bool ring_dirty_ = true;
+  TombstoneCollector tombstones_;
+  TtlDeadlines ttl_;
 };
 
 }  // namespace gossipmonger

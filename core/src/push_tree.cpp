@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "gossipmonger/wire_size.h"
+#include "lifecycle_wire_bounds.h"
 
 namespace gossipmonger {
 
@@ -182,7 +183,10 @@ PeerDeltas PushTree::GroupAbove(const PeerRecord& peer, Version from,
   PeerDeltas group{peer.id, peer.generation, peer.address, {}, from};
   std::size_t size =
       wire_size::PushGroupOverhead(peer.id, peer.generation, peer.address, from);
-  if (size > *budget) return group;
+  // A pushed group carries every change above `from`; we no longer hold
+  // the tombstones we collected, so below our floor we cannot (anti-entropy
+  // sends a reset instead).
+  if (size > *budget || from < peer.collected_through) return group;
   AppendDeltasAbove(peer, from, context_.options.max_deltas_per_gossip, *budget, &size,
                     scratch_, group);
   if (!group.deltas.empty()) *budget -= size;
@@ -249,7 +253,9 @@ void PushTree::SendPush(const PeerEndpoint& to, const std::vector<PeerDeltas>& g
   push.deltas = groups;
   // Forwarded groups were sized for another route; drop what no longer fits
   // (anti-entropy brings it).
-  while (!push.deltas.empty() && wire_size::Body(push) > context_.max_body_bytes) {
+  while (!push.deltas.empty() &&
+         wire_size::Body(push) + lifecycle_wire::MessageExtra(push) >
+             context_.max_body_bytes) {
     push.deltas.pop_back();
   }
   if (push.deltas.empty()) return;

@@ -361,7 +361,8 @@ std::optional<std::string> VirtualCluster::ValueAt(std::size_t observer,
   const PeerRecord* peer = storage(observer).Get(IdOf(owner));
   if (peer == nullptr) return std::nullopt;
   auto it = peer->data.find(std::string(key));
-  if (it == peer->data.end()) return std::nullopt;
+  // A deleted key (tombstone) or the leave entry is no value (as Get).
+  if (it == peer->data.end() || it->second.kind != EntryKind::kValue) return std::nullopt;
   return it->second.value;
 }
 

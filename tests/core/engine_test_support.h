@@ -119,6 +119,13 @@ inline Options SeedExchange() {
   return options;
 }
 
+// SeedExchange with tombstones collected `grace` after they are stored.
+inline Options WithGrace(std::chrono::milliseconds grace) {
+  Options options = SeedExchange();
+  options.tombstone_grace = grace;
+  return options;
+}
+
 // An Engine on its own MemoryStorage, driven by the test. Peers the node
 // should know from the start are put in its storage before Start(), the way a
 // restarted node finds them (the engine builds its liveness state from the
@@ -240,6 +247,13 @@ class Lockstep {
   // A local update at the current time.
   Status Update(std::size_t node, const std::string& key, const std::string& value) {
     Status status = engines_[node]->Update(key, value);
+    Deliver(node);
+    return status;
+  }
+
+  // A local delete at the current time.
+  Status Delete(std::size_t node, const std::string& key) {
+    Status status = engines_[node]->Delete(key);
     Deliver(node);
     return status;
   }

@@ -58,6 +58,10 @@ struct EngineStats {
   std::uint64_t deltas_held = 0;         // pushed deltas kept until their prefix came
   std::uint64_t held_dropped = 0;        // held deltas dropped: buffer full
   std::uint64_t push_resends = 0;        // pushes sent again: no ack came
+  // Lifecycle (docs/LIFECYCLE.md).
+  std::uint64_t tombstones_collected = 0;  // tombstones removed after their grace
+  std::uint64_t resets_sent = 0;           // reset groups (first pages) sent
+  std::uint64_t resets_applied = 0;        // resets that replaced a holding here
 };
 
 class Engine {
@@ -111,7 +115,8 @@ class Engine {
   void Receive(const Message& message, Timestamp now);
 
   // The original's update(key, value): sets a local key. A changed value takes
-  // the next version; an unchanged one takes none. With push_fanout > 0 the
+  // the next version; an unchanged one takes none. It clears a TTL deadline
+  // (as Update with a ttl of 0). With push_fanout > 0 the
   // new delta is pushed at once (a kPush in the outbox) if a push token is
   // left, else coalesced with later ones into the next push. Refused (and nothing
   // changes) if the key or value breaks a limit or could never fit a message

@@ -59,9 +59,10 @@ struct NewLineageEvent {
   Generation generation;
 };
 
-// `delete` (not in the original): a remote peer's key was deleted (a
-// tombstone arrived, or a reset showed the key gone). Reads no longer
-// return it.
+// `delete` (not in the original): a remote peer's key this node held a
+// value of was deleted (a tombstone arrived, or a reset showed the key
+// gone). Reads no longer return it. `version`: the tombstone's, or for a
+// key a reset lacks the reset's reset_through (deleted at or before it).
 struct DeleteEvent {
   PeerId peer;
   std::string key;

@@ -171,7 +171,8 @@ class VirtualCluster {
   void Heal();
 
   // --- what nodes see -------------------------------------------------
-  // The value `observer` holds for `owner`'s key, or nullopt.
+  // The value `observer` holds for `owner`'s key, or nullopt (also for a
+  // deleted key).
   std::optional<std::string> ValueAt(std::size_t observer, std::size_t owner,
                                      std::string_view key) const;
   // Whether every node that is up holds `value` for `owner`'s key.
