@@ -4,15 +4,19 @@
 // counters) and one PeerView (the storage's only writer).
 #include "gossipmonger/engine.h"
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include "anti_entropy.h"
+#include "departures.h"
 #include "engine_context.h"
 #include "gossip_targets.h"
 #include "liveness.h"
 #include "peer_view.h"
 #include "push_tree.h"
+#include "reaper.h"
 #include "validation.h"
 
 namespace gossipmonger {
@@ -20,12 +24,15 @@ namespace gossipmonger {
 struct Engine::Parts {
   Parts(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
         std::uint64_t rng_seed, std::size_t max_body_bytes, Duration wall_offset)
-      : context(std::move(self), std::move(options), max_body_bytes, rng_seed, wall_offset),
+      : context(std::move(self), std::move(options), max_body_bytes, rng_seed,
+                wall_offset),
         view(context, storage),
         liveness(context, view, now),
         anti_entropy(context, view),
         targets(context, view, anti_entropy),
-        push(context, view) {}
+        push(context, view),
+        departures(context, view),
+        reaper(context, view, storage) {}
 
   // Deltas an exchange brought (any kind but kPush), group by group: the
   // view applies them; they may fill the gap below held pushes, and what
@@ -41,14 +48,24 @@ struct Engine::Parts {
     }
   }
 
-  // What Tick and Step both do, after their own work.
-  void ConvictAndPush(Timestamp now) {
-    liveness.ConvictSilentPeers(now);
-    // Pushes lost (unacknowledged) go again, those that waited for a token
-    // go now.
+  // A peer's leave (or its retraction) takes effect once its deltas are
+  // applied, whichever way they came.
+  void NoteDepartures(const Message& message, Timestamp now) {
+    for (const PeerDeltas& group : message.deltas) departures.NoteApplied(group.id, now);
+  }
+
+  // Pushes lost (unacknowledged) go again, those that waited for a token
+  // go now. All a node that left still does at each step.
+  void PushOnly(Timestamp now) {
     push.ResendUnacked(now);
     push.RefillTokens(now);
     push.Flush();
+  }
+
+  // What Tick and Step both do, after their own work.
+  void ConvictAndPush(Timestamp now) {
+    liveness.ConvictSilentPeers(now);
+    PushOnly(now);
   }
 
   EngineContext context;
@@ -57,6 +74,8 @@ struct Engine::Parts {
   AntiEntropy anti_entropy;
   GossipTargets targets;
   PushTree push;
+  Departures departures;
+  Reaper reaper;
 };
 
 namespace {
@@ -69,15 +88,30 @@ void CheckArguments(const PeerEndpoint& self, const Options& options,
   if (!valid.ok()) throw std::invalid_argument(valid.ToString());
 }
 
+// The wall clock never starts before what the membership lifecycle already
+// stored (docs/LIFECYCLE.md, "Clocks"): the offset is raised so that the
+// wall time at `now` is at least `latest_stored`.
+Duration WallOffsetNotBefore(Duration wall_offset, Timestamp now,
+                             WallTime latest_stored) {
+  return std::max(wall_offset, latest_stored - now);
+}
+
 }  // namespace
 
 Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
                Generation fresh_generation, std::uint64_t rng_seed,
                std::size_t max_body_bytes, Duration wall_offset) {
   CheckArguments(self, options, max_body_bytes);
+  wall_offset = WallOffsetNotBefore(wall_offset, now, LatestMembershipWallTime(storage));
   parts_ = std::make_unique<Parts>(std::move(self), std::move(options), storage, now,
                                    rng_seed, max_body_bytes, wall_offset);
-  parts_->view.Load(now, fresh_generation);
+  Parts& p = *parts_;
+  p.view.Load(now, fresh_generation);
+  const Version loaded = p.view.version();
+  // A node that left and is started again on its storage retracts its
+  // leave; the retraction is pushed at the first step.
+  if (p.departures.Load(now)) p.push.QueueOwn(loaded);
+  p.reaper.Load(now);
 }
 
 Engine::Engine(PeerEndpoint self, Storage& storage, Options options)
@@ -89,9 +123,15 @@ Engine::~Engine() = default;
 
 void Engine::Tick(Timestamp now) {
   Parts& p = *parts_;
+  if (p.departures.leaving()) {
+    p.PushOnly(now);
+    return;
+  }
   p.liveness.NoticeLocalPause(now);
   p.liveness.RaiseOwnHeartbeat(now);
   ++p.context.stats.rounds;
+  // Before the round's choices: a forgotten peer is no partner.
+  p.reaper.RunDue(now);
   // Exchanges of the last round still waiting (more partners than steps
   // per round) go before this round's.
   p.targets.StartWaitingExchanges(/*all=*/true);
@@ -101,6 +141,10 @@ void Engine::Tick(Timestamp now) {
 
 void Engine::Step(Timestamp now) {
   Parts& p = *parts_;
+  if (p.departures.leaving()) {
+    p.PushOnly(now);
+    return;
+  }
   p.liveness.NoticeLocalPause(now);
   p.ConvictAndPush(now);
   p.targets.StartWaitingExchanges(/*all=*/false);
@@ -108,22 +152,25 @@ void Engine::Step(Timestamp now) {
 
 // --- messages -------------------------------------------------------------------
 
-void Engine::Receive(const Message& message, Timestamp now) {
+void Engine::Receive(const Message& received, Timestamp now) {
   Parts& p = *parts_;
   EngineContext& context = p.context;
   ++context.stats.messages_received;
-  Status valid = validation::ValidateMessage(message, context.options.limits);
+  Status valid = validation::ValidateMessage(received, context.options.limits);
   if (!valid.ok()) {
     ++context.stats.messages_dropped;
     context.Report(std::move(valid));
     return;
   }
-  if (message.sender.id == context.self.id) {
+  if (received.sender.id == context.self.id) {
     // Our own message came back (we are listed as our own seed, or another
     // node uses our id). Nothing in it is news.
     ++context.stats.messages_dropped;
     return;
   }
+  // What it says of peers we forgot (and remember) is stale: left out.
+  const std::optional<Message> screened = p.reaper.Screen(received);
+  const Message& message = screened ? *screened : received;
   // Every kind may carry digest entries: heartbeats and lineages first.
   const std::vector<PeerState*> listed = p.liveness.HearDigest(message, now);
   switch (message.kind) {
@@ -143,6 +190,7 @@ void Engine::Receive(const Message& message, Timestamp now) {
       p.push.Receive(message, now);
       break;
   }
+  p.NoteDepartures(message, now);
   p.push.RefillTokens(now);
   p.push.Flush();
 }
@@ -166,7 +214,23 @@ Status Engine::Update(std::string_view, std::string_view, Duration) {
 Status Engine::Delete(std::string_view) {
   return Status::Error(StatusCode::kNotSupported, "Delete: not yet");
 }
-Status Engine::Leave() { return Status::Error(StatusCode::kNotSupported, "Leave: not yet"); }
+
+Status Engine::Leave() {
+  Parts& p = *parts_;
+  if (p.departures.leaving()) return Status::Ok();
+  const Version before = p.view.version();
+  Status stored = p.departures.Leave();
+  if (p.context.options.push_fanout > 0) {
+    p.push.QueueOwn(before);
+    p.push.Flush();
+  }
+  return stored;
+}
+
+bool Engine::LeaveDone() const {
+  const Parts& p = *parts_;
+  return p.departures.leaving() && p.context.options.push_fanout > 0 && p.push.Settled();
+}
 
 Status Engine::Update(std::string_view key, std::string_view value) {
   Parts& p = *parts_;

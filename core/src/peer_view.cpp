@@ -49,6 +49,15 @@ Status PeerView::SetOwnValue(std::string_view key, std::string_view value) {
   return stored;
 }
 
+Status PeerView::SetOwnMark(std::string_view key, EntryKind kind, WallTime expires_at) {
+  version_ = version_.next();
+  const KeyDelta delta{std::string(key), std::string(), version_, kind, expires_at};
+  Status stored = storage_.PutDeltas(context_.self.id,
+                                     std::span<const KeyDelta>(&delta, 1), version_);
+  context_.ReportIfFailed(stored);
+  return stored;
+}
+
 void PeerView::TakeNewLineage(Generation above) {
   generation_ = above.next();
   std::vector<std::pair<Version, KeyDelta>> ordered;
@@ -104,6 +113,7 @@ PeerState& PeerView::Track(const PeerRecord& record, Timestamp now) {
     state.generation_ = record.generation;
     state.max_version_seen_ = record.max_version_seen;
     state.live_ = record.live;
+    state.down_since_ = record.down_since;
     ring_dirty_ = true;
   }
   return it->second;
@@ -118,6 +128,7 @@ void PeerView::PutHeader(PeerState& state, const PeerHeader& header) {
   state.generation_ = header.generation;
   if (header.live != state.live_) ring_dirty_ = true;
   state.live_ = header.live;
+  state.down_since_ = header.down_since;
 }
 
 void PeerView::PutData(PeerState& state, std::string_view id,
@@ -142,10 +153,12 @@ PeerState* PeerView::Admit(const PeerHeader& header, Timestamp now) {
   return &state;
 }
 
-void PeerView::SetLive(const PeerId& id, PeerState& state, bool live) {
+void PeerView::SetLive(const PeerId& id, PeerState& state, bool live,
+                       WallTime down_since) {
   const PeerRecord* peer = storage_.Get(id);
   if (peer == nullptr) return;
-  PeerHeader header{peer->id, peer->address, peer->generation, live};
+  PeerHeader header{peer->id, peer->address, peer->generation, live,
+                    live ? WallTime() : down_since};
   PutHeader(state, header);
   if (live) {
     context_.Announce(PeerLiveEvent{{header.id, header.address}});
@@ -154,9 +167,25 @@ void PeerView::SetLive(const PeerId& id, PeerState& state, bool live) {
   }
 }
 
+void PeerView::MarkDown(const PeerId& id, PeerState& state, WallTime since) {
+  const PeerRecord* peer = storage_.Get(id);
+  if (peer == nullptr) return;
+  PutHeader(state, {peer->id, peer->address, peer->generation, false, since});
+}
+
+void PeerView::Forget(const ForgottenPeer& forgotten) {
+  context_.ReportIfFailed(storage_.ForgetPeer(forgotten));
+  auto it = states_.find(forgotten.id);
+  if (it == states_.end()) return;
+  if (it->second.live_) ring_dirty_ = true;
+  states_.erase(it);
+}
+
 void PeerView::AdoptLineage(const PeerId& id, PeerState& state, std::string address,
                             Generation generation, Heartbeat heartbeat, Timestamp now) {
   const bool was_dead = !state.live_;
+  // A new lineage has not left (whatever the old one did).
+  state.left = false;
   PutHeader(state, {id, address, generation, true});
   // The silence before the restart teaches the detector nothing.
   state.heartbeat = heartbeat;
@@ -165,7 +194,8 @@ void PeerView::AdoptLineage(const PeerId& id, PeerState& state, std::string addr
 }
 
 void PeerView::SetAddress(const PeerId& id, PeerState& state, std::string address) {
-  PutHeader(state, {id, std::move(address), state.generation_, state.live_});
+  PutHeader(state,
+            {id, std::move(address), state.generation_, state.live_, state.down_since_});
 }
 
 void PeerView::ApplyDeltas(const PeerDeltas& group, Timestamp now) {

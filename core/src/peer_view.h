@@ -8,8 +8,8 @@
 // and liveness checks (several times per round, for every peer) need no
 // storage lookup.
 //
-// Invariant: a PeerState's generation(), max_version_seen() and live()
-// equal its stored record's. It holds by construction: the storage has no
+// Invariant: a PeerState's generation(), max_version_seen(), live() and
+// down_since() equal its stored record's. It holds by construction: the storage has no
 // other writer (storage.h: one engine per storage), and the view's two
 // writes, PutHeader and PutData, update the state from what they wrote,
 // never by reading the storage back. Every stored peer but this node has a
@@ -44,17 +44,22 @@ class PeerState {
   PhiAccrualDetector detector;
   // AntiEntropy's mark: the number of the last digest that listed this peer.
   std::uint64_t listed_in = 0;
+  // Departures' mark: the stored record holds the peer's leave entry. A
+  // left peer is not live, never judged, targeted or revived.
+  bool left = false;
 
   // The stored record's (see the invariant above).
   Generation generation() const { return generation_; }
   Version max_version_seen() const { return max_version_seen_; }
   bool live() const { return live_; }
+  WallTime down_since() const { return down_since_; }
 
  private:
   friend class PeerView;
   Generation generation_;
   Version max_version_seen_;
   bool live_ = true;
+  WallTime down_since_{};
 };
 
 class PeerView {
@@ -86,6 +91,11 @@ class PeerView {
   // unchanged one takes none (ok); a new key beyond max_keys_per_peer is
   // refused (kLimitExceeded, nothing changes).
   Status SetOwnValue(std::string_view key, std::string_view value);
+  // Takes the next version for an entry of `kind` with an empty value under
+  // `key` (the leave entry, or the tombstone that retracts it), in one
+  // write; `expires_at` as KeyDelta's. A failed write is reported and
+  // returned; the entry stays set in memory.
+  Status SetOwnMark(std::string_view key, EntryKind kind, WallTime expires_at = {});
   // Takes the generation after `above` and renumbers our data from version
   // 1, in the order of its old versions.
   void TakeNewLineage(Generation above);
@@ -112,8 +122,16 @@ class PeerView {
   // Adds a peer we did not know (`new peer`); nullptr, and reported, once
   // max_peers is reached.
   PeerState* Admit(const PeerHeader& header, Timestamp now);
-  // Marks a peer live or dead (`peer live` / `peer dead`).
-  void SetLive(const PeerId& id, PeerState& state, bool live);
+  // Marks a peer live or dead (`peer live` / `peer dead`); a dead peer is
+  // down since `down_since` (the wall clock at its conviction).
+  void SetLive(const PeerId& id, PeerState& state, bool live,
+               WallTime down_since = WallTime());
+  // Marks a peer not live since `since` without judging it (it left): no
+  // event, Departures raises `peer left`.
+  void MarkDown(const PeerId& id, PeerState& state, WallTime since);
+  // Reaping: forgets the peer (record, data and state) and has the storage
+  // remember `forgotten` (Storage::ForgetPeer).
+  void Forget(const ForgottenPeer& forgotten);
   // The peer restarted empty: its newer `generation` replaces what we held
   // of it (data included); it is live, heard at `heartbeat` now.
   void AdoptLineage(const PeerId& id, PeerState& state, std::string address,

@@ -166,7 +166,9 @@ void PushTree::Flush() {
   std::vector<PeerDeltas> groups;
   for (const auto& [id, from] : queue_.learned()) {
     const PeerRecord* peer = view_.Record(id);
-    if (peer == nullptr || !peer->live) continue;
+    const PeerState* state = view_.Find(id);
+    // A dead peer's news is old; a peer's leave is news to pass on.
+    if (peer == nullptr || state == nullptr || (!peer->live && !state->left)) continue;
     PeerDeltas group = GroupAbove(*peer, from, &budget);
     if (!group.deltas.empty()) groups.push_back(std::move(group));
   }

@@ -35,7 +35,10 @@ Status ValidateGroup(const Message& message, const PeerDeltas& group,
   // A push's deltas continue from continues_from (0 in the other kinds).
   Version previous = group.continues_from;
   for (const KeyDelta& delta : group.deltas) {
-    if (delta.key.empty()) return ProtocolError(message, "empty key");
+    // The empty key is reserved for the leave entry and the tombstone that
+    // retracts it (docs/LIFECYCLE.md, "Leave").
+    if (delta.key.empty() && delta.kind == EntryKind::kValue)
+      return ProtocolError(message, "empty key");
     if (delta.key.size() > limits.max_key_bytes) {
       return LimitError(message, "key longer than max_key_bytes");
     }

@@ -135,6 +135,12 @@ class Engine {
   // storage, a node that left rejoins in the same lineage: its first
   // version retracts the leave (docs/LIFECYCLE.md, "Leave").
   Status Leave();
+  // Whether a node that called Leave may be stopped: its leave went out in
+  // a push, and every push that awaited an acknowledgement got one (or was
+  // resent once in vain). False before Leave, and always with push_fanout
+  // 0: the leave then spreads only in the answers to the peers' digests, so
+  // the caller waits a gossip interval (the runtime does).
+  bool LeaveDone() const;
 
   // Checks Update's argument limits without an engine (for callers on
   // another thread).
