@@ -19,7 +19,8 @@ void AppendDeltasAbove(const PeerRecord& peer, Version from, std::size_t max_del
                     scratch.end());
   for (std::size_t i = 0; i < take; ++i) {
     const std::string& key = *scratch[i].second;
-    KeyDelta delta{key, peer.data.at(key).value, scratch[i].first};
+    const VersionedValue& stored = peer.data.at(key);
+    KeyDelta delta{key, stored.value, scratch[i].first, stored.kind};
     const std::size_t delta_size = wire_size::Delta(delta);
     if (*used + delta_size > limit) break;
     *used += delta_size;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "anti_entropy.h"
 #include "departures.h"
@@ -52,6 +53,19 @@ struct Engine::Parts {
   // applied, whichever way they came.
   void NoteDepartures(const Message& message, Timestamp now) {
     for (const PeerDeltas& group : message.deltas) departures.NoteApplied(group.id, now);
+  }
+
+  // With pushes off, a leave goes out in one last digest exchange with up
+  // to gossip_fanout live peers: each answers that it lacks our newest
+  // version, and our acknowledgement carries the leave.
+  void SendLeaveDigests() {
+    std::vector<const PeerId*> partners = view.LiveRing();
+    std::shuffle(partners.begin(), partners.end(), context.rng);
+    partners.resize(std::min(partners.size(), context.options.gossip_fanout));
+    for (const PeerId* id : partners) {
+      if (const PeerRecord* peer = view.Record(*id))
+        anti_entropy.SendDigest({peer->id, peer->address});
+    }
   }
 
   // Pushes lost (unacknowledged) go again, those that waited for a token
@@ -223,6 +237,8 @@ Status Engine::Leave() {
   if (p.context.options.push_fanout > 0) {
     p.push.QueueOwn(before);
     p.push.Flush();
+  } else {
+    p.SendLeaveDigests();
   }
   return stored;
 }

@@ -176,10 +176,15 @@ PeerState* Liveness::HearPeerEntry(const DigestEntry& entry, const PeerEndpoint&
     if (entry.heartbeat < state->heartbeat) NoticePeerRestart(entry.id, *state, now);
   }
   if (entry.heartbeat > state->heartbeat) {
+    // A peer stored dead (we restarted) is first heard of at the heartbeat
+    // it may have died with: a baseline, not a rise (unless it speaks
+    // itself), so that it keeps its down_since. A left peer is back only
+    // once it retracts its leave.
+    const bool baseline = state->heartbeat == Heartbeat() && !from_itself;
     state->heartbeat = entry.heartbeat;
     if (state->live()) {
       state->detector.RecordHeartbeat(entry.heartbeat, now, options);
-    } else if (!state->left) {  // a left peer is back only once it retracts its leave
+    } else if (!state->left && !baseline) {
       // Back from the dead: the silence was the peer's absence, nothing to
       // learn about its cadence from.
       state->detector.Restart(entry.heartbeat, now, options);

@@ -8,6 +8,14 @@
 
 namespace gossipmonger {
 
+namespace {
+
+// down_since 0 means "not dated"; a peer marked down at wall time 0 (a
+// virtual clock at its very start) is dated 1 µs, so that it is reaped.
+WallTime DownSince(WallTime wall) { return std::max(wall, WallTime(1)); }
+
+}  // namespace
+
 PeerView::PeerView(EngineContext& context, Storage& storage)
     : context_(context), storage_(storage) {}
 
@@ -62,7 +70,7 @@ void PeerView::TakeNewLineage(Generation above) {
   generation_ = above.next();
   std::vector<std::pair<Version, KeyDelta>> ordered;
   for (const auto& [key, value] : OwnRecord().data) {
-    ordered.push_back({value.version, KeyDelta{key, value.value, Version()}});
+    ordered.push_back({value.version, KeyDelta{key, value.value, Version(), value.kind}});
   }
   std::sort(ordered.begin(), ordered.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -170,7 +178,7 @@ void PeerView::SetLive(const PeerId& id, PeerState& state, bool live,
 void PeerView::MarkDown(const PeerId& id, PeerState& state, WallTime since) {
   const PeerRecord* peer = storage_.Get(id);
   if (peer == nullptr) return;
-  PutHeader(state, {peer->id, peer->address, peer->generation, false, since});
+  PutHeader(state, {peer->id, peer->address, peer->generation, false, DownSince(since)});
 }
 
 void PeerView::Forget(const ForgottenPeer& forgotten) {
