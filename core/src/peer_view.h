@@ -123,7 +123,8 @@ class PeerView {
   // max_peers is reached.
   PeerState* Admit(const PeerHeader& header, Timestamp now);
   // Marks a peer live or dead (`peer live` / `peer dead`); a dead peer is
-  // down since `down_since` (the wall clock at its conviction).
+  // down since `down_since` (the wall clock at its conviction; 0 would
+  // leave it undated, never reaped). A live one is undated.
   void SetLive(const PeerId& id, PeerState& state, bool live,
                WallTime down_since = WallTime());
   // Marks a peer not live since `since` without judging it (it left): no
