@@ -1,5 +1,6 @@
 #include "departures.h"
 
+#include <algorithm>
 #include <string>
 
 namespace gossipmonger {
@@ -21,6 +22,7 @@ bool Departures::Load(Timestamp now) {
       MarkLeft(id, state, now, /*announce=*/false);
     } else {
       state.left = true;
+      left_.insert(id);
     }
   }
   if (!HoldsLeave(view_.OwnRecord())) return false;
@@ -38,6 +40,19 @@ Status Departures::Leave() {
   return view_.SetOwnMark(std::string(), EntryKind::kLeave);
 }
 
+bool Departures::MayChange(const PeerDeltas& group, bool released_held) const {
+  if (released_held || !left_.empty()) return true;
+  return std::any_of(group.deltas.begin(), group.deltas.end(),
+                     [](const KeyDelta& delta) { return delta.key.empty(); });
+}
+
+void Departures::PruneLeft() {
+  std::erase_if(left_, [&](const PeerId& id) {
+    const PeerState* state = view_.Find(id);
+    return state == nullptr || !state->left;
+  });
+}
+
 void Departures::NoteApplied(const PeerId& id, Timestamp now) {
   PeerState* state = view_.Find(id);
   const PeerRecord* record = view_.Record(id);
@@ -49,12 +64,14 @@ void Departures::NoteApplied(const PeerId& id, Timestamp now) {
   } else {
     // Retracted: still not live, until its heartbeat rises (Liveness).
     state->left = false;
+    left_.erase(id);
   }
 }
 
 void Departures::MarkLeft(const PeerId& id, PeerState& state, Timestamp now,
                           bool announce) {
   state.left = true;
+  left_.insert(id);
   const PeerRecord* record = view_.Record(id);
   if (record == nullptr) return;
   PeerEndpoint peer{id, record->address};  // copied: the write below moves the record

@@ -15,9 +15,14 @@
 //
 // Invariant: PeerState::left is true exactly when the peer's stored record
 // holds its leave entry, once NoteApplied ran after each write of its data
-// (the engine calls it after every message; PeerView::AdoptLineage clears
-// it with the data it drops).
+// that could change that (PeerView::AdoptLineage clears it with the data it
+// drops). The engine asks MayChange first, so that the common group (no
+// leave, nobody left) costs no lookup: only a delta under the empty key
+// can bring a leave, and only a group of a left peer (a reset) or held
+// deltas released by the message can drop one unseen.
 #pragma once
+
+#include <unordered_set>
 
 #include "engine_context.h"
 #include "peer_view.h"
@@ -36,9 +41,16 @@ class Departures {
   // the first call writes; later ones are ok and change nothing.
   Status Leave();
   bool leaving() const { return leaving_; }
+  // Whether applying `group` may have changed whether its peer left (see
+  // the invariant); `released_held`: the message may have released held
+  // deltas.
+  bool MayChange(const PeerDeltas& group, bool released_held) const;
   // After deltas of `id` were applied (anti-entropy, a push, held deltas
   // released): the peer's leave, or its retraction, takes effect.
   void NoteApplied(const PeerId& id, Timestamp now);
+  // Once per round: forgets the left peers that were reaped or came back
+  // by a new lineage meanwhile.
+  void PruneLeft();
 
   // Whether `record` holds its owner's leave entry.
   static bool HoldsLeave(const PeerRecord& record);
@@ -50,6 +62,8 @@ class Departures {
   EngineContext& context_;
   PeerView& view_;
   bool leaving_ = false;
+  // The peers marked left (a superset until PruneLeft).
+  std::unordered_set<PeerId, IdHash, std::equal_to<>> left_;
 };
 
 }  // namespace gossipmonger

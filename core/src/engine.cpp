@@ -50,9 +50,12 @@ struct Engine::Parts {
   }
 
   // A peer's leave (or its retraction) takes effect once its deltas are
-  // applied, whichever way they came.
-  void NoteDepartures(const Message& message, Timestamp now) {
-    for (const PeerDeltas& group : message.deltas) departures.NoteApplied(group.id, now);
+  // applied, whichever way they came. `had_held`: deltas were held before
+  // the message (it may have released them).
+  void NoteDepartures(const Message& message, Timestamp now, bool had_held) {
+    for (const PeerDeltas& group : message.deltas) {
+      if (departures.MayChange(group, had_held)) departures.NoteApplied(group.id, now);
+    }
   }
 
   // With pushes off, a leave goes out in one last digest exchange with up
@@ -146,6 +149,7 @@ void Engine::Tick(Timestamp now) {
   ++p.context.stats.rounds;
   // Before the round's choices: a forgotten peer is no partner.
   p.reaper.RunDue(now);
+  p.departures.PruneLeft();
   // Exchanges of the last round still waiting (more partners than steps
   // per round) go before this round's.
   p.targets.StartWaitingExchanges(/*all=*/true);
@@ -185,6 +189,7 @@ void Engine::Receive(const Message& received, Timestamp now) {
   // What it says of peers we forgot (and remember) is stale: left out.
   const std::optional<Message> screened = p.reaper.Screen(received);
   const Message& message = screened ? *screened : received;
+  const bool had_held = !p.push.held().empty();
   // Every kind may carry digest entries: heartbeats and lineages first.
   const std::vector<PeerState*> listed = p.liveness.HearDigest(message, now);
   switch (message.kind) {
@@ -204,7 +209,7 @@ void Engine::Receive(const Message& received, Timestamp now) {
       p.push.Receive(message, now);
       break;
   }
-  p.NoteDepartures(message, now);
+  p.NoteDepartures(message, now, had_held);
   p.push.RefillTokens(now);
   p.push.Flush();
 }
