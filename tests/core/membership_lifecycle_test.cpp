@@ -330,3 +330,15 @@ TEST_CASE("A dead peer stored without a down_since is dated at start", "[lifecyc
   a->Tick(Timestamp(15s));
   CHECK(a.Peer("f") == nullptr);
 }
+
+TEST_CASE("The reaping durations must be positive", "[lifecycle]") {
+  for (auto field : {&Options::reap_dead_after, &Options::reap_left_after,
+                     &Options::remember_forgotten_for}) {
+    Options options;
+    options.*field = 0ms;
+    const Status status = Engine::ValidateOptions(options, 64 * 1024);
+    CHECK(status.code() == StatusCode::kInvalidArgument);
+    options.*field = 1ms;
+    CHECK(Engine::ValidateOptions(options, 64 * 1024).ok());
+  }
+}
