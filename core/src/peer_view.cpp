@@ -181,12 +181,16 @@ void PeerView::MarkDown(const PeerId& id, PeerState& state, WallTime since) {
   PutHeader(state, {peer->id, peer->address, peer->generation, false, DownSince(since)});
 }
 
-void PeerView::Forget(const ForgottenPeer& forgotten) {
+bool PeerView::Forget(const ForgottenPeer& forgotten) {
   context_.ReportIfFailed(storage_.ForgetPeer(forgotten));
+  // A failed write normally still changes the working set; one that did
+  // not leaves the peer known (and its state, by the invariant).
+  if (storage_.Get(forgotten.id) != nullptr) return false;
   auto it = states_.find(forgotten.id);
-  if (it == states_.end()) return;
+  if (it == states_.end()) return true;
   if (it->second.live_) ring_dirty_ = true;
   states_.erase(it);
+  return true;
 }
 
 void PeerView::AdoptLineage(const PeerId& id, PeerState& state, std::string address,

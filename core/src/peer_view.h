@@ -131,8 +131,10 @@ class PeerView {
   // event, Departures raises `peer left`.
   void MarkDown(const PeerId& id, PeerState& state, WallTime since);
   // Reaping: forgets the peer (record, data and state) and has the storage
-  // remember `forgotten` (Storage::ForgetPeer).
-  void Forget(const ForgottenPeer& forgotten);
+  // remember `forgotten` (Storage::ForgetPeer). Whether the peer is gone
+  // (false if the storage still holds it: the write failed and changed
+  // nothing).
+  bool Forget(const ForgottenPeer& forgotten);
   // The peer restarted empty: its newer `generation` replaces what we held
   // of it (data included); it is live, heard at `heartbeat` now.
   void AdoptLineage(const PeerId& id, PeerState& state, std::string address,

@@ -52,7 +52,10 @@ void Reaper::ReapDue(WallTime wall) {
   }
   next_reap_ = next;
   for (ForgottenPeer& forgotten : due) {
-    view_.Forget(forgotten);
+    if (!view_.Forget(forgotten)) {
+      next_reap_ = wall;  // tried again next round
+      continue;
+    }
     context_.Announce(PeerForgottenEvent{forgotten.id, forgotten.generation});
     PeerId id = forgotten.id;
     forgotten_.insert_or_assign(std::move(id), std::move(forgotten));
