@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "gossipmonger/wire_size.h"
-#include "lifecycle_wire_bounds.h"
 
 namespace gossipmonger {
 
@@ -17,7 +16,7 @@ std::size_t EntriesThatFit(const std::vector<DigestEntry>& digest, std::size_t b
   std::size_t size = wire_size::BodyOverhead();
   std::size_t kept = 0;
   while (kept < digest.size() && kept < wire_size::kMaxArrayElements) {
-    const std::size_t entry_size = lifecycle_wire::EntrySize(digest[kept]);
+    const std::size_t entry_size = wire_size::Entry(digest[kept]);
     if (size + entry_size > budget) break;
     size += entry_size;
     ++kept;
@@ -45,7 +44,7 @@ void AntiEntropy::SendDigest(const PeerEndpoint& to) {
   Message syn = context_.NewMessage(MessageKind::kDigest);
   syn.digest = FullDigest();
   std::size_t size = wire_size::BodyOverhead();
-  for (const DigestEntry& entry : syn.digest) size += lifecycle_wire::EntrySize(entry);
+  for (const DigestEntry& entry : syn.digest) size += wire_size::Entry(entry);
   syn.digest_is_partial =
       size > BodyBudget() || syn.digest.size() > wire_size::kMaxArrayElements;
   if (syn.digest_is_partial) {
@@ -164,7 +163,7 @@ void AntiEntropy::AcknowledgeReply(const Message& reply) {
 
 void AntiEntropy::FillDeltas(std::vector<DeltaNeed> needs, Message& out) {
   std::size_t size = wire_size::BodyOverhead();
-  for (const DigestEntry& entry : out.digest) size += lifecycle_wire::EntrySize(entry);
+  for (const DigestEntry& entry : out.digest) size += wire_size::Entry(entry);
   // Order: peers the receiver has never heard of first (their headers are
   // cheap and spread membership), then the least outdated first, so that a
   // peer with a few fresh updates is not starved behind one with a large
@@ -192,8 +191,7 @@ PeerDeltas AntiEntropy::GroupFor(const DeltaNeed& need, std::size_t* deltas_left
   const std::string_view address = need.send_address ? peer.address : std::string_view();
   const Version reset_through = need.reset ? peer.max_version_seen : Version();
   const std::size_t overhead =
-      wire_size::GroupOverhead(peer.id, peer.generation, address) +
-      lifecycle_wire::GroupExtra(reset_through);
+      wire_size::GroupOverhead(peer.id, peer.generation, address, reset_through);
   // Too big: nothing (a smaller group may still fit).
   if (*size + overhead > BodyBudget()) return {};
   PeerDeltas group{peer.id, peer.generation, std::string(address), {}};

@@ -1,8 +1,8 @@
 #include "deltas_above.h"
 
-#include <algorithm>
+#include "gossipmonger/wire_size.h"
 
-#include "lifecycle_wire_bounds.h"
+#include <algorithm>
 
 namespace gossipmonger {
 
@@ -23,7 +23,7 @@ void AppendDeltasAbove(const PeerRecord& peer, Version from, std::size_t max_del
     // Its kind travels; its expires_at (the owner's TTL, our collection
     // deadline) is local and does not.
     KeyDelta delta{key, stored.value, scratch[i].first, stored.kind};
-    const std::size_t delta_size = lifecycle_wire::DeltaSize(delta);
+    const std::size_t delta_size = wire_size::Delta(delta);
     if (*used + delta_size > limit) break;
     *used += delta_size;
     group.deltas.push_back(std::move(delta));

@@ -4,15 +4,20 @@
 // counters) and one PeerView (the storage's only writer).
 #include "gossipmonger/engine.h"
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "anti_entropy.h"
+#include "departures.h"
 #include "engine_context.h"
 #include "gossip_targets.h"
 #include "liveness.h"
 #include "peer_view.h"
 #include "push_tree.h"
+#include "reaper.h"
 #include "validation.h"
 
 namespace gossipmonger {
@@ -27,6 +32,8 @@ struct Engine::Parts {
         anti_entropy(context, view),
         targets(context, view, anti_entropy),
         push(context, view),
+        departures(context, view),
+        reaper(context, view, storage),
         clock(now) {}
 
   // The wall clock for local calls (Update, Delete), which get no time:
@@ -77,14 +84,40 @@ struct Engine::Parts {
     }
   }
 
-  // What Tick and Step both do, after their own work.
-  void ConvictAndPush(Timestamp now) {
-    liveness.ConvictSilentPeers(now);
-    // Pushes lost (unacknowledged) go again, those that waited for a token
-    // go now.
+  // A peer's leave (or its retraction) takes effect once its deltas are
+  // applied, whichever way they came. `had_held`: deltas were held before
+  // the message (it may have released them).
+  void NoteDepartures(const Message& message, Timestamp now, bool had_held) {
+    for (const PeerDeltas& group : message.deltas) {
+      if (departures.MayChange(group, had_held)) departures.NoteApplied(group.id, now);
+    }
+  }
+
+  // With pushes off, a leave goes out in one last digest exchange with up
+  // to gossip_fanout live peers: each answers that it lacks our newest
+  // version, and our acknowledgement carries the leave.
+  void SendLeaveDigests() {
+    std::vector<const PeerId*> partners = view.LiveRing();
+    std::shuffle(partners.begin(), partners.end(), context.rng);
+    partners.resize(std::min(partners.size(), context.options.gossip_fanout));
+    for (const PeerId* id : partners) {
+      if (const PeerRecord* peer = view.Record(*id))
+        anti_entropy.SendDigest({peer->id, peer->address});
+    }
+  }
+
+  // Pushes lost (unacknowledged) go again, those that waited for a token
+  // go now. All a node that left still does at each step.
+  void PushOnly(Timestamp now) {
     push.ResendUnacked(now);
     push.RefillTokens(now);
     push.Flush();
+  }
+
+  // What Tick and Step both do, after their own work.
+  void ConvictAndPush(Timestamp now) {
+    liveness.ConvictSilentPeers(now);
+    PushOnly(now);
   }
 
   EngineContext context;
@@ -93,6 +126,8 @@ struct Engine::Parts {
   AntiEntropy anti_entropy;
   GossipTargets targets;
   PushTree push;
+  Departures departures;
+  Reaper reaper;
   Timestamp clock;  // the latest time given to the engine
 };
 
@@ -106,18 +141,33 @@ void CheckArguments(const PeerEndpoint& self, const Options& options,
   if (!valid.ok()) throw std::invalid_argument(valid.ToString());
 }
 
+// The wall clock never starts before what the membership lifecycle already
+// stored (docs/LIFECYCLE.md, "Clocks"): the offset is raised so that the
+// wall time at `now` is at least `latest_stored`.
+Duration WallOffsetNotBefore(Duration wall_offset, Timestamp now,
+                             WallTime latest_stored) {
+  return std::max(wall_offset, latest_stored - now);
+}
+
 }  // namespace
 
 Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
                Generation fresh_generation, std::uint64_t rng_seed,
                std::size_t max_body_bytes, Duration wall_offset) {
   CheckArguments(self, options, max_body_bytes);
+  wall_offset = WallOffsetNotBefore(wall_offset, now, LatestMembershipWallTime(storage));
   parts_ = std::make_unique<Parts>(std::move(self), std::move(options), storage, now,
                                    rng_seed, max_body_bytes, wall_offset);
-  parts_->view.Load(now, fresh_generation);
-  // docs/LIFECYCLE.md, "Clocks": never below a wall time already stored.
-  // (Reaping's down_since and forgotten_at raise it here too.)
-  parts_->context.RaiseWallClock(parts_->view.LatestStoredWallTime(), now);
+  Parts& p = *parts_;
+  p.view.Load(now, fresh_generation);
+  // docs/LIFECYCLE.md, "Clocks": never below a wall time already stored
+  // (tombstone deadlines here; down_since and forgotten_at above).
+  p.context.RaiseWallClock(p.view.LatestStoredWallTime(), now);
+  const Version loaded = p.view.version();
+  // A node that left and is started again on its storage retracts its
+  // leave; the retraction is pushed at the first step.
+  if (p.departures.Load(now)) p.push.QueueOwn(loaded);
+  p.reaper.Load(now);
 }
 
 Engine::Engine(PeerEndpoint self, Storage& storage, Options options)
@@ -130,11 +180,18 @@ Engine::~Engine() = default;
 void Engine::Tick(Timestamp now) {
   Parts& p = *parts_;
   p.clock = now;
+  if (p.departures.leaving()) {
+    p.PushOnly(now);
+    return;
+  }
   p.liveness.NoticeLocalPause(now);
   p.liveness.RaiseOwnHeartbeat(now);
   p.ExpireDueKeys();
   p.view.CollectTombstones(p.WallNow());  // once per round
   ++p.context.stats.rounds;
+  // Before the round's choices: a forgotten peer is no partner.
+  p.reaper.RunDue(now);
+  p.departures.PruneLeft();
   // Exchanges of the last round still waiting (more partners than steps
   // per round) go before this round's.
   p.targets.StartWaitingExchanges(/*all=*/true);
@@ -145,6 +202,10 @@ void Engine::Tick(Timestamp now) {
 void Engine::Step(Timestamp now) {
   Parts& p = *parts_;
   p.clock = now;
+  if (p.departures.leaving()) {
+    p.PushOnly(now);
+    return;
+  }
   p.liveness.NoticeLocalPause(now);
   p.ExpireDueKeys();
   p.ConvictAndPush(now);
@@ -153,23 +214,27 @@ void Engine::Step(Timestamp now) {
 
 // --- messages -------------------------------------------------------------------
 
-void Engine::Receive(const Message& message, Timestamp now) {
+void Engine::Receive(const Message& received, Timestamp now) {
   Parts& p = *parts_;
   EngineContext& context = p.context;
   p.clock = now;
   ++context.stats.messages_received;
-  Status valid = validation::ValidateMessage(message, context.options.limits);
+  Status valid = validation::ValidateMessage(received, context.options.limits);
   if (!valid.ok()) {
     ++context.stats.messages_dropped;
     context.Report(std::move(valid));
     return;
   }
-  if (message.sender.id == context.self.id) {
+  if (received.sender.id == context.self.id) {
     // Our own message came back (we are listed as our own seed, or another
     // node uses our id). Nothing in it is news.
     ++context.stats.messages_dropped;
     return;
   }
+  // What it says of peers we forgot (and remember) is stale: left out.
+  const std::optional<Message> screened = p.reaper.Screen(received);
+  const Message& message = screened ? *screened : received;
+  const bool had_held = !p.push.held().empty();
   // Every kind may carry digest entries: heartbeats and lineages first.
   const std::vector<PeerState*> listed = p.liveness.HearDigest(message, now);
   switch (message.kind) {
@@ -189,6 +254,7 @@ void Engine::Receive(const Message& message, Timestamp now) {
       p.push.Receive(message, now);
       break;
   }
+  p.NoteDepartures(message, now, had_held);
   p.push.RefillTokens(now);
   p.push.Flush();
 }
@@ -205,9 +271,23 @@ Status Engine::ValidateOptions(const Options& options, std::size_t max_body_byte
   return validation::ValidateOptions(options, max_body_bytes);
 }
 
-// Placeholder while issue 14 is built (docs/LIFECYCLE.md): refused.
 Status Engine::Leave() {
-  return Status::Error(StatusCode::kNotSupported, "Leave: not yet");
+  Parts& p = *parts_;
+  if (p.departures.leaving()) return Status::Ok();
+  const Version before = p.view.version();
+  Status stored = p.departures.Leave();
+  if (p.context.options.push_fanout > 0) {
+    p.push.QueueOwn(before);
+    p.push.Flush();
+  } else {
+    p.SendLeaveDigests();
+  }
+  return stored;
+}
+
+bool Engine::LeaveDone() const {
+  const Parts& p = *parts_;
+  return p.departures.leaving() && p.context.options.push_fanout > 0 && p.push.Settled();
 }
 
 Status Engine::Update(std::string_view key, std::string_view value) {

@@ -41,8 +41,10 @@ void GossipTargets::StartRound() {
   std::vector<const PeerId*> live;
   std::vector<const PeerId*> dead;
   live.reserve(view_.size());
-  for (const auto& [id, state] : view_.states())
-    (state.live() ? live : dead).push_back(&id);
+  for (const auto& [id, state] : view_.states()) {
+    // A peer that left is gone on purpose: nobody to call.
+    if (!state.left) (state.live() ? live : dead).push_back(&id);
+  }
   std::vector<const PeerId*> chosen;
   if (!live.empty()) {
     // If last round's exchanges got no reply (lost, or the peers are slow or

@@ -47,6 +47,7 @@ Gossipmonger::Gossipmonger(asio::io_context& io, PeerEndpoint self, Options opti
       engine_(std::move(self), std::move(options), storage_, Now(), WallClockGeneration(),
               RandomRngSeed(), transport_.MaxBodyBytes(), WallOffset(epoch_)),
       timer_(io),
+      leave_timer_(io),
       alive_(std::make_shared<bool>(true)) {
   transport_.SetHandlers([this](Message&& message) { Receive(std::move(message)); },
                          [this](const Status& status) { RaiseError(status); });
@@ -139,6 +140,8 @@ void Gossipmonger::ScheduleRound() {
           engine_.Step(Now());
           Drain();
         }
+        StopIfLeft();
+        if (stopped_) return;
         phase_ = (phase_ + 1) % Engine::kStepsPerRound;
         // Keep the cadence; after a stall, resume from now rather than firing
         // the missed steps back to back.
@@ -182,9 +185,26 @@ Status Gossipmonger::Delete(std::string key) {
   });
 }
 
-// Placeholder while issue 14 is built (docs/LIFECYCLE.md).
 Status Gossipmonger::Leave() {
-  return Status::Error(StatusCode::kNotSupported, "Leave: not yet");
+  return Submit([this] {
+    if (leaving_) return;
+    leaving_ = true;
+    engine_.Leave();  // a failure is also queued as an error event
+    Drain();
+    // Without an acknowledgement (lost, pushes off, nobody to push to but
+    // leaves), the peers' digests fetch the leave meanwhile.
+    leave_timer_.expires_after(engine_.options().gossip_interval);
+    leave_timer_.async_wait(
+        [this, alive = std::weak_ptr<bool>(alive_)](const std::error_code& error) {
+          auto flag = alive.lock();
+          if (!error && flag && *flag) Stop();
+        });
+    StopIfLeft();
+  });
+}
+
+void Gossipmonger::StopIfLeft() {
+  if (leaving_ && !stopped_ && engine_.LeaveDone()) Stop();
 }
 
 void Gossipmonger::Stop() {
@@ -199,6 +219,7 @@ void Gossipmonger::Stop() {
     if (stopped_) return;  // a handler run by it stopped the node already
     stopped_ = true;
     timer_.cancel();
+    leave_timer_.cancel();
     Status flushed = storage_.Flush();
     if (!flushed.ok()) RaiseError(flushed);
   };
@@ -245,6 +266,7 @@ void Gossipmonger::Receive(Message&& message) {
     on_deltas_receive_(sender, message.deltas);
   engine_.Receive(message, Now());
   Drain();
+  StopIfLeft();  // an acknowledgement of the leave's push
 }
 
 void Gossipmonger::Drain() {

@@ -83,7 +83,10 @@ void Liveness::ConvictSilentPeers(Timestamp now) {
       convicted.push_back(&id);
     }
   }
-  for (const PeerId* id : convicted) view_.SetLive(*id, *view_.Find(*id), false);
+  // Dated on the wall clock: reaping counts from it across restarts.
+  const WallTime down_since = context_.WallNow(now);
+  for (const PeerId* id : convicted)
+    view_.SetLive(*id, *view_.Find(*id), false, down_since);
 }
 
 Duration Liveness::ViewStarvation(std::vector<Duration>& ages) {
@@ -173,10 +176,15 @@ PeerState* Liveness::HearPeerEntry(const DigestEntry& entry, const PeerEndpoint&
     if (entry.heartbeat < state->heartbeat) NoticePeerRestart(entry.id, *state, now);
   }
   if (entry.heartbeat > state->heartbeat) {
+    // A peer stored dead (we restarted) is first heard of at the heartbeat
+    // it may have died with: a baseline, not a rise (unless it speaks
+    // itself), so that it keeps its down_since. A left peer is back only
+    // once it retracts its leave.
+    const bool baseline = state->heartbeat == Heartbeat() && !from_itself;
     state->heartbeat = entry.heartbeat;
     if (state->live()) {
       state->detector.RecordHeartbeat(entry.heartbeat, now, options);
-    } else {
+    } else if (!state->left && !baseline) {
       // Back from the dead: the silence was the peer's absence, nothing to
       // learn about its cadence from.
       state->detector.Restart(entry.heartbeat, now, options);
@@ -193,7 +201,7 @@ void Liveness::NoticePeerRestart(const PeerId& id, PeerState& state, Timestamp n
   // it is live now, not one round trip and a heartbeat rise later, and the
   // silence while it was down teaches the detector nothing.
   state.detector.Restart(state.heartbeat, now, context_.options);
-  if (!state.live()) view_.SetLive(id, state, true);
+  if (!state.live() && !state.left) view_.SetLive(id, state, true);
 }
 
 }  // namespace gossipmonger

@@ -9,6 +9,10 @@
 //   DEAD_PEER_PHI is convicted, as if our own news were as fresh as usual
 //   (ViewStarvation): when all our knowledge is stale at once, that is our
 //   problem, not every peer's.
+// - Left peers (PeerState::left, Departures) are not live, so never
+//   convicted, and a rising heartbeat does not revive them until they
+//   retract their leave. A conviction dates the peer's down_since on the
+//   wall clock, from which it is reaped (Reaper).
 // - Local pauses: a gap longer than local_pause_intervals between two steps
 //   (Tick or Step) means our own loop was paused; the silence it caused is
 //   forgiven (`local pause`).

@@ -8,6 +8,14 @@
 
 namespace gossipmonger {
 
+namespace {
+
+// down_since 0 means "not dated"; a peer marked down at wall time 0 (a
+// virtual clock at its very start) is dated 1 µs, so that it is reaped.
+WallTime DownSince(WallTime wall) { return std::max(wall, WallTime(1)); }
+
+}  // namespace
+
 PeerView::PeerView(EngineContext& context, Storage& storage)
     : context_(context), storage_(storage) {}
 
@@ -94,6 +102,25 @@ WallTime PeerView::LatestStoredWallTime() const {
   return latest - context_.options.tombstone_grace;
 }
 
+Status PeerView::SetOwnMark(std::string_view key, EntryKind kind, WallTime now) {
+  const PeerRecord& own = OwnRecord();
+  if (auto it = own.data.find(std::string(key));
+      it != own.data.end() && it->second.kind == EntryKind::kTombstone) {
+    tombstones_.Untrack(context_.self.id, it->second.version);
+  }
+  version_ = version_.next();
+  const WallTime expires_at =
+      kind == EntryKind::kTombstone ? TombstoneDeadline(now) : WallTime();
+  const KeyDelta delta{std::string(key), std::string(), version_, kind, expires_at};
+  Status stored = storage_.PutDeltas(context_.self.id,
+                                     std::span<const KeyDelta>(&delta, 1), version_);
+  context_.ReportIfFailed(stored);
+  if (kind == EntryKind::kTombstone) {
+    tombstones_.Track(context_.self.id, delta.key, delta.version, expires_at);
+  }
+  return stored;
+}
+
 void PeerView::TakeNewLineage(Generation above) {
   generation_ = above.next();
   std::vector<std::pair<Version, KeyDelta>> ordered;
@@ -152,6 +179,7 @@ PeerState& PeerView::Track(const PeerRecord& record, Timestamp now) {
     state.generation_ = record.generation;
     state.max_version_seen_ = record.max_version_seen;
     state.live_ = record.live;
+    state.down_since_ = record.down_since;
     ring_dirty_ = true;
   }
   return it->second;
@@ -170,6 +198,7 @@ void PeerView::PutHeader(PeerState& state, const PeerHeader& header) {
   state.generation_ = header.generation;
   if (header.live != state.live_) ring_dirty_ = true;
   state.live_ = header.live;
+  state.down_since_ = header.down_since;
 }
 
 void PeerView::PutData(PeerState& state, std::string_view id,
@@ -194,10 +223,12 @@ PeerState* PeerView::Admit(const PeerHeader& header, Timestamp now) {
   return &state;
 }
 
-void PeerView::SetLive(const PeerId& id, PeerState& state, bool live) {
+void PeerView::SetLive(const PeerId& id, PeerState& state, bool live,
+                       WallTime down_since) {
   const PeerRecord* peer = storage_.Get(id);
   if (peer == nullptr) return;
-  PeerHeader header{peer->id, peer->address, peer->generation, live};
+  PeerHeader header{peer->id, peer->address, peer->generation, live,
+                    live ? WallTime() : down_since};
   PutHeader(state, header);
   if (live) {
     context_.Announce(PeerLiveEvent{{header.id, header.address}});
@@ -206,9 +237,29 @@ void PeerView::SetLive(const PeerId& id, PeerState& state, bool live) {
   }
 }
 
+void PeerView::MarkDown(const PeerId& id, PeerState& state, WallTime since) {
+  const PeerRecord* peer = storage_.Get(id);
+  if (peer == nullptr) return;
+  PutHeader(state, {peer->id, peer->address, peer->generation, false, DownSince(since)});
+}
+
+bool PeerView::Forget(const ForgottenPeer& forgotten) {
+  context_.ReportIfFailed(storage_.ForgetPeer(forgotten));
+  // A failed write normally still changes the working set; one that did
+  // not leaves the peer known (and its state, by the invariant).
+  if (storage_.Get(forgotten.id) != nullptr) return false;
+  auto it = states_.find(forgotten.id);
+  if (it == states_.end()) return true;
+  if (it->second.live_) ring_dirty_ = true;
+  states_.erase(it);
+  return true;
+}
+
 void PeerView::AdoptLineage(const PeerId& id, PeerState& state, std::string address,
                             Generation generation, Heartbeat heartbeat, Timestamp now) {
   const bool was_dead = !state.live_;
+  // A new lineage has not left (whatever the old one did).
+  state.left = false;
   PutHeader(state, {id, address, generation, true});
   // The silence before the restart teaches the detector nothing.
   state.heartbeat = heartbeat;
@@ -217,7 +268,8 @@ void PeerView::AdoptLineage(const PeerId& id, PeerState& state, std::string addr
 }
 
 void PeerView::SetAddress(const PeerId& id, PeerState& state, std::string address) {
-  PutHeader(state, {id, std::move(address), state.generation_, state.live_});
+  PutHeader(state,
+            {id, std::move(address), state.generation_, state.live_, state.down_since_});
 }
 
 void PeerView::ApplyDeltas(const PeerDeltas& group, Timestamp now) {

@@ -8,8 +8,8 @@
 // and liveness checks (several times per round, for every peer) need no
 // storage lookup.
 //
-// Invariant: a PeerState's generation(), max_version_seen() and live()
-// equal its stored record's. It holds by construction: the storage has no
+// Invariant: a PeerState's generation(), max_version_seen(), live() and
+// down_since() equal its stored record's. It holds by construction: the storage has no
 // other writer (storage.h: one engine per storage), and the view's two
 // writes, PutHeader and PutData, update the state from what they wrote,
 // never by reading the storage back. Every stored peer but this node has a
@@ -51,12 +51,16 @@ class PeerState {
   PhiAccrualDetector detector;
   // AntiEntropy's mark: the number of the last digest that listed this peer.
   std::uint64_t listed_in = 0;
+  // Departures' mark: the stored record holds the peer's leave entry. A
+  // left peer is not live, never judged, targeted or revived.
+  bool left = false;
 
   // The stored record's (see the invariant above).
   Generation generation() const { return generation_; }
   Version max_version_seen() const { return max_version_seen_; }
   bool live() const { return live_; }
   Version clean_through() const { return clean_through_; }
+  WallTime down_since() const { return down_since_; }
 
  private:
   friend class PeerView;
@@ -69,6 +73,7 @@ class PeerState {
   // max_version_seen: a group in flight may answer a digest that announced
   // the higher version, and would leave a gap.
   Timestamp plain_refused_until_{};
+  WallTime down_since_{};
 };
 
 class PeerView {
@@ -107,6 +112,11 @@ class PeerView {
   Status DeleteOwnKey(std::string_view key, WallTime now);
   // Our keys whose TTL deadline is at or before `now` (to be deleted).
   std::vector<std::string> TakeExpiredKeys(WallTime now) { return ttl_.TakeDue(now); }
+  // Takes the next version for an entry of `kind` with an empty value under
+  // `key` (the leave entry, or the tombstone that retracts it), in one
+  // write; a tombstone is collected after tombstone_grace from `now`. A
+  // failed write is reported and returned; the entry stays set in memory.
+  Status SetOwnMark(std::string_view key, EntryKind kind, WallTime now);
   // Takes the generation after `above` and renumbers our data from version
   // 1, in the order of its old versions. Tombstones are dropped: the new
   // lineage shares nothing with the old one, so nobody needs them.
@@ -144,8 +154,19 @@ class PeerView {
   // Adds a peer we did not know (`new peer`); nullptr, and reported, once
   // max_peers is reached.
   PeerState* Admit(const PeerHeader& header, Timestamp now);
-  // Marks a peer live or dead (`peer live` / `peer dead`).
-  void SetLive(const PeerId& id, PeerState& state, bool live);
+  // Marks a peer live or dead (`peer live` / `peer dead`); a dead peer is
+  // down since `down_since` (the wall clock at its conviction; 0 would
+  // leave it undated, never reaped). A live one is undated.
+  void SetLive(const PeerId& id, PeerState& state, bool live,
+               WallTime down_since = WallTime());
+  // Marks a peer not live since `since` without judging it (it left): no
+  // event, Departures raises `peer left`.
+  void MarkDown(const PeerId& id, PeerState& state, WallTime since);
+  // Reaping: forgets the peer (record, data and state) and has the storage
+  // remember `forgotten` (Storage::ForgetPeer). Whether the peer is gone
+  // (false if the storage still holds it: the write failed and changed
+  // nothing).
+  bool Forget(const ForgottenPeer& forgotten);
   // The peer restarted empty: its newer `generation` replaces what we held
   // of it (data included); it is live, heard at `heartbeat` now.
   void AdoptLineage(const PeerId& id, PeerState& state, std::string address,

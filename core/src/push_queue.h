@@ -39,6 +39,11 @@ class PushQueue {
   // Our deltas above the returned version wait; nullopt if none do (any
   // pending version at or above `own_version` is done).
   std::optional<Version> PendingOwn(Version own_version);
+  // Whether some of our deltas below `own_version` wait (PendingOwn without
+  // its bookkeeping).
+  bool HasPendingOwn(Version own_version) const {
+    return own_from_ && *own_from_ < own_version;
+  }
   // Our deltas up to `sent` went; what is above it waits.
   void OwnSentUpTo(Version sent, Version own_version);
   bool HasLearned() const { return !learned_.empty(); }

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "gossipmonger/wire_size.h"
-#include "lifecycle_wire_bounds.h"
 
 namespace gossipmonger {
 
@@ -167,7 +166,9 @@ void PushTree::Flush() {
   std::vector<PeerDeltas> groups;
   for (const auto& [id, from] : queue_.learned()) {
     const PeerRecord* peer = view_.Record(id);
-    if (peer == nullptr || !peer->live) continue;
+    const PeerState* state = view_.Find(id);
+    // A dead peer's news is old; a peer's leave is news to pass on.
+    if (peer == nullptr || state == nullptr || (!peer->live && !state->left)) continue;
     PeerDeltas group = GroupAbove(*peer, from, &budget);
     if (!group.deltas.empty()) groups.push_back(std::move(group));
   }
@@ -253,9 +254,7 @@ void PushTree::SendPush(const PeerEndpoint& to, const std::vector<PeerDeltas>& g
   push.deltas = groups;
   // Forwarded groups were sized for another route; drop what no longer fits
   // (anti-entropy brings it).
-  while (!push.deltas.empty() &&
-         wire_size::Body(push) + lifecycle_wire::MessageExtra(push) >
-             context_.max_body_bytes) {
+  while (!push.deltas.empty() && wire_size::Body(push) > context_.max_body_bytes) {
     push.deltas.pop_back();
   }
   if (push.deltas.empty()) return;

@@ -70,6 +70,12 @@ class PushTree {
   // Sends again, once, the pushes still unacknowledged after kAckWait.
   void ResendUnacked(Timestamp now);
 
+  // Nothing of ours waits to be pushed and no push awaits an
+  // acknowledgement (each was acknowledged, or resent once in vain).
+  bool Settled() const {
+    return !queue_.HasPendingOwn(view_.version()) && unacked_.empty();
+  }
+
   const HeldDeltas& held() const { return held_; }
 
  private:

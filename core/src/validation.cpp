@@ -1,5 +1,6 @@
 #include "validation.h"
 
+#include <chrono>
 #include <string>
 
 #include "gossipmonger/wire_size.h"
@@ -82,6 +83,20 @@ Status ValidateGroup(const Message& message, const PeerDeltas& group,
   return ValidateReset(message, group);
 }
 
+// The membership lifecycle's durations (docs/LIFECYCLE.md, "Reaping").
+Status ValidateReaping(const Options& options) {
+  auto positive = [](std::chrono::milliseconds d, const char* name) {
+    if (d.count() > 0) return Status::Ok();
+    return Status::Error(StatusCode::kInvalidArgument,
+                         std::string(name) + " must be positive");
+  };
+  Status valid = positive(options.reap_dead_after, "reap_dead_after");
+  if (valid.ok()) valid = positive(options.reap_left_after, "reap_left_after");
+  if (valid.ok())
+    valid = positive(options.remember_forgotten_for, "remember_forgotten_for");
+  return valid;
+}
+
 }  // namespace
 
 Status ValidateOptions(const Options& options, std::size_t max_body_bytes) {
@@ -101,6 +116,7 @@ Status ValidateOptions(const Options& options, std::size_t max_body_bytes) {
     return invalid("push_max_hops must be within 1..255");
   }
   if (!(options.push_rate_limit > 0)) return invalid("push_rate_limit must be positive");
+  if (Status reaping = ValidateReaping(options); !reaping.ok()) return reaping;
   if (max_body_bytes < kMinBodyBytes) {
     return invalid("the transport's message budget (" + std::to_string(max_body_bytes) +
                    " bytes) is below the minimum of " + std::to_string(kMinBodyBytes));

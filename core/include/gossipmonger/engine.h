@@ -134,12 +134,21 @@ class Engine {
   // Deleting an absent or deleted key changes nothing (ok).
   Status Delete(std::string_view key);
   // Leaves the cluster gracefully: the leave takes the next version and is
-  // pushed at once; every peer raises `peer left` (not `peer dead`) and
-  // forgets this node after reap_left_after. The engine then stops sending
-  // digests; the caller stops it once the push is out. Restarted from its
+  // pushed at once (with push_fanout 0: sent in one last digest exchange
+  // with up to gossip_fanout live peers); every peer raises `peer left`
+  // (not `peer dead`) and forgets this node after reap_left_after. The
+  // engine then sends no digest (it still answers them) and Tick and Step
+  // only see the push through; the caller stops it once the push is out
+  // (LeaveDone). A second call changes nothing (ok). Restarted from its
   // storage, a node that left rejoins in the same lineage: its first
   // version retracts the leave (docs/LIFECYCLE.md, "Leave").
   Status Leave();
+  // Whether a node that called Leave may be stopped: its leave went out in
+  // a push, and every push that awaited an acknowledgement got one (or was
+  // resent once in vain). False before Leave, and always with push_fanout
+  // 0: the leave then spreads only in the answers to the peers' digests, so
+  // the caller waits a gossip interval (the runtime does).
+  bool LeaveDone() const;
 
   // Checks Update's argument limits without an engine (for callers on
   // another thread).

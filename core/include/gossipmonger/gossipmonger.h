@@ -239,6 +239,9 @@ class Gossipmonger {
   void RunOneQueued();
   void RunAllQueued();
   void ScheduleRound();
+  // Executor: stops a node that left once its leave is out
+  // (Engine::LeaveDone).
+  void StopIfLeft();
   void Receive(Message&& message);
   void Drain();
   void Dispatch(Event& event);
@@ -252,6 +255,10 @@ class Gossipmonger {
   std::chrono::steady_clock::time_point epoch_;
   Engine engine_;
   asio::steady_timer timer_;
+  // Leave: the node stops when this fires (one gossip interval after the
+  // leave) unless the leave's push was acknowledged before.
+  asio::steady_timer leave_timer_;
+  bool leaving_ = false;  // executor
   std::chrono::steady_clock::time_point next_round_;
   int phase_ = 0;  // 0: the next timer expiry is a round (Tick); else a Step
   bool gossiping_ = false;
