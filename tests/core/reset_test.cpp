@@ -68,7 +68,8 @@ TEST_CASE("A digest below our collection floor gets a reset, at the floor plain 
   // Clean through the floor (a reset under way): plain deltas above max.
   for (auto [max, clean] : {std::pair<int, int>{4, 0}, {2, 4}}) {
     a->Receive(SynAbout(HandNode("b"), max, clean), 11s);
-    const PeerDeltas* group = GroupOf(Single(a.Out(), Endpoint("b")), "a");
+    const Message reply = Single(a.Out(), Endpoint("b"));
+    const PeerDeltas* group = GroupOf(reply, "a");
     REQUIRE(group != nullptr);
     CHECK(group->reset_through == Version());
     CHECK(group->deltas.front().version > Version(max));
