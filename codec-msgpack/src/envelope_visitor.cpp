@@ -129,6 +129,16 @@ bool EnvelopeVisitor::VisitVersion(std::uint64_t v) {
   return Accept();
 }
 
+bool EnvelopeVisitor::visit_nil() {
+  if (next_ == Field::kValue) return VisitValueMarker(EntryKind::kTombstone);
+  return WrongType("nil");
+}
+
+bool EnvelopeVisitor::visit_boolean(bool v) {
+  if (next_ == Field::kValue && v) return VisitValueMarker(EntryKind::kLeave);
+  return WrongType("bool");
+}
+
 // nil (a tombstone) or true (a leave) where a delta's value belongs. A
 // leave is only ever under the empty key, which comes before it.
 bool EnvelopeVisitor::VisitValueMarker(EntryKind kind) {
@@ -257,7 +267,9 @@ bool EnvelopeVisitor::CountWithin(std::uint32_t elements, std::size_t min_elemen
                                   std::size_t max_elements, const char* limit_name) {
   const std::size_t remaining =
       input_bytes_ > canonical_bytes_ ? input_bytes_ - canonical_bytes_ : 0;
-  if (elements > remaining / min_element_bytes) {
+  // elements > remaining / min, without a division: elements < 2^32 and
+  // min_element_bytes <= 5, so the product cannot overflow.
+  if (static_cast<std::uint64_t>(elements) * min_element_bytes > remaining) {
     return Fail(StatusCode::kProtocolError,
                 "declares " + std::to_string(elements) + " elements but at most " +
                     std::to_string(remaining) + " bytes remain");

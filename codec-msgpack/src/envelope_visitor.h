@@ -158,15 +158,11 @@ class EnvelopeVisitor {
   bool start_array_item() { return true; }
   bool end_array_item() { return true; }
 
-  // nil and true: only a delta's value, in version 2 (a tombstone, a leave).
-  bool visit_nil() {
-    if (next_ == Field::kValue) return VisitValueMarker(EntryKind::kTombstone);
-    return WrongType("nil");
-  }
-  bool visit_boolean(bool v) {
-    if (next_ == Field::kValue && v) return VisitValueMarker(EntryKind::kLeave);
-    return WrongType("bool");
-  }
+  // nil and true: only a delta's value, in version 2 (a tombstone, a
+  // leave). Out of line: rarer than the other values, and kept out of the
+  // parser's loop, which version-1 messages run through.
+  bool visit_nil();
+  bool visit_boolean(bool v);
 
   // Types the layout never uses.
   bool visit_negative_integer(std::int64_t) { return WrongType("int"); }

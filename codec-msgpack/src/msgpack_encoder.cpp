@@ -60,8 +60,11 @@ void PackArray(Packer& packer, std::size_t elements) {
   packer.pack_array(static_cast<std::uint32_t>(elements));
 }
 
-// Sets `*v2` when it writes a clean through.
-void PackDigest(Packer& packer, const std::vector<DigestEntry>& digest, bool* v2) {
+// Whether it wrote a clean through (version 2). The packing functions
+// return this rather than set a flag through a pointer, which the packer's
+// byte writes might alias: the flag stays in a register.
+bool PackDigest(Packer& packer, const std::vector<DigestEntry>& digest) {
+  bool v2 = false;
   PackArray(packer, digest.size());
   for (const DigestEntry& entry : digest) {
     const bool clean = entry.clean_through > entry.max_version;
@@ -71,36 +74,37 @@ void PackDigest(Packer& packer, const std::vector<DigestEntry>& digest, bool* v2
     packer.pack_uint64(entry.heartbeat.value());
     packer.pack_uint64(entry.max_version.value());
     if (clean) packer.pack_uint64(entry.clean_through.value());
-    *v2 |= clean;
+    v2 |= clean;
   }
+  return v2;
 }
 
-// A tombstone's and a leave's value are not sent (they are empty). Sets
-// `*v2` when it writes one of them.
-[[gnu::always_inline]] inline void PackDelta(Packer& packer, const KeyDelta& delta,
-                                             bool* v2) {
+// A tombstone's and a leave's value are not sent (they are empty). Whether
+// it wrote one of them (version 2).
+[[gnu::always_inline]] inline bool PackDelta(Packer& packer, const KeyDelta& delta) {
   packer.pack_array(layout::kDeltaElements);
   PackStr(packer, delta.key);
+  bool v2 = true;
   switch (delta.kind) {
     case EntryKind::kTombstone:
       packer.pack_nil();
-      *v2 = true;
       break;
     case EntryKind::kLeave:
       packer.pack_true();
-      *v2 = true;
       break;
     default:
       PackBin(packer, delta.value);
+      v2 = false;
       break;
   }
   packer.pack_uint64(delta.version.value());
+  return v2;
 }
 
 // `push`: kPush groups also carry continues_from, and never reset_through.
-// Sets `*v2` when it writes a reset or a version-2 delta.
-void PackGroups(Packer& packer, const std::vector<PeerDeltas>& groups, bool push,
-                bool* v2) {
+// Whether it wrote a reset or a version-2 delta.
+bool PackGroups(Packer& packer, const std::vector<PeerDeltas>& groups, bool push) {
+  bool v2 = false;
   PackArray(packer, groups.size());
   for (const PeerDeltas& group : groups) {
     const bool reset = !push && group.reset_through != Version();
@@ -112,10 +116,11 @@ void PackGroups(Packer& packer, const std::vector<PeerDeltas>& groups, bool push
     PackStr(packer, group.address);
     if (push) packer.pack_uint64(group.continues_from.value());
     PackArray(packer, group.deltas.size());
-    for (const KeyDelta& delta : group.deltas) PackDelta(packer, delta, v2);
+    for (const KeyDelta& delta : group.deltas) v2 |= PackDelta(packer, delta);
     if (reset) packer.pack_uint64(group.reset_through.value());
-    *v2 |= reset;
+    v2 |= reset;
   }
+  return v2;
 }
 
 void PackMessage(PresizedBuffer& buffer, std::string_view cluster,
@@ -134,9 +139,8 @@ void PackMessage(PresizedBuffer& buffer, std::string_view cluster,
   const bool push = message.kind == MessageKind::kPush;
   packer.pack_array(push ? layout::kPushBodyElements : layout::kBodyElements);
   packer.pack_uint64(message.digest_is_partial ? layout::kFlagDigestIsPartial : 0);
-  bool v2 = false;
-  PackDigest(packer, message.digest, &v2);
-  PackGroups(packer, message.deltas, push, &v2);
+  bool v2 = PackDigest(packer, message.digest);
+  v2 |= PackGroups(packer, message.deltas, push);
   if (push) {
     packer.pack_uint64(message.push.hops_left);
     PackStr(packer, message.push.range_after);
