@@ -114,7 +114,7 @@ void AntiEntropy::AddUnlisted(bool lists_us, Message& reply,
     Need(context_.self.id, Version(), Version(), true, needs);
   }
   for (const auto& [id, state] : view_.states()) {
-    if (state.listed_in == digests_answered_) continue;
+    if (state.listed_in == digests_answered_ || !state.introducible()) continue;
     reply.digest.push_back(view_.EntryOf(id, state));
     Need(id, Version(), Version(), true, needs);
   }
@@ -146,6 +146,7 @@ void AntiEntropy::AcknowledgeReply(const Message& reply) {
   for (const DigestEntry& theirs : reply.digest) {
     const PeerRecord* peer = view_.Record(theirs.id);
     if (peer == nullptr) continue;
+    if (theirs.generation == Generation() && !Introducible(theirs.id)) continue;
     if (theirs.generation < peer->generation) {  // includes "unknown to them" (0)
       needs.push_back(NeedOf(*peer, Version(), Version(), true));
     } else if (theirs.generation == peer->generation &&
@@ -157,6 +158,12 @@ void AntiEntropy::AcknowledgeReply(const Message& reply) {
   Message ack = context_.NewMessage(MessageKind::kDeltas);
   FillDeltas(std::move(needs), ack);
   if (!ack.deltas.empty()) context_.Send(reply.sender, std::move(ack));
+}
+
+bool AntiEntropy::Introducible(const PeerId& id) const {
+  if (id == context_.self.id) return true;
+  const PeerState* state = view_.Find(id);
+  return state != nullptr && state->introducible();
 }
 
 // --- deltas ---------------------------------------------------------------------

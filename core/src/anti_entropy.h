@@ -61,6 +61,9 @@ class AntiEntropy {
                           bool send_address);
   // Compares each entry of `syn` with ours; adds to the reply what they
   // should know and to `needs` what they lack. Whether the SYN lists us.
+  // Whether we may introduce this peer (or ourselves) to a node that does
+  // not know it (PeerState::introducible).
+  bool Introducible(const PeerId& id) const;
   bool CompareDigest(const Message& syn, const std::vector<PeerState*>& listed,
                      Message& reply, std::vector<DeltaNeed>& needs);
   // Adds every peer a complete SYN did not list (they have never heard of

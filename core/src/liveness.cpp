@@ -155,6 +155,7 @@ PeerState* Liveness::HearPeerEntry(const DigestEntry& entry, const PeerEndpoint&
     if (!from_itself || entry.generation == Generation()) return nullptr;
     state = view_.Admit({sender.id, sender.address, entry.generation, true}, now);
     if (state == nullptr) return nullptr;
+    state->vouched = true;  // it spoke to us itself
     state->heartbeat = entry.heartbeat;
     state->detector.Restart(entry.heartbeat, now, options);
     return state;
@@ -169,6 +170,7 @@ PeerState* Liveness::HearPeerEntry(const DigestEntry& entry, const PeerEndpoint&
     return state;
   }
   if (from_itself) {
+    state->vouched = true;
     const PeerRecord* peer = view_.Record(entry.id);
     if (peer != nullptr && peer->address != sender.address) {
       view_.SetAddress(entry.id, *state, sender.address);
@@ -181,6 +183,7 @@ PeerState* Liveness::HearPeerEntry(const DigestEntry& entry, const PeerEndpoint&
     // itself), so that it keeps its down_since. A left peer is back only
     // once it retracts its leave.
     const bool baseline = state->heartbeat == Heartbeat() && !from_itself;
+    state->vouched = state->vouched || !baseline;  // a rise: it lives
     state->heartbeat = entry.heartbeat;
     if (state->live()) {
       state->detector.RecordHeartbeat(entry.heartbeat, now, options);

@@ -180,6 +180,7 @@ PeerState& PeerView::Track(const PeerRecord& record, Timestamp now) {
     state.max_version_seen_ = record.max_version_seen;
     state.live_ = record.live;
     state.down_since_ = record.down_since;
+    state.vouched = record.live;
     ring_dirty_ = true;
   }
   return it->second;

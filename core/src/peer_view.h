@@ -54,6 +54,15 @@ class PeerState {
   // Departures' mark: the stored record holds the peer's leave entry. A
   // left peer is not live, never judged, targeted or revived.
   bool left = false;
+  // Whether this node has evidence of its own that the peer lives: it was
+  // stored live when we started, it sent us a message itself, or we saw its
+  // heartbeat rise. A peer learned of by relay has none yet. Only a live,
+  // vouched peer is introduced to nodes that do not know it (offered in a
+  // reply, sent when asked for, pushed on when learned): so a peer that
+  // died is not passed from newcomer to newcomer by nodes that never saw it
+  // alive, and reaping can forget it (docs/LIFECYCLE.md, "Reaping").
+  bool vouched = false;
+  bool introducible() const { return live_ && vouched && !left; }
 
   // The stored record's (see the invariant above).
   Generation generation() const { return generation_; }

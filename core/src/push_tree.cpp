@@ -126,7 +126,9 @@ void PushTree::NoteLearned(const PeerId& id, Generation generation_before,
   if (context_.options.push_fanout == 0 || context_.stats.rounds <= kCatchUpRounds)
     return;
   const PeerState* after = view_.Find(id);
-  if (after == nullptr) return;
+  // Not a peer we saw alive ourselves: we do not spread it (a left peer's
+  // leave still goes on).
+  if (after == nullptr || !after->vouched) return;
   const bool new_lineage = after->generation() != generation_before;
   if (!new_lineage && after->max_version_seen() <= before) return;
   queue_.QueueLearned(id, new_lineage ? Version() : before);

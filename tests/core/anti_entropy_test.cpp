@@ -4,11 +4,13 @@
 // Also the digest's contents, and how peers are discovered in an exchange.
 #include "anti_entropy.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 
 #include "concept_test_support.h"
 #include "core/engine_test_support.h"
+#include "liveness.h"
 
 using namespace gmtest;
 
@@ -459,8 +461,9 @@ TEST_CASE("A reply tells what differs and sends what the initiator lacks",
   const Message reply = Single(e.rig.Out(), Endpoint("b"));
   CHECK(reply.kind == MessageKind::kDigestReply);
   // Their entry of b is behind ours (version 2): no entry, its deltas. z is
-  // requested; we and c are missing from their complete digest.
-  CHECK(IdsOf(reply.digest) == std::vector<std::string>{"z", "a", "c"});
+  // requested; we are missing from their complete digest. So is c, but it
+  // is dead: we do not introduce it.
+  CHECK(IdsOf(reply.digest) == std::vector<std::string>{"z", "a"});
   CHECK(reply.digest[0] == Entry("z", 0, 0, 0));
   std::set<std::string> groups;
   for (const PeerDeltas& group : reply.deltas) {
@@ -473,7 +476,36 @@ TEST_CASE("A reply tells what differs and sends what the initiator lacks",
       CHECK(group.address == "mem:" + group.id);  // they do not know it
     }
   }
-  CHECK(groups == std::set<std::string>{"a", "b", "c"});
+  CHECK(groups == std::set<std::string>{"a", "b"});
+}
+
+TEST_CASE("A peer learned by relay is introduced to others only once its heartbeat rises",
+          "[anti_entropy]") {
+  ExchangeRig e;
+  e.rig.view.ApplyDeltas({"z", Generation(4), "mem:z", {Delta("k", "v", 1)}},
+                         Timestamp(0));
+  PeerState* state = e.rig.view.Find("z");
+  REQUIRE(state != nullptr);
+  Liveness liveness(e.rig.context, e.rig.view, Timestamp(0));
+  auto offered_to_a_newcomer = [&](std::uint64_t z_heartbeat) {
+    // b lists z (its heartbeat rising or not); then a newcomer that knows
+    // only itself and us asks us for everything.
+    liveness.HearDigest(
+        MakeMessage(MessageKind::kDigest, Endpoint("b"),
+                    {Entry("b", 100, 1, 2), Entry("z", 4, z_heartbeat, 1)}),
+        Timestamp(0));
+    e.rig.Out();
+    const Message syn =
+        MakeMessage(MessageKind::kDigest, Endpoint("n"), {Entry("n", 1, 1, 0)});
+    e.anti_entropy.ReplyToDigest(syn, {nullptr});
+    const std::vector<std::string> ids = IdsOf(Single(e.rig.Out(), Endpoint("n")).digest);
+    return std::find(ids.begin(), ids.end(), "z") != ids.end();
+  };
+  CHECK_FALSE(state->introducible());
+  // The first heartbeat heard of it may be the one it died with.
+  CHECK_FALSE(offered_to_a_newcomer(7));
+  CHECK(offered_to_a_newcomer(8));  // a rise: it lives
+  CHECK(state->introducible());
 }
 
 TEST_CASE("An ACK carries what the reply shows the responder lacks, or is not sent",
@@ -488,14 +520,22 @@ TEST_CASE("An ACK carries what the reply shows the responder lacks, or is not se
   const Message ack = Single(e.rig.Out(), Endpoint("b"));
   CHECK(ack.kind == MessageKind::kDeltas);
   CHECK(ack.digest.empty());
-  REQUIRE(ack.deltas.size() == 2);
-  for (const PeerDeltas& group : ack.deltas) {
-    if (group.id == "b") {
-      CHECK(group.deltas == std::vector<KeyDelta>{Delta("y", "2", 2)});
-    } else {
-      CHECK(group.id == "c");
-      CHECK(group.address == "mem:c");  // unknown to them: a bare header
-      CHECK(group.deltas.empty());
-    }
-  }
+  // c is dead here: a node that does not know it is not introduced to it.
+  REQUIRE(ack.deltas.size() == 1);
+  CHECK(ack.deltas[0].id == "b");
+  CHECK(ack.deltas[0].deltas == std::vector<KeyDelta>{Delta("y", "2", 2)});
+  // Once it is live and we saw it alive ourselves, we send it when asked,
+  // with its address: a bare header when we hold no data of it.
+  PeerState* c = e.rig.view.Find("c");
+  REQUIRE(c != nullptr);
+  e.rig.view.SetLive("c", *c, true);
+  c->vouched = true;
+  e.anti_entropy.AcknowledgeReply(
+      MakeMessage(MessageKind::kDigestReply, Endpoint("b"),
+                  {Entry("b", 100, 0, 2), Entry("c", 0, 0, 0)}));
+  const Message second = Single(e.rig.Out(), Endpoint("b"));
+  REQUIRE(second.deltas.size() == 1);
+  CHECK(second.deltas[0].id == "c");
+  CHECK(second.deltas[0].address == "mem:c");
+  CHECK(second.deltas[0].deltas.empty());
 }
