@@ -82,7 +82,11 @@ class Node(soak.Node):
                "--reap-dead-after-ms", str(a.reap_dead_after_ms),
                "--reap-left-after-ms", str(a.reap_left_after_ms),
                "--tombstone-grace-ms", str(a.tombstone_grace_ms),
-               "--remember-forgotten-ms", str(a.remember_forgotten_ms)]
+               "--remember-forgotten-ms", str(a.remember_forgotten_ms),
+               # Its own cluster name: other programs on this machine's
+               # loopback (tests, another soak) may get a port a killed node
+               # had, and must not merge with this cluster.
+               "--cluster", f"churn-soak-{os.getpid()}"]
         for seed in self.seeds:
             cmd += ["--seed", f"{seed.id}@{seed.address}"]
         with open(f"{self.workdir}/{self.id}.stderr", "w") as stderr:
