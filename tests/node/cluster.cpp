@@ -1,8 +1,17 @@
 #include "node/cluster.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <string>
 
 namespace gossipmonger::node_test {
+
+std::string UniqueClusterName() {
+  static std::atomic<unsigned> next{0};
+  return "test-" + std::to_string(::getpid()) + "-" + std::to_string(next++);
+}
 
 std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& id,
                                   const std::string& listen, const std::string& seed) {
@@ -13,7 +22,9 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
                                    "--transport",
                                    config.transport,
                                    "--gossip-interval-ms",
-                                   config.gossip_interval_ms};
+                                   config.gossip_interval_ms,
+                                   "--cluster",
+                                   config.cluster};
   args.push_back("--storage");
   args.push_back(config.storage == "memory"
                      ? "memory"

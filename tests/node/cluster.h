@@ -11,6 +11,11 @@
 
 namespace gossipmonger::node_test {
 
+// A cluster name no other NodeConfig of any process uses: tests run in
+// parallel on one loopback, and a node may get the port a killed node of
+// another test had; the cluster check keeps their nodes apart.
+std::string UniqueClusterName();
+
 struct NodeConfig {
   std::string transport = "tcp";
   // "memory", or "sqlite" / "rocksdb": a database per node in `dir`.
@@ -20,6 +25,8 @@ struct NodeConfig {
   std::string gossip_interval_ms = "100";
   // Flags given to every node after the others (e.g. the reap options).
   std::vector<std::string> extra_args = {};
+  // `--cluster`: one per config, so the nodes of one Cluster share it.
+  std::string cluster = UniqueClusterName();
 };
 
 // The flags of node `id` listening on `listen`, seeded by `seed` (an
