@@ -11,9 +11,8 @@ per node per round, peers held per node and storage bytes per node over
 time for the three clusters with gnuplot (docs/churn.svg by default), and
 prints the steady-state summary as a Markdown table. Build first
 (scripts/build.sh). Extra arguments go to both simulator runs, e.g.
---generations 2 for a quick look. About 15 minutes on 2 cores with the
-defaults (the run without reaping dominates: its nodes end up holding
-about 1,100 peers each).
+--generations 2 for a quick look. About a minute on 2 cores with the
+defaults.
 
   scripts/sim-churn.py [--sim PATH] [--out-dir DIR] [--plot FILE] [-- SIM ARGS]
 """
