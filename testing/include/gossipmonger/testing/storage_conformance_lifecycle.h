@@ -154,6 +154,44 @@ inline void CheckEntryKinds(StorageUnderTest& storage) {
   }
 }
 
+// ReplaceDataSections' refusals, on its set-up (`before`: peer a, `b`).
+inline void ReplaceDataRefusals(StorageUnderTest& storage, const ExpectedPeer& before,
+                                const ExpectedPeer& b) {
+  SECTION("a refused ReplaceData changes nothing") {
+    SECTION("unknown peer") {
+      CHECK(storage
+                ->ReplaceData("ghost", std::vector{Delta("k", "v", 1)}, Version(1),
+                              Version(1))
+                .code() == StatusCode::kInvalidArgument);
+    }
+    SECTION("descending versions, after a valid one") {
+      CHECK(storage
+                ->ReplaceData("a", std::vector{Delta("k1", "n", 4), Delta("k2", "n", 2)},
+                              Version(4), Version(4))
+                .code() == StatusCode::kInvalidArgument);
+    }
+    SECTION("a repeated version") {
+      CHECK_FALSE(storage
+                      ->ReplaceData("a",
+                                    std::vector{Delta("k1", "n", 4), Delta("k2", "n", 4)},
+                                    Version(4), Version(4))
+                      .ok());
+    }
+    SECTION("max_version_seen below the last delta") {
+      CHECK_FALSE(
+          storage
+              ->ReplaceData("a", std::vector{Delta("k1", "n", 7)}, Version(6), Version(6))
+              .ok());
+    }
+    storage.Verify([&](const Storage& s) {
+      CHECK(s.Get("ghost") == nullptr);
+      CheckPeer(s, before);
+      CheckFloors(s, "a", {});
+      CheckPeer(s, b);
+    });
+  }
+}
+
 // ReplaceData: a reset replaces the peer's whole holding. The set-up of
 // this and the next checks runs inside an enclosing SECTION (see Check*
 // below): Catch runs the whole test case once per leaf section, so set-up
@@ -201,37 +239,45 @@ inline void ReplaceDataSections(StorageUnderTest& storage) {
     });
   }
 
-  SECTION("a refused ReplaceData changes nothing") {
+  ReplaceDataRefusals(storage, before, b);
+}
+
+// CollectTombstonesSections' refusals, on its set-up (`held`: t1, k2, t3, t5).
+inline void CollectTombstonesRefusals(StorageUnderTest& storage,
+                                      const std::vector<KeyDelta>& held) {
+  SECTION("a refused CollectTombstones changes nothing") {
     SECTION("unknown peer") {
+      CHECK(
+          storage->CollectTombstones("ghost", std::vector<std::string>{"t1"}, Version(1))
+              .code() == StatusCode::kInvalidArgument);
+    }
+    SECTION("a value, after a tombstone") {
       CHECK(storage
-                ->ReplaceData("ghost", std::vector{Delta("k", "v", 1)}, Version(1),
-                              Version(1))
+                ->CollectTombstones("a", std::vector<std::string>{"t1", "k2"}, Version(3))
                 .code() == StatusCode::kInvalidArgument);
     }
-    SECTION("descending versions, after a valid one") {
+    SECTION("a tombstone above the floor") {
       CHECK(storage
-                ->ReplaceData("a", std::vector{Delta("k1", "n", 4), Delta("k2", "n", 2)},
-                              Version(4), Version(4))
+                ->CollectTombstones("a", std::vector<std::string>{"t1", "t5"}, Version(4))
                 .code() == StatusCode::kInvalidArgument);
     }
-    SECTION("a repeated version") {
-      CHECK_FALSE(storage
-                      ->ReplaceData("a",
-                                    std::vector{Delta("k1", "n", 4), Delta("k2", "n", 4)},
-                                    Version(4), Version(4))
-                      .ok());
-    }
-    SECTION("max_version_seen below the last delta") {
-      CHECK_FALSE(
+    SECTION("a key the peer does not hold") {
+      CHECK(
           storage
-              ->ReplaceData("a", std::vector{Delta("k1", "n", 7)}, Version(6), Version(6))
-              .ok());
+              ->CollectTombstones("a", std::vector<std::string>{"t1", "nope"}, Version(5))
+              .code() == StatusCode::kInvalidArgument);
     }
     storage.Verify([&](const Storage& s) {
-      CHECK(s.Get("ghost") == nullptr);
-      CheckPeer(s, before);
+      CheckPeer(s, {"a",
+                    "x:1",
+                    1,
+                    5,
+                    true,
+                    {{"t1", Entry(held[0])},
+                     {"k2", Entry(held[1])},
+                     {"t3", Entry(held[2])},
+                     {"t5", Entry(held[3])}}});
       CheckFloors(s, "a", {});
-      CheckPeer(s, b);
     });
   }
 }
@@ -265,40 +311,7 @@ inline void CollectTombstonesSections(StorageUnderTest& storage) {
     });
   }
 
-  SECTION("a refused CollectTombstones changes nothing") {
-    SECTION("unknown peer") {
-      CHECK(
-          storage->CollectTombstones("ghost", std::vector<std::string>{"t1"}, Version(1))
-              .code() == StatusCode::kInvalidArgument);
-    }
-    SECTION("a value, after a tombstone") {
-      CHECK(storage
-                ->CollectTombstones("a", std::vector<std::string>{"t1", "k2"}, Version(3))
-                .code() == StatusCode::kInvalidArgument);
-    }
-    SECTION("a tombstone above the floor") {
-      CHECK(storage
-                ->CollectTombstones("a", std::vector<std::string>{"t1", "t5"}, Version(4))
-                .code() == StatusCode::kInvalidArgument);
-    }
-    SECTION("a key the peer does not hold") {
-      CHECK(
-          storage
-              ->CollectTombstones("a", std::vector<std::string>{"t1", "nope"}, Version(5))
-              .code() == StatusCode::kInvalidArgument);
-    }
-    storage.Verify([&](const Storage& s) {
-      CheckPeer(
-          s,
-          {"a",
-           "x:1",
-           1,
-           5,
-           true,
-           {{"t1", Entry(t1)}, {"k2", Entry(k2)}, {"t3", Entry(t3)}, {"t5", Entry(t5)}}});
-      CheckFloors(s, "a", {});
-    });
-  }
+  CollectTombstonesRefusals(storage, {t1, k2, t3, t5});
 }
 
 // ForgetPeer and DropForgotten: reaping and the memory of the forgotten.
