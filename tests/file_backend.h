@@ -11,6 +11,7 @@
 // the close.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -20,6 +21,7 @@
 
 #include "gossipmonger/storage.h"
 #include "lifecycle_scenario.h"
+#include "membership_scenarios.h"
 
 namespace gossipmonger::file_backend {
 
@@ -68,5 +70,38 @@ class NodeDirectories {
   OpenIn open_in_;
   std::set<std::size_t> restore_pending_;
 };
+
+// Every lifecycle and membership scenario, one Catch section each, on fresh
+// node directories made by `make` (called once per section run).
+inline void AllScenarios(const std::function<std::unique_ptr<NodeDirectories>()>& make) {
+  namespace membership = membership_scenarios;
+  const std::unique_ptr<NodeDirectories> nodes = make();
+  SECTION("a node restored from a copy older than a collected delete keeps it deleted") {
+    lifecycle_scenario::DeleteSurvivesOldCopy(nodes->Backend());
+  }
+  SECTION("a TTL expires on time after its owner restarts from storage") {
+    lifecycle_scenario::TtlAfterOwnerRestart(nodes->Backend());
+  }
+  SECTION("Leave() reaches 20 nodes within 1 s, without peer dead, then reaping") {
+    membership::LeaveReachesEveryNodeThenIsForgotten(nodes->Factory());
+  }
+  SECTION("a crashed peer is reaped, across an observer's restart") {
+    membership::CrashedPeerIsReapedAcrossAnObserverRestart(nodes->Factory());
+  }
+  SECTION("a node that left rejoins from its storage, before the others forgot it") {
+    membership::LeftNodeRestartedOnItsStorageRejoins(nodes->Factory(), false);
+  }
+  SECTION("a node that left rejoins from its storage, after the others forgot it") {
+    membership::LeftNodeRestartedOnItsStorageRejoins(nodes->Factory(), true);
+  }
+  SECTION("stale gossip does not bring a reaped peer back; the peer itself does") {
+    membership::StaleGossipDoesNotBringAReapedPeerBack(nodes->Factory(),
+                                                       membership::Return::kItself);
+  }
+  SECTION("stale gossip does not bring a reaped peer back; a newer generation does") {
+    membership::StaleGossipDoesNotBringAReapedPeerBack(
+        nodes->Factory(), membership::Return::kNewerGeneration);
+  }
+}
 
 }  // namespace gossipmonger::file_backend

@@ -5,72 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include "file_backend.h"
-#include "lifecycle_scenario.h"
-#include "membership_scenarios.h"
 #include "sqlite/test_util.h"
 
 using namespace gossipmonger;
 using namespace gossipmonger::sqlite_test;
-namespace scenarios = gossipmonger::membership_scenarios;
 
-namespace {
-
-struct Disks {
+TEST_CASE("SQLite: the lifecycle scenarios", "[cluster][lifecycle]") {
   ScratchDir scratch;
-  file_backend::NodeDirectories nodes{
-      scratch.path(), [](const std::filesystem::path& dir) -> std::unique_ptr<Storage> {
-        return OpenOrFail((dir / "node.db").string());
-      }};
-};
-
-}  // namespace
-
-TEST_CASE(
-    "SQLite: a node restored from a copy older than a collected delete does not bring "
-    "the key back",
-    "[cluster][lifecycle]") {
-  Disks disks;
-  lifecycle_scenario::DeleteSurvivesOldCopy(disks.nodes.Backend());
-}
-
-TEST_CASE("SQLite: a TTL expires on time after its owner restarts from storage",
-          "[cluster][lifecycle]") {
-  Disks disks;
-  lifecycle_scenario::TtlAfterOwnerRestart(disks.nodes.Backend());
-}
-
-TEST_CASE("SQLite: Leave() reaches 20 nodes within 1 s, without peer dead, then reaping",
-          "[cluster][lifecycle]") {
-  Disks disks;
-  scenarios::LeaveReachesEveryNodeThenIsForgotten(disks.nodes.Factory());
-}
-
-TEST_CASE("SQLite: a crashed peer is reaped, across an observer's restart",
-          "[cluster][lifecycle]") {
-  Disks disks;
-  scenarios::CrashedPeerIsReapedAcrossAnObserverRestart(disks.nodes.Factory());
-}
-
-TEST_CASE("SQLite: a node that left rejoins in the same lineage from its storage",
-          "[cluster][lifecycle]") {
-  Disks disks;
-  SECTION("before the others forgot it") {
-    scenarios::LeftNodeRestartedOnItsStorageRejoins(disks.nodes.Factory(), false);
-  }
-  SECTION("after the others forgot it") {
-    scenarios::LeftNodeRestartedOnItsStorageRejoins(disks.nodes.Factory(), true);
-  }
-}
-
-TEST_CASE("SQLite: stale gossip does not bring a reaped peer back; a real return does",
-          "[cluster][lifecycle]") {
-  Disks disks;
-  SECTION("the peer itself") {
-    scenarios::StaleGossipDoesNotBringAReapedPeerBack(disks.nodes.Factory(),
-                                                      scenarios::Return::kItself);
-  }
-  SECTION("a newer generation of its id") {
-    scenarios::StaleGossipDoesNotBringAReapedPeerBack(
-        disks.nodes.Factory(), scenarios::Return::kNewerGeneration);
-  }
+  file_backend::AllScenarios([&] {
+    return std::make_unique<file_backend::NodeDirectories>(
+        scratch.path(), [](const std::filesystem::path& dir) -> std::unique_ptr<Storage> {
+          return OpenOrFail((dir / "node.db").string());
+        });
+  });
 }
