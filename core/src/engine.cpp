@@ -275,13 +275,8 @@ Status Engine::Leave() {
   Parts& p = *parts_;
   if (p.departures.leaving()) return Status::Ok();
   const Version before = p.view.version();
-  Status stored = p.departures.Leave();
-  if (p.context.options.push_fanout > 0) {
-    p.push.QueueOwn(before);
-    p.push.Flush();
-  } else {
-    p.SendLeaveDigests();
-  }
+  Status stored = p.PushOwn(before, p.departures.Leave());
+  if (p.context.options.push_fanout == 0) p.SendLeaveDigests();
   return stored;
 }
 

@@ -150,7 +150,8 @@ Status PeerTable::CheckCollectTombstones(std::string_view id,
   return Status::Ok();
 }
 
-Status PeerTable::CollectTombstones(std::string_view id, std::span<const std::string> keys,
+Status PeerTable::CollectTombstones(std::string_view id,
+                                    std::span<const std::string> keys,
                                     Version collected_through) {
   Status checked = CheckCollectTombstones(id, keys, collected_through);
   if (!checked.ok()) return checked;
@@ -176,6 +177,11 @@ void PeerTable::DropForgotten(std::string_view id) {
 void PeerTable::ForEachForgotten(
     const std::function<void(const ForgottenPeer&)>& visit) const {
   for (const auto& [id, forgotten] : forgotten_) visit(forgotten);
+}
+
+const ForgottenPeer* PeerTable::FindForgotten(std::string_view id) const {
+  auto it = forgotten_.find(id);
+  return it == forgotten_.end() ? nullptr : &it->second;
 }
 
 void PeerTable::RestoreForgotten(ForgottenPeer forgotten) {

@@ -68,8 +68,6 @@ struct RocksDbStorage::Impl {
   // records deleted if it is not in memory) and its forgotten record (or
   // its deletion). Recovery and ForgetPeer (rocksdb_lifecycle.cpp).
   void AppendIdState(rocksdb::WriteBatch* batch, const std::string& id) const;
-  // The working set's memory of a forgotten `id`, or nullptr.
-  const ForgottenPeer* FindForgotten(std::string_view id) const;
   bool PendingRewrite(std::string_view id) const {
     return rewrite_all || (!pending.empty() && pending.find(id) != pending.end());
   }

@@ -24,24 +24,13 @@ void RocksDbStorage::Impl::AppendIdState(rocksdb::WriteBatch* batch,
     AppendDeleteData(batch, id);
     batch->Delete(fmt::HeaderKey(id));
   }
-  if (const ForgottenPeer* forgotten = FindForgotten(id); forgotten != nullptr) {
+  if (const ForgottenPeer* forgotten = table.FindForgotten(id); forgotten != nullptr) {
     batch->Put(fmt::ForgottenKey(id),
                fmt::EncodeForgotten(
                    {forgotten->generation.value(), forgotten->forgotten_at.count()}));
   } else {
     batch->Delete(fmt::ForgottenKey(id));
   }
-}
-
-// The PeerTable offers no lookup of one forgotten peer; they are few (one
-// per reaped peer, for remember_forgotten_for) and this runs only on
-// ForgetPeer, DropForgotten and recovery.
-const ForgottenPeer* RocksDbStorage::Impl::FindForgotten(std::string_view id) const {
-  const ForgottenPeer* found = nullptr;
-  table.ForEachForgotten([&](const ForgottenPeer& forgotten) {
-    if (forgotten.id == id) found = &forgotten;
-  });
-  return found;
 }
 
 Status RocksDbStorage::ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
@@ -89,7 +78,7 @@ Status RocksDbStorage::ForgetPeer(const ForgottenPeer& forgotten) {
 
 Status RocksDbStorage::DropForgotten(std::string_view id) {
   Impl& d = *impl_;
-  if (d.FindForgotten(id) == nullptr) return Status::Ok();
+  if (d.table.FindForgotten(id) == nullptr) return Status::Ok();
   d.table.DropForgotten(id);
   if (d.batched()) d.removed_since_sync.insert(std::string(id));
   if (d.failed) return d.NotPersisted(id);

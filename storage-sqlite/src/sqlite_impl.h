@@ -188,8 +188,6 @@ struct SqliteStorage::Impl {
   // Rewrites everything stored under `id` from memory: the peer's row and
   // data (or their absence) and its forgotten row (or its absence).
   Status ResyncPeer(const std::string& id);
-  // The working set's memory of a forgotten `id`, or nullptr.
-  const ForgottenPeer* FindForgotten(std::string_view id) const;
   // The error for a write of a peer that is unsynced (kept in memory only).
   Status UnsyncedPeerError(std::string_view id) const;
   // Ends a write-through whose SQL succeeded: commits at once when the

@@ -62,17 +62,6 @@ Status SqliteStorage::Impl::DeleteForgotten(std::string_view id) {
   return Run(delete_forgotten.get(), "dropping the memory", id);
 }
 
-// The PeerTable offers no lookup of one forgotten peer; they are few (one
-// per reaped peer, for remember_forgotten_for) and this runs only on a
-// DropForgotten or a Flush retry.
-const ForgottenPeer* SqliteStorage::Impl::FindForgotten(std::string_view id) const {
-  const ForgottenPeer* found = nullptr;
-  table.ForEachForgotten([&](const ForgottenPeer& forgotten) {
-    if (forgotten.id == id) found = &forgotten;
-  });
-  return found;
-}
-
 // --- SqliteStorage ------------------------------------------------------------
 
 Status SqliteStorage::ReplaceData(std::string_view id, std::span<const KeyDelta> deltas,
@@ -121,7 +110,7 @@ Status SqliteStorage::ForgetPeer(const ForgottenPeer& forgotten) {
 }
 
 Status SqliteStorage::DropForgotten(std::string_view id) {
-  if (impl_->FindForgotten(id) == nullptr) return Status::Ok();
+  if (impl_->table.FindForgotten(id) == nullptr) return Status::Ok();
   impl_->table.DropForgotten(id);
   return impl_->WriteThrough(id, [&] { return impl_->DeleteForgotten(id); });
 }

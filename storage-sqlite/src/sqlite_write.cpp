@@ -123,7 +123,7 @@ Status SqliteStorage::Impl::ResyncPeer(const std::string& id) {
     }
   }
   if (!status.ok()) return status;
-  const ForgottenPeer* forgotten = FindForgotten(id);
+  const ForgottenPeer* forgotten = table.FindForgotten(id);
   return forgotten == nullptr ? DeleteForgotten(id) : WriteForgotten(*forgotten);
 }
 

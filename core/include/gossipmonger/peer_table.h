@@ -53,6 +53,9 @@ class PeerTable {
   Status ForgetPeer(const ForgottenPeer& forgotten);
   void DropForgotten(std::string_view id);
   void ForEachForgotten(const std::function<void(const ForgottenPeer&)>& visit) const;
+  // The remembered forgotten peer of this id, or nullptr; valid until the
+  // next change of the forgotten peers.
+  const ForgottenPeer* FindForgotten(std::string_view id) const;
   // Bulk load of a remembered forgotten peer (replaces one of that id).
   void RestoreForgotten(ForgottenPeer forgotten);
 
