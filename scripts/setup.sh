@@ -8,7 +8,7 @@ packages=(
   cmake make g++ clang libclang-rt-14-dev pkg-config
   libasio-dev catch2 libbenchmark-dev
   libsqlite3-dev librocksdb-dev libmsgpack-cxx-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libsodium-dev
   gnuplot-nox
   iproute2 nftables python3
 )

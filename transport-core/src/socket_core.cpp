@@ -116,6 +116,12 @@ void SocketCore::SetLimits(const Limits& limits) {
   max_body_bytes_ = payload_.bytes > envelope ? payload_.bytes - envelope : 0;
 }
 
+Status SocketCore::SetEncryption(Encryption) {
+  return Status::Error(StatusCode::kNotSupported, name_ + ": encryption: not yet");
+}
+
+Encryption SocketCore::encryption() const { return Encryption::kOff; }
+
 void SocketCore::Report(StatusCode code, std::string text) const {
   // A copy: the handler may replace the handlers (a runtime destroyed from
   // inside it) while it runs.

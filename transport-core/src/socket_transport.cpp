@@ -23,6 +23,12 @@ std::string SocketTransport::local_address() const { return core_->local_address
 
 void SocketTransport::Close() { core_->Close(); }
 
+Status SocketTransport::SetEncryption(Encryption mode) {
+  return core_->SetEncryption(mode);
+}
+
+Encryption SocketTransport::encryption() const { return core_->encryption(); }
+
 void SocketTransport::SetHandlers(MessageHandler on_message, ErrorHandler on_error) {
   core_->SetHandlers(std::move(on_message), std::move(on_error));
 }

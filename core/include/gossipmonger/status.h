@@ -24,6 +24,10 @@ enum class StatusCode {
   // out of reach, a late local timer), so a caller can tell "try again" from
   // "this node is gone".
   kStopped,
+  // A message refused by encryption: not sealed with a key of the keyring,
+  // tampered, stale, replayed, or plaintext where encryption is required
+  // (docs/SECURITY.md).
+  kUnauthenticated,
 };
 
 class Status {

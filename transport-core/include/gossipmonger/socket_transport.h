@@ -35,11 +35,13 @@
 // gone and do nothing.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "gossipmonger/keyring.h"
 #include "gossipmonger/options.h"
 #include "gossipmonger/status.h"
 #include "gossipmonger/transport.h"
@@ -49,6 +51,16 @@ namespace gossipmonger {
 namespace transport_core {
 class SocketCore;
 }  // namespace transport_core
+
+// What a transport with a keyring sends and accepts (docs/SECURITY.md,
+// "Modes"). Moving a running cluster from kOff to kRequire, or back, goes
+// through kAccept and kSend, one step on every node at a time.
+enum class Encryption {
+  kOff,      // sends plaintext; accepts plaintext only
+  kAccept,   // sends plaintext; accepts plaintext and sealed
+  kSend,     // sends sealed with the primary key; accepts both
+  kRequire,  // sends sealed with the primary key; accepts sealed only
+};
 
 // The options every socket transport has; TcpTransportOptions and
 // UdpTransportOptions add their own.
@@ -71,12 +83,32 @@ struct SocketTransportOptions {
   // Nodes of different clusters ignore each other's messages. At most
   // SocketTransport::kMaxClusterBytes, or Listen() refuses it.
   std::string cluster = "gossipmonger";
+
+  // The keys that seal and open messages (docs/SECURITY.md), shared with
+  // whoever changes them at runtime. Null (default): the transport is
+  // plaintext for its whole life, whatever `encryption` says.
+  std::shared_ptr<Keyring> keyring;
+  // With a keyring: what to send and accept. kSend and kRequire need a
+  // primary key (Listen refuses them with an empty keyring).
+  // Default: kRequire.
+  Encryption encryption = Encryption::kRequire;
+  // Sealed frames sent longer ago than this (by the receiver's wall clock)
+  // are refused as stale; see docs/SECURITY.md, "Replay protection".
+  // Default: 30 s.
+  std::chrono::milliseconds replay_window{30'000};
 };
 
 // Counters kept by the shared receive path, since construction.
 struct SocketTransportStats {
   std::uint64_t decode_errors = 0;    // undecodable, wrong magic / version, over Limits
   std::uint64_t foreign_cluster = 0;  // well-formed, other cluster: dropped
+  // Refused by encryption (docs/SECURITY.md, "Errors"): dropped.
+  std::uint64_t unknown_key = 0;        // sealed with a key id not in the keyring
+  std::uint64_t unauthentic = 0;        // sealed, does not open (bad tag)
+  std::uint64_t stale = 0;              // sent outside the replay window
+  std::uint64_t replayed = 0;           // seen before
+  std::uint64_t plaintext_refused = 0;  // plaintext while kRequire
+  std::uint64_t sealed_refused = 0;     // sealed while kOff or without a keyring
 };
 
 class SocketTransport : public Transport {
@@ -108,6 +140,12 @@ class SocketTransport : public Transport {
   // everything and nothing is received. Idempotent.
   void Close();
 
+  // Changes the encryption mode at once (docs/SECURITY.md, "Modes").
+  // kInvalidArgument without a keyring, or for kSend / kRequire while the
+  // keyring has no primary key.
+  Status SetEncryption(Encryption mode);
+  Encryption encryption() const;
+
   // --- Transport ------------------------------------------------------
   void SetHandlers(MessageHandler on_message, ErrorHandler on_error) final;
   // Bounds the decoder (ids, addresses, keys, values, peers) and sizes
@@ -118,8 +156,8 @@ class SocketTransport : public Transport {
   // transport's frame / datagram size, is dropped and reported.
   void Send(const PeerEndpoint& remote, const Message& message) final;
   // The frame / datagram size minus the largest envelope this node may
-  // write: a sender id of Limits::max_peer_id_bytes and the advertised
-  // address.
+  // write (a sender id of Limits::max_peer_id_bytes and the advertised
+  // address) and, with a keyring, the largest sealed-frame overhead.
   std::size_t MaxBodyBytes() const final;
 
  protected:

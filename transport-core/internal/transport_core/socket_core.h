@@ -55,6 +55,9 @@ class SocketCore {
   void SetHandlers(Transport::MessageHandler on_message,
                    Transport::ErrorHandler on_error);
   void SetLimits(const Limits& limits);
+  // docs/SECURITY.md, "Modes". PLACEHOLDER (issue 15): not yet implemented.
+  Status SetEncryption(Encryption mode);
+  Encryption encryption() const;
   std::size_t max_body_bytes() const { return max_body_bytes_; }
   const SocketTransportStats& shared_stats() const { return shared_stats_; }
   virtual void Send(const PeerEndpoint& remote, const Message& message) = 0;
