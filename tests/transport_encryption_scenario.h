@@ -229,3 +229,18 @@ std::uint64_t FullBudgetSealed() {
 }
 
 }  // namespace gossipmonger::encryption_scenario
+
+// Defines the test cases of the scenarios that check nothing
+// transport-specific, for `Traits`.
+#define GOSSIPMONGER_ENCRYPTION_CASE(Traits, title, scenario) \
+  TEST_CASE("encryption: " title) {                           \
+    ::gossipmonger::encryption_scenario::scenario<Traits>();  \
+  }
+#define GOSSIPMONGER_ENCRYPTION_SCENARIOS(Traits)                                       \
+  GOSSIPMONGER_ENCRYPTION_CASE(Traits, "every pair of modes, delivered or refused",     \
+                               ModePairs)                                               \
+  GOSSIPMONGER_ENCRYPTION_CASE(Traits, "a key the receiver lacks is refused", WrongKey) \
+  GOSSIPMONGER_ENCRYPTION_CASE(Traits, "key rotation while messages flow loses none",   \
+                               RotationWhileFlowing)                                    \
+  GOSSIPMONGER_ENCRYPTION_CASE(                                                         \
+      Traits, "SetEncryption off to require and back, at runtime", RuntimeMigration)

@@ -13,28 +13,14 @@ using encryption_scenario::RingOf;
 using tcp_test::TcpTraits;
 using testing::RunUntil;
 
-TEST_CASE("tcp encryption: every pair of modes, delivered or refused") {
-  encryption_scenario::ModePairs<TcpTraits>();
-}
+GOSSIPMONGER_ENCRYPTION_SCENARIOS(TcpTraits)
 
-TEST_CASE("tcp encryption: a key the receiver lacks is refused") {
-  encryption_scenario::WrongKey<TcpTraits>();
-}
-
-TEST_CASE("tcp encryption: key rotation while messages flow loses none") {
-  encryption_scenario::RotationWhileFlowing<TcpTraits>();
-}
-
-TEST_CASE("tcp encryption: SetEncryption off to require and back, at runtime") {
-  encryption_scenario::RuntimeMigration<TcpTraits>();
-}
-
-TEST_CASE("tcp encryption: a full-budget message sealed fits max_frame_bytes") {
+TEST_CASE("encryption: a full-budget message sealed fits max_frame_bytes") {
   CHECK(encryption_scenario::FullBudgetSealed<TcpTraits>() <=
         TcpTransportOptions{}.max_frame_bytes + 4);
 }
 
-TEST_CASE("tcp encryption: a refused frame is dropped, its connection kept") {
+TEST_CASE("encryption: a refused frame is dropped, its connection kept") {
   asio::io_context io;
   const SecretKey key = Keyring::GenerateKey();
   Node<TcpTraits> sender(io, "sender", RingOf({key}), Encryption::kAccept);

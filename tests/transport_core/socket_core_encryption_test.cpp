@@ -13,11 +13,7 @@
 #include "transport_core/sealed_frame.h"
 
 using namespace gossipmonger;
-using gossipmonger::testing_core::FakeCore;
-using gossipmonger::testing_core::From;
-using gossipmonger::testing_core::kPayload;
-using gossipmonger::testing_core::Sample;
-using gossipmonger::testing_core::WithValue;
+using namespace gossipmonger::testing_core;
 using Decoding = FakeCore::Decoding;
 
 namespace {
@@ -49,6 +45,14 @@ bool Said(const FakeCore& core, std::size_t i, const std::string& text) {
          core.errors[i].code() == StatusCode::kUnauthenticated &&
          core.errors[i].message().find(text) != std::string::npos;
 }
+
+// Two cores in kRequire with the same keyring.
+struct SharingAKey {
+  asio::io_context io;
+  std::shared_ptr<Keyring> ring = RingOf({Keyring::GenerateKey()});
+  FakeCore sender{io, Encrypted(ring, Encryption::kRequire)};
+  FakeCore receiver{io, Encrypted(ring, Encryption::kRequire)};
+};
 
 const Encryption kModes[] = {Encryption::kOff, Encryption::kAccept, Encryption::kSend,
                              Encryption::kRequire};
@@ -209,10 +213,9 @@ TEST_CASE("encryption: unknown key, tampered byte, other cluster, malformed, lim
 }
 
 TEST_CASE("encryption: the same bytes again are a replay, and nothing is delivered") {
-  asio::io_context io;
-  const auto ring = RingOf({Keyring::GenerateKey()});
-  FakeCore sender(io, Encrypted(ring, Encryption::kRequire));
-  FakeCore receiver(io, Encrypted(ring, Encryption::kRequire));
+  SharingAKey pair;
+  FakeCore& sender = pair.sender;
+  FakeCore& receiver = pair.receiver;
   const Sample sample = WithValue(10);
   const std::string first = WireOf(sender, sample);
   const std::string second = WireOf(sender, sample);
@@ -227,10 +230,9 @@ TEST_CASE("encryption: the same bytes again are a replay, and nothing is deliver
 }
 
 TEST_CASE("encryption: frames outside the replay window are stale") {
-  asio::io_context io;
-  const auto ring = RingOf({Keyring::GenerateKey()});
-  FakeCore sender(io, Encrypted(ring, Encryption::kRequire));
-  FakeCore receiver(io, Encrypted(ring, Encryption::kRequire));
+  SharingAKey pair;
+  FakeCore& sender = pair.sender;
+  FakeCore& receiver = pair.receiver;
   const auto now = std::chrono::system_clock::now();
   const Sample sample = WithValue(10);
 

@@ -9,12 +9,7 @@
 #include "transport_core/fake_core.h"
 
 using namespace gossipmonger;
-using gossipmonger::testing_core::FakeCore;
-using gossipmonger::testing_core::From;
-using gossipmonger::testing_core::kBoundPort;
-using gossipmonger::testing_core::kPayload;
-using gossipmonger::testing_core::Sample;
-using gossipmonger::testing_core::WithValue;
+using namespace gossipmonger::testing_core;
 
 namespace {
 
