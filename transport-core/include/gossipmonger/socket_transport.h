@@ -144,6 +144,7 @@ class SocketTransport : public Transport {
   // kInvalidArgument without a keyring, or for kSend / kRequire while the
   // keyring has no primary key.
   Status SetEncryption(Encryption mode);
+  // The mode in use: kOff without a keyring, whatever the options say.
   Encryption encryption() const;
 
   // --- Transport ------------------------------------------------------
