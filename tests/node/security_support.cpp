@@ -83,8 +83,13 @@ std::string GarbageSealedFrame(const KeyId& id, std::size_t box_bytes) {
   out.append(reinterpret_cast<const char*>(id.data()), id.size());
   out += "\xc4\x18";
   for (int i = 0; i < 24; ++i) out.push_back(static_cast<char>(random()));
-  out += '\xc5';
-  out.push_back(static_cast<char>(box_bytes >> 8));
+  // The box's bin header in its smallest form, as the seal writes it.
+  if (box_bytes <= 0xff) {
+    out += '\xc4';
+  } else {
+    out += '\xc5';
+    out.push_back(static_cast<char>(box_bytes >> 8));
+  }
   out.push_back(static_cast<char>(box_bytes & 0xff));
   for (std::size_t i = 0; i < box_bytes; ++i) out.push_back(static_cast<char>(random()));
   return out;
