@@ -37,7 +37,11 @@ Status ResolveListenHost(asio::io_context& io, const std::string& host,
 
 SocketCore::SocketCore(asio::io_context& io, std::string name,
                        const SocketTransportOptions& options, PayloadLimit payload)
-    : payload_(payload), io_(io), name_(std::move(name)), options_(options) {
+    : payload_(payload),
+      io_(io),
+      name_(std::move(name)),
+      options_(options),
+      cipher_(options) {
   SetLimits(Limits{});
 }
 
@@ -57,6 +61,11 @@ Status SocketCore::CheckCanListen() const {
   if (closed_) return Status::Error(StatusCode::kInvalidArgument, name_ + ": closed");
   if (bound_port_ != 0) {
     return Status::Error(StatusCode::kInvalidArgument, name_ + ": already listening");
+  }
+  // A node that cannot seal what its mode says it sends must not start.
+  if (cipher_.has_keyring()) {
+    if (Status s = cipher_.CheckUsable(cipher_.mode()); !s.ok())
+      return Status::Error(s.code(), name_ + ": " + s.message());
   }
   return Status::Ok();
 }
@@ -111,16 +120,22 @@ void SocketCore::SetLimits(const Limits& limits) {
                            options_.advertised_address.empty()
                                ? std::string(limits.max_address_bytes, 'x')
                                : options_.advertised_address};
-  const std::size_t envelope =
-      wire_size::Envelope(options_.cluster, worst, MessageKind::kDigestReply);
-  max_body_bytes_ = payload_.bytes > envelope ? payload_.bytes - envelope : 0;
+  // With a keyring, room for the largest seal too, in every mode: a
+  // running cluster may turn encryption on.
+  const std::size_t reserved =
+      wire_size::Envelope(options_.cluster, worst, MessageKind::kDigestReply) +
+      cipher_.Reserve(payload_.bytes);
+  max_body_bytes_ = payload_.bytes > reserved ? payload_.bytes - reserved : 0;
+  cipher_.SetMaxSenders(2 * limits.max_peers);
 }
 
-Status SocketCore::SetEncryption(Encryption) {
-  return Status::Error(StatusCode::kNotSupported, name_ + ": encryption: not yet");
+Status SocketCore::SetEncryption(Encryption mode) {
+  Status s = cipher_.SetMode(mode);
+  if (s.ok()) return s;
+  return Status::Error(s.code(), name_ + ": " + s.message());
 }
 
-Encryption SocketCore::encryption() const { return Encryption::kOff; }
+Encryption SocketCore::encryption() const { return cipher_.mode(); }
 
 void SocketCore::Report(StatusCode code, std::string text) const {
   // A copy: the handler may replace the handlers (a runtime destroyed from
@@ -142,50 +157,135 @@ bool SocketCore::ParseAddress(const PeerEndpoint& remote, std::string* host,
 }
 
 bool SocketCore::EncodeWithin(const PeerEndpoint& remote, const Message& message,
-                              std::string& out) const {
+                              std::string& out) {
+  const bool seal = cipher_.seals();
+  std::string& envelope = seal ? envelope_scratch_ : out;
+  if (seal) envelope.clear();
   const std::size_t start = out.size();
-  codec::Encode(options_.cluster, message, out);
-  const std::size_t size = out.size() - start;
+  [[maybe_unused]] const std::size_t envelope_start = envelope.size();
+  codec::Encode(options_.cluster, message, envelope);
   // The codec's contract, on which MaxBodyBytes() rests.
-  assert(size == wire_size::Envelope(options_.cluster, message.sender, message.kind) +
-                     wire_size::Body(message));
+  assert(envelope.size() - envelope_start ==
+         wire_size::Envelope(options_.cluster, message.sender, message.kind) +
+             wire_size::Body(message));
+  if (seal && !cipher_.Seal(options_.cluster, envelope, out)) {
+    Report(StatusCode::kInvalidArgument,
+           "message to " + remote.address + " not sent: encryption '" +
+               EncryptionName(cipher_.mode()) + "' seals with the primary key, and " +
+               "the keyring is empty");
+    return false;
+  }
+  const std::size_t size = out.size() - start;
   if (size <= payload_.bytes) return true;
   Report(StatusCode::kLimitExceeded,
          "message to " + remote.address + " not sent: its " + std::to_string(size) +
-             " bytes exceed " + payload_.option + " (" + std::to_string(payload_.bytes) +
-             "); the engine never builds one (a bug)");
+             (seal ? " bytes (sealed)" : " bytes") + " exceed " + payload_.option + " (" +
+             std::to_string(payload_.bytes) + "); the engine never builds one (a bug)");
   return false;
 }
 
-SocketCore::Decoding SocketCore::DecodeAndDeliver(std::string_view bytes,
-                                                  const SourceText& from,
-                                                  std::string_view consequence) {
+SocketCore::Decoding SocketCore::Decode(std::string_view envelope, const SourceText& from,
+                                        std::string_view consequence,
+                                        codec::Decoded* decoded) {
   // The frame / datagram bounds the message; Limits bound its fields.
   codec::DecodeLimits limits;
   limits.max_message_bytes = payload_.bytes;
   limits.max_cluster_bytes = SocketTransport::kMaxClusterBytes;
   limits.limits = limits_;
-  codec::Decoded decoded;
-  const Status status = codec::Decode(bytes, limits, &decoded);
+  const Status status = codec::Decode(envelope, limits, decoded);
   if (!status.ok()) {
     ++shared_stats_.decode_errors;
     Report(status.code(), "undecodable message from " + from() + " (" +
                               std::string(consequence) + "): " + status.message());
     return Decoding::kUndecodable;
   }
-  if (decoded.cluster != options_.cluster) {
+  if (decoded->cluster != options_.cluster) {
     ++shared_stats_.foreign_cluster;
     Report(StatusCode::kProtocolError,
-           "message from " + from() + " (peer '" + decoded.message.sender.id +
-               "') of cluster '" + decoded.cluster + "' dropped: this is cluster '" +
+           "message from " + from() + " (peer '" + decoded->message.sender.id +
+               "') of cluster '" + decoded->cluster + "' dropped: this is cluster '" +
                options_.cluster + "'");
     return Decoding::kForeignCluster;
+  }
+  return Decoding::kMessage;
+}
+
+SocketCore::Decoding SocketCore::DecodeAndDeliver(std::string_view bytes,
+                                                  const SourceText& from,
+                                                  std::string_view consequence) {
+  using Kind = FrameCipher::Unwrapped::Kind;
+  FrameCipher::Unwrapped frame = cipher_.Unwrap(options_.cluster, bytes);
+  switch (frame.kind) {
+    case Kind::kRefused:
+      Refuse(frame.refusal, from, {}, frame.detail);
+      return Decoding::kRefused;
+    case Kind::kMalformed:
+      ++shared_stats_.decode_errors;
+      Report(StatusCode::kProtocolError, "undecodable message from " + from() + " (" +
+                                             std::string(consequence) +
+                                             "): not laid out as a sealed frame");
+      return Decoding::kUndecodable;
+    case Kind::kPlaintext:
+    case Kind::kOpened:
+      break;
+  }
+  const bool opened = frame.kind == Kind::kOpened;
+  codec::Decoded decoded;
+  const Decoding decoding = Decode(opened ? std::string_view(frame.envelope) : bytes,
+                                   from, consequence, &decoded);
+  if (decoding != Decoding::kMessage) return decoding;
+  // Replay protection needs the sender id, which is inside the envelope.
+  Refusal refusal{};
+  std::string detail;
+  if (opened &&
+      !cipher_.CheckFresh(decoded.message.sender.id, frame.header, &refusal, &detail)) {
+    Refuse(refusal, from, decoded.message.sender.id, detail);
+    return Decoding::kRefused;
   }
   Arriving(decoded.message);
   // A copy: the handler may replace the handlers while it runs.
   if (Transport::MessageHandler handler = on_message_)
     handler(std::move(decoded.message));
   return Decoding::kMessage;
+}
+
+// --- refused frames ------------------------------------------------------------
+
+std::uint64_t& SocketCore::CounterOf(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kUnknownKey:
+      return shared_stats_.unknown_key;
+    case Refusal::kUnauthentic:
+      return shared_stats_.unauthentic;
+    case Refusal::kStale:
+      return shared_stats_.stale;
+    case Refusal::kReplayed:
+      return shared_stats_.replayed;
+    case Refusal::kPlaintextRefused:
+      return shared_stats_.plaintext_refused;
+    case Refusal::kSealedRefused:
+      break;
+  }
+  return shared_stats_.sealed_refused;
+}
+
+void SocketCore::Refuse(Refusal refusal, const SourceText& from, std::string_view peer,
+                        const std::string& detail) {
+  ++CounterOf(refusal);
+  // A flood of forged or replayed frames must not become a flood of
+  // reports (nor of endpoint formatting).
+  const std::optional<std::uint64_t> suppressed =
+      refusal_reports_[static_cast<std::size_t>(refusal)].Admit(
+          ReportThrottle::Clock::now());
+  if (!suppressed) return;
+  std::string text = "frame from " + from();
+  if (!peer.empty()) text += " (peer '" + std::string(peer) + "')";
+  text += " dropped: " + detail;
+  if (*suppressed > 0) {
+    text += " (and " + std::to_string(*suppressed) +
+            " more like it suppressed since the last report)";
+  }
+  Report(StatusCode::kUnauthenticated, std::move(text));
 }
 
 }  // namespace gossipmonger::transport_core

@@ -7,14 +7,17 @@
 // What lives here and only here: the handlers and how they are called
 // (Report, DecodeAndDeliver), the Limits the runtime hands over and what follows
 // from them (the decoder's bounds, MaxBodyBytes), encoding with the size
-// check, decoding with the cluster check, address parsing, and Listen
-// (checks, resolution, trying each address, the bound port and address).
+// check, decoding with the cluster check, encryption (sealing, the mode
+// table, opening, replay checks: docs/SECURITY.md, with FrameCipher) and
+// its rate-limited reports, address parsing, and Listen (checks,
+// resolution, trying each address, the bound port and address).
 //
 // Ownership: the Impl is held by a shared_ptr (the facade's) and by the
 // handlers of its pending asynchronous operations, which check closed()
 // first. Threading: everything on the io_context's thread.
 #pragma once
 
+#include <array>
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <cstddef>
@@ -25,6 +28,12 @@
 #include <system_error>
 
 #include "gossipmonger/socket_transport.h"
+#include "transport_core/frame_cipher.h"
+#include "transport_core/report_throttle.h"
+
+namespace gossipmonger::codec {
+struct Decoded;
+}  // namespace gossipmonger::codec
 
 namespace gossipmonger::transport_core {
 
@@ -55,16 +64,21 @@ class SocketCore {
   void SetHandlers(Transport::MessageHandler on_message,
                    Transport::ErrorHandler on_error);
   void SetLimits(const Limits& limits);
-  // docs/SECURITY.md, "Modes". PLACEHOLDER (issue 15): not yet implemented.
+  // docs/SECURITY.md, "Modes": kInvalidArgument without a keyring, or for
+  // kSend / kRequire with no primary key.
   Status SetEncryption(Encryption mode);
+  // kOff without a keyring.
   Encryption encryption() const;
   std::size_t max_body_bytes() const { return max_body_bytes_; }
   const SocketTransportStats& shared_stats() const { return shared_stats_; }
   virtual void Send(const PeerEndpoint& remote, const Message& message) = 0;
 
  protected:
-  // The outcome of decoding received bytes.
-  enum class Decoding { kMessage, kUndecodable, kForeignCluster };
+  // The outcome of decoding received bytes. kRefused: refused by
+  // encryption (wrong mode, key, tag; stale; replayed), counted, reported
+  // and dropped; the bytes were well delimited, so TCP keeps the
+  // connection (kUndecodable closes it).
+  enum class Decoding { kMessage, kUndecodable, kForeignCluster, kRefused };
   // Where received bytes came from (host:port), as text. Called only when
   // a report needs it: formatting an endpoint costs more than decoding a
   // small message.
@@ -92,23 +106,37 @@ class SocketCore {
   // not host:port.
   bool ParseAddress(const PeerEndpoint& remote, std::string* host,
                     std::uint16_t* port) const;
-  // Appends the encoding of `message` to `out`; false (reported) when the
-  // encoding exceeds the payload limit (the engine never builds such a
-  // message: a bug). `out` may hold a prefix already; it is not counted.
-  bool EncodeWithin(const PeerEndpoint& remote, const Message& message,
-                    std::string& out) const;
-  // Decodes one envelope received from `from`; a message of this cluster
-  // goes to Arriving, then to the message handler. An undecodable one is
-  // counted and reported, saying `consequence` (what the transport does
-  // about it: "dropped", "connection closed"); one of another cluster is
-  // counted, reported and dropped.
+  // Appends the encoding of `message` to `out`, sealed in modes kSend and
+  // kRequire; false (reported) when the result exceeds the payload limit
+  // (the engine never builds such a message: a bug) or there is no key to
+  // seal with. `out` may hold a prefix already; it is not counted.
+  bool EncodeWithin(const PeerEndpoint& remote, const Message& message, std::string& out);
+  // Decodes one envelope (or sealed frame) received from `from`; a message
+  // of this cluster that encryption accepts goes to Arriving, then to the
+  // message handler. An undecodable one is counted and reported, saying
+  // `consequence` (what the transport does about it: "dropped",
+  // "connection closed"); one of another cluster is counted, reported and
+  // dropped; one encryption refuses is counted, reported (rate-limited)
+  // and dropped.
   Decoding DecodeAndDeliver(std::string_view bytes, const SourceText& from,
                             std::string_view consequence);
+  // Tests move the wall clock (seal times, the freshness check).
+  void set_wall_clock(FrameCipher::WallClock clock) {
+    cipher_.set_wall_clock(std::move(clock));
+  }
 
   const PayloadLimit payload_;
 
  private:
   Status CheckCanListen() const;
+  // Decodes `envelope` with the limits and checks its cluster.
+  Decoding Decode(std::string_view envelope, const SourceText& from,
+                  std::string_view consequence, codec::Decoded* decoded);
+  // Counts a refused frame and reports it, at most once a second per
+  // counter. `peer`: the sender id when the envelope was decoded, else empty.
+  void Refuse(Refusal refusal, const SourceText& from, std::string_view peer,
+              const std::string& detail);
+  std::uint64_t& CounterOf(Refusal refusal);
 
   asio::io_context& io_;
   const std::string name_;
@@ -118,6 +146,9 @@ class SocketCore {
   Transport::MessageHandler on_message_;
   Transport::ErrorHandler on_error_;
   SocketTransportStats shared_stats_;
+  FrameCipher cipher_;
+  std::string envelope_scratch_;  // the envelope being sealed
+  std::array<ReportThrottle, kRefusalKinds> refusal_reports_;
   asio::ip::address bound_address_;
   std::uint16_t bound_port_ = 0;
   bool closed_ = false;
