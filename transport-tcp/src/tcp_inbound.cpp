@@ -189,6 +189,8 @@ bool TcpTransport::Impl::DeliverFrames(const std::shared_ptr<Inbound>& in,
 void TcpTransport::Impl::DeliverFrame(const std::shared_ptr<Inbound>& in,
                                       std::string_view frame) {
   const auto from = [&in] { return in->remote; };
+  // A frame of another cluster, or one encryption refuses, was well
+  // delimited: the connection stays.
   if (DecodeAndDeliver(frame, from, "connection closed") == Decoding::kUndecodable) {
     // The stream cannot be trusted to be in sync any more.
     CloseInbound(in);

@@ -30,7 +30,9 @@
 // do not decode, a wrong magic or protocol version: counted, reported through
 // the error handler, and the connection is closed (its stream cannot be
 // trusted to be in sync any more). A message of another cluster is dropped
-// and reported, and the connection stays open.
+// and reported, and the connection stays open; so is a frame encryption
+// refuses (docs/SECURITY.md: a node in the middle of a migration step is
+// not an attacker).
 #pragma once
 
 #include <asio/io_context.hpp>

@@ -13,7 +13,8 @@
 //   const gossipmonger::PeerEndpoint self{"id", transport.local_address()};
 //
 // Size: MaxBodyBytes() is max_datagram_bytes minus the largest envelope this
-// node may write, so the engine never builds a message that would not fit
+// node may write (and, with a keyring, the largest seal: docs/SECURITY.md),
+// so the engine never builds a message that would not fit
 // (when its full digest does not fit it sends a partial one, flagged so;
 // docs/transports.md). Every node of a cluster should use the same
 // max_datagram_bytes: a receiver drops datagrams larger than its own.
