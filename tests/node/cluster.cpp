@@ -34,6 +34,10 @@ std::vector<std::string> NodeArgs(const NodeConfig& config, const std::string& i
     args.push_back(seed);
   }
   args.insert(args.end(), config.extra_args.begin(), config.extra_args.end());
+  if (config.node_args) {
+    const std::vector<std::string> own = config.node_args(id);
+    args.insert(args.end(), own.begin(), own.end());
+  }
   return args;
 }
 

@@ -3,6 +3,7 @@
 // read back from their `listening` events.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct NodeConfig {
   std::vector<std::string> extra_args = {};
   // `--cluster`: one per config, so the nodes of one Cluster share it.
   std::string cluster = UniqueClusterName();
+  // Flags of one node only (e.g. its own --keyring file), given last; none
+  // when empty.
+  std::function<std::vector<std::string>(const std::string& id)> node_args = {};
 };
 
 // The flags of node `id` listening on `listen`, seeded by `seed` (an

@@ -148,4 +148,51 @@ TEST_CASE("a seed that is not up is no reason to exit") {
   CHECK(Str(*value, "value") == "alive");
 }
 
+TEST_CASE("malformed key and encryption commands are error events naming the usage") {
+  NodeProcess node(LoneNode("solo"));
+  REQUIRE(node.WaitForEvent("listening"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"key", "usage: key install BASE64"},
+      {"key frob", "usage: key install BASE64"},
+      {"key install", "usage: key install BASE64"},
+      {"key install a b", "usage: key install BASE64"},
+      {"key use", "usage: key install BASE64"},
+      {"key remove", "usage: key install BASE64"},
+      {"key list all", "usage: key install BASE64"},
+      {"encryption", "usage: encryption MODE"},
+      {"encryption maybe", "usage: encryption MODE"},
+      {"encryption off on", "usage: encryption MODE"},
+      // Without a key nothing can be sealed.
+      {"encryption send", "install a key first"},
+      {"encryption require", "install a key first"},
+  };
+  for (const auto& [line, message] : cases) {
+    INFO(line);
+    auto error = node.Request(line, "error");
+    REQUIRE(error);
+    CHECK(Str(*error, "message").find(message) != std::string::npos);
+  }
+  // A lone node without --keyring: an empty keyring, plaintext.
+  auto keyring = node.Request("key list", "keyring");
+  REQUIRE(keyring);
+  CHECK(Str(*keyring, "encryption") == "off");
+  REQUIRE(Array(*keyring, "keys") != nullptr);
+  CHECK(Array(*keyring, "keys")->empty());
+  keyring = node.Request("encryption accept", "keyring");
+  REQUIRE(keyring);
+  CHECK(Str(*keyring, "encryption") == "accept");
+}
+
+TEST_CASE("stats reports the receive path's refusals") {
+  NodeProcess node(LoneNode("solo"));
+  auto stats = node.Request("stats", "stats");
+  REQUIRE(stats);
+  for (const char* counter : {"messages_sent", "messages_received", "decode_errors",
+                              "foreign_cluster", "unknown_key", "unauthentic", "stale",
+                              "replayed", "plaintext_refused", "sealed_refused"}) {
+    INFO(counter);
+    CHECK(Uint(*stats, counter) == 0u);
+  }
+}
+
 }  // namespace gossipmonger::node_test

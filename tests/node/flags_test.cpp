@@ -65,6 +65,16 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--reap-left-after-ms", "-1"}), "--reap-left-after-ms"},
       {with({"--remember-forgotten-ms"}), "--remember-forgotten-ms"},
       {with({"--leave-on-sigterm=yes"}), "--leave-on-sigterm"},
+      // Encryption (docs/SECURITY.md, "The node program").
+      {with({"--encryption", "sometimes"}), "--encryption"},
+      {with({"--encryption"}), "--encryption"},
+      {with({"--encryption", "require"}), "--encryption"},  // no key to seal with
+      {with({"--encryption=send"}), "--encryption"},
+      {with({"--replay-window-ms", "0"}), "--replay-window-ms"},
+      {with({"--replay-window-ms", "soon"}), "--replay-window-ms"},
+      {with({"--keyring="}), "--keyring"},
+      {with({"--keyring"}), "--keyring"},
+      {{"keygen", "--id", "a"}, "keygen"},
   };
   for (const BadFlags& c : cases) {
     std::string command;
@@ -97,12 +107,35 @@ TEST_CASE("the help flag prints the usage and exits 0") {
       // The lifecycle's flags and commands (docs/LIFECYCLE.md).
       "--tombstone-grace-ms", "--reap-dead-after-ms", "--reap-left-after-ms",
       "--remember-forgotten-ms", "--leave-on-sigterm", "setex KEY TTL_MS VALUE",
-      "del KEY", "leave"};
+      "del KEY", "leave",
+      // Encryption (docs/SECURITY.md).
+      "--keyring", "--encryption", "--replay-window-ms", "keygen", "key install BASE64",
+      "key use ID", "key remove ID", "key list", "encryption MODE"};
   for (const std::string& flag : expected) {
     INFO(flag);
     CHECK(node.raw_stdout().find(flag) != std::string::npos);
   }
   CHECK(node.Stderr().empty());
+}
+
+TEST_CASE("keygen prints a new key and exits 0") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2; ++i) {
+    NodeProcess keygen({"keygen"}, /*json_stdout=*/false);
+    auto status = keygen.Wait();
+    REQUIRE(status.has_value());
+    CHECK(status->exited);
+    CHECK(status->code == 0);
+    CHECK(keygen.Stderr().empty());
+    const std::string& key = keygen.raw_stdout();
+    INFO(key);
+    REQUIRE(key.size() == 45u);  // 32 bytes in base64 with padding, a newline
+    CHECK(key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789+/") == 43u);
+    CHECK(key.substr(43) == "=\n");
+    keys.push_back(key);
+  }
+  CHECK(keys[0] != keys[1]);
 }
 
 TEST_CASE("the version flag prints the project version and exits 0") {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "encryption_mode.h"
+
 namespace gossipmonger::node {
 namespace {
 
@@ -78,6 +80,41 @@ Command ParseGet(std::string_view rest) {
   return command;
 }
 
+// key install BASE64 | key use ID | key remove ID | key list. The key is
+// never repeated in an error.
+Command ParseKey(std::string_view rest) {
+  constexpr char kUsage[] =
+      "usage: key install BASE64 | key use ID | key remove ID | key list";
+  Command command;
+  const std::string_view action = NextWord(rest);
+  if (action == "list") {
+    command.kind = Command::Kind::kKeyList;
+    return OnlyBlanks(rest) ? command : Error(kUsage);
+  }
+  command.kind = action == "install"  ? Command::Kind::kKeyInstall
+                 : action == "use"    ? Command::Kind::kKeyUse
+                 : action == "remove" ? Command::Kind::kKeyRemove
+                                      : Command::Kind::kError;
+  command.key_argument = NextWord(rest);
+  if (command.kind == Command::Kind::kError || command.key_argument.empty() ||
+      !OnlyBlanks(rest)) {
+    return Error(kUsage);
+  }
+  return command;
+}
+
+Command ParseEncryptionCommand(std::string_view rest) {
+  const std::string_view name = NextWord(rest);
+  const auto mode = ParseEncryption(name);
+  if (!mode || !OnlyBlanks(rest)) {
+    return Error(std::string("usage: encryption MODE (MODE: ") + kEncryptionNames + ")");
+  }
+  Command command;
+  command.kind = Command::Kind::kEncryption;
+  command.encryption = *mode;
+  return command;
+}
+
 }  // namespace
 
 Command ParseCommand(std::string_view line) {
@@ -88,6 +125,8 @@ Command ParseCommand(std::string_view line) {
   if (verb == "setex") return ParseSetWithTtl(rest);
   if (verb == "del") return ParseDelete(rest);
   if (verb == "get") return ParseGet(rest);
+  if (verb == "key") return ParseKey(rest);
+  if (verb == "encryption") return ParseEncryptionCommand(rest);
   if (verb == "peers" || verb == "stats" || verb == "quit" || verb == "leave") {
     if (!OnlyBlanks(rest)) return Error("usage: " + std::string(verb));
     Command command;
@@ -99,7 +138,8 @@ Command ParseCommand(std::string_view line) {
   }
   return Error("unknown command '" + std::string(verb) +
                "' (commands: set KEY VALUE, setex KEY TTL_MS VALUE, del KEY, get PEER "
-               "KEY, peers, leave, quit)");
+               "KEY, peers, stats, leave, quit, key install BASE64, key use ID, key "
+               "remove ID, key list, encryption MODE)");
 }
 
 }  // namespace gossipmonger::node

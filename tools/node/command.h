@@ -8,8 +8,13 @@
 //   leave           leave the cluster gracefully, then exit
 //   get PEER KEY
 //   peers
-//   stats           transport counters (for gossipmonger-bench)
+//   stats           transport counters (for gossipmonger-bench) and the
+//                   receive path's (refused frames, docs/SECURITY.md)
 //   quit
+//   key install BASE64 | key use ID | key remove ID | key list
+//   encryption off|accept|send|require
+//                   the keyring and its mode (docs/SECURITY.md, "The node
+//                   program")
 // Words are separated by spaces or tabs; an empty (or blank) line is no
 // command at all.
 #pragma once
@@ -17,6 +22,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "gossipmonger/socket_transport.h"
 
 namespace gossipmonger::node {
 
@@ -31,6 +38,11 @@ struct Command {
     kPeers,
     kStats,
     kQuit,
+    kKeyInstall,
+    kKeyUse,
+    kKeyRemove,
+    kKeyList,
+    kEncryption,
     kError
   };
   Kind kind = Kind::kNone;
@@ -38,7 +50,10 @@ struct Command {
   std::string key;          // kSet, kSetWithTtl, kDelete, kGet
   std::string value;        // kSet, kSetWithTtl
   std::int64_t ttl_ms = 0;  // kSetWithTtl
-  std::string error;        // kError: why the line is not a command
+  // kKeyInstall: the base64 key; kKeyUse, kKeyRemove: the key id.
+  std::string key_argument;
+  Encryption encryption = Encryption::kOff;  // kEncryption
+  std::string error;                         // kError: why the line is not a command
 };
 
 // `line` without its newline.

@@ -2,9 +2,11 @@
 // transport, storage and options (see --help and docs/node.md); commands
 // come on stdin, events leave on stdout as JSON lines; diagnostics go to
 // stderr. Exit codes: 0 after quit, leave, EOF on stdin, SIGINT or SIGTERM
-// (with --leave-on-sigterm SIGTERM leaves first); 1 if
-// the storage or transport cannot be opened (or the storage fails to record
-// the start); 2 for bad flags or options.
+// (with --leave-on-sigterm SIGTERM leaves first), and after `keygen`; 1 if
+// the keyring file, the storage or the transport cannot be opened (a
+// keyring file group or others may access, malformed or holding an invalid
+// key among them), or the storage fails to record the start; 2 for bad
+// flags or options (--encryption send or require with no key).
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
@@ -17,10 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "encryption_mode.h"
 #include "gossipmonger/gossipmonger.h"
 #include "json_line.h"
+#include "keyring_file.h"
 #include "node_app.h"
 #include "node_flags.h"
+#include "node_keyring.h"
 #include "plugins.h"
 #include "stdin_reader.h"
 
@@ -37,15 +42,43 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
+// Loads --keyring (none: an empty keyring, which key commands may fill)
+// and settles the mode: --encryption, else the file's, else require when
+// the keyring holds a key, else off. Returns the exit code, 0 to go on.
+int OpenKeyring(const NodeFlags& flags, std::shared_ptr<Keyring>* keyring,
+                Encryption* mode) {
+  *keyring = std::make_shared<Keyring>();
+  std::optional<Encryption> file_mode;
+  if (!flags.keyring_path.empty()) {
+    if (Status s = LoadKeyringFile(flags.keyring_path, keyring->get(), &file_mode);
+        !s.ok()) {
+      return Fail(1, "--keyring: " + s.message());
+    }
+  }
+  *mode = flags.encryption.value_or(
+      file_mode.value_or((*keyring)->empty() ? Encryption::kOff : Encryption::kRequire));
+  if (SealsMessages(*mode) && (*keyring)->empty()) {
+    return Fail(2, std::string("--encryption: ") + EncryptionName(*mode) +
+                       " seals with the primary key, and the keyring is empty "
+                       "(--keyring FILE with a key from `gossipmonger-node keygen`)");
+  }
+  return 0;
+}
+
 // Runs the node until quit, EOF or a signal. The objects are declared in
 // dependency order, so they are destroyed in the reverse one: the reader
 // thread first, the io_context last.
 int Run(const NodeFlags& flags) {
+  std::shared_ptr<Keyring> keyring;
+  Encryption mode = Encryption::kOff;
+  if (int code = OpenKeyring(flags, &keyring, &mode); code != 0) return code;
   asio::io_context io;
   ListeningTransport transport;
-  if (Status s = MakeTransport(io, flags, &transport); !s.ok()) {
+  if (Status s = MakeTransport(io, flags, keyring, mode, &transport); !s.ok()) {
     return Fail(1, "--listen: " + s.ToString());
   }
+  NodeKeyring node_keyring(flags.keyring_path, keyring, mode);
+  node_keyring.Attach(transport.socket);
   std::unique_ptr<Storage> storage;
   if (Status s = MakeStorage(flags, &storage); !s.ok()) {
     return Fail(1, "--storage: " + s.ToString());
@@ -64,7 +97,7 @@ int Run(const NodeFlags& flags) {
     return Fail(refused ? 2 : 1, refused ? s.ToString() : "--storage: " + s.ToString());
   }
   LineWriter writer(stdout);
-  NodeApp app(io, *gossipmonger, writer, transport.counters);
+  NodeApp app(io, *gossipmonger, writer, &transport, &node_keyring);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool left_on_signal = false;
@@ -105,6 +138,9 @@ int main(int argc, char** argv) {
       return 0;
     case ParsedFlags::Action::kVersion:
       std::printf("gossipmonger-node %s\n", GOSSIPMONGER_NODE_VERSION);
+      return 0;
+    case ParsedFlags::Action::kKeygen:
+      std::printf("%s\n", Keyring::FormatKey(Keyring::GenerateKey()).c_str());
       return 0;
     case ParsedFlags::Action::kError:
       std::fprintf(stderr, "gossipmonger-node: %s (see --help)\n", parsed.error.c_str());

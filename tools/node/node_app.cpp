@@ -1,12 +1,18 @@
 #include "node_app.h"
 
 #include "command.h"
+#include "encryption_mode.h"
 
 namespace gossipmonger::node {
 
 NodeApp::NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer,
-                 const bench::TransportCounters* counters)
-    : io_(io), node_(node), writer_(writer), counters_(counters), leave_timer_(io) {
+                 const ListeningTransport* transport, NodeKeyring* keyring)
+    : io_(io),
+      node_(node),
+      writer_(writer),
+      transport_(transport),
+      keyring_(keyring),
+      leave_timer_(io) {
   AttachEvents();
   AttachLifecycleEvents();
 }
@@ -84,6 +90,20 @@ void NodeApp::Execute(const std::string& line) {
       return Stats();
     case Command::Kind::kQuit:
       return Shutdown();
+    case Command::Kind::kKeyInstall:
+      return ChangeKeyring("key install",
+                           [&] { return keyring_->Install(command.key_argument); });
+    case Command::Kind::kKeyUse:
+      return ChangeKeyring("key use",
+                           [&] { return keyring_->Use(command.key_argument); });
+    case Command::Kind::kKeyRemove:
+      return ChangeKeyring("key remove",
+                           [&] { return keyring_->Remove(command.key_argument); });
+    case Command::Kind::kKeyList:
+      return ChangeKeyring("key list", [] { return Status::Ok(); });
+    case Command::Kind::kEncryption:
+      return ChangeKeyring("encryption",
+                           [&] { return keyring_->SetEncryption(command.encryption); });
     case Command::Kind::kError:
       return Error(command.error);
   }
@@ -177,13 +197,47 @@ void NodeApp::Peers() {
 }
 
 void NodeApp::Stats() {
-  if (counters_ == nullptr) return Error("stats: no transport counters");
-  writer_.Write(JsonLine("stats")
-                    .Uint("messages_sent", counters_->messages_sent)
-                    .Uint("bytes_sent", counters_->bytes_sent)
-                    .Uint("messages_received", counters_->messages_received)
-                    .Uint("bytes_received", counters_->bytes_received)
-                    .Uint("messages_lost", counters_->messages_lost));
+  if (transport_ == nullptr || transport_->counters == nullptr) {
+    return Error("stats: no transport counters");
+  }
+  const bench::TransportCounters& counters = *transport_->counters;
+  JsonLine line("stats");
+  line.Uint("messages_sent", counters.messages_sent)
+      .Uint("bytes_sent", counters.bytes_sent)
+      .Uint("messages_received", counters.messages_received)
+      .Uint("bytes_received", counters.bytes_received)
+      .Uint("messages_lost", counters.messages_lost);
+  // What the receive path refused (docs/SECURITY.md, "Errors").
+  if (transport_->socket_stats) {
+    const SocketTransportStats refused = transport_->socket_stats();
+    line.Uint("decode_errors", refused.decode_errors)
+        .Uint("foreign_cluster", refused.foreign_cluster)
+        .Uint("unknown_key", refused.unknown_key)
+        .Uint("unauthentic", refused.unauthentic)
+        .Uint("stale", refused.stale)
+        .Uint("replayed", refused.replayed)
+        .Uint("plaintext_refused", refused.plaintext_refused)
+        .Uint("sealed_refused", refused.sealed_refused);
+  }
+  writer_.Write(line);
+}
+
+// The key ids and the mode, never a key.
+void NodeApp::ChangeKeyring(const std::string& command,
+                            const std::function<Status()>& change) {
+  if (keyring_ == nullptr) return Error(command + ": this node has no keyring");
+  if (Status s = change(); !s.ok()) return Error(command + ": " + s.message());
+  std::string keys = "[";
+  for (const KeyringEntry& entry : keyring_->keyring().List()) {
+    if (keys.size() > 1) keys += ',';
+    keys += "{\"id\":";
+    AppendJsonString(keys, entry.id);
+    keys += std::string(",\"primary\":") + (entry.primary ? "true" : "false") + "}";
+  }
+  keys += ']';
+  writer_.Write(JsonLine("keyring")
+                    .Str("encryption", EncryptionName(keyring_->encryption()))
+                    .Raw("keys", keys));
 }
 
 void NodeApp::Error(const std::string& message) {

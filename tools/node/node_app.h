@@ -8,20 +8,23 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "gossipmonger/gossipmonger.h"
-#include "instrumented_transport.h"
 #include "json_line.h"
+#include "node_keyring.h"
+#include "plugins.h"
 
 namespace gossipmonger::node {
 
 class NodeApp {
  public:
-  // `node`, `writer` and `counters` (may be null: `stats` is then an
-  // error) must outlive this object.
+  // `node`, `writer`, `transport` (may be null: `stats` is then an error)
+  // and `keyring` (may be null: the key commands are then errors) must
+  // outlive this object.
   NodeApp(asio::io_context& io, Gossipmonger& node, LineWriter& writer,
-          const bench::TransportCounters* counters = nullptr);
+          const ListeningTransport* transport = nullptr, NodeKeyring* keyring = nullptr);
 
   // Prints the `listening` event and starts gossiping.
   void Start(const std::string& address);
@@ -48,12 +51,15 @@ class NodeApp {
   void Get(const std::string& peer, const std::string& key);
   void Peers();
   void Stats();
+  // The key commands and `encryption`: a `keyring` event, or an `error`.
+  void ChangeKeyring(const std::string& command, const std::function<Status()>& change);
   void Error(const std::string& message);
 
   asio::io_context& io_;
   Gossipmonger& node_;
   LineWriter& writer_;
-  const bench::TransportCounters* counters_;
+  const ListeningTransport* transport_;
+  NodeKeyring* keyring_;
   bool stopped_ = false;
   bool leaving_ = false;
   asio::steady_timer leave_timer_;

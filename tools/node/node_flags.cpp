@@ -6,13 +6,17 @@
 #include <functional>
 #include <map>
 
+#include "encryption_mode.h"
+
 namespace gossipmonger::node {
 
 const char kUsage[] =
     "usage: gossipmonger-node --id ID --listen HOST:PORT [options]\n"
+    "       gossipmonger-node keygen   (prints a new key for --keyring)\n"
     "One gossipmonger node as a process. Commands on stdin (set KEY VALUE,\n"
-    "setex KEY TTL_MS VALUE, del KEY, get PEER KEY, peers, leave, quit), events\n"
-    "on stdout as JSON lines.\n"
+    "setex KEY TTL_MS VALUE, del KEY, get PEER KEY, peers, stats, leave, quit,\n"
+    "key install BASE64, key use ID, key remove ID, key list, encryption MODE),\n"
+    "events on stdout as JSON lines.\n"
     "  --id ID                   this node's peer id (required)\n"
     "  --listen HOST:PORT        where to receive (required; port 0: any free port)\n"
     "  --advertise HOST:PORT     address announced to peers (default: the listen one)\n"
@@ -39,6 +43,12 @@ const char kUsage[] =
     "                            300000: 5 min)\n"
     "  --remember-forgotten-ms MS  ignore stale gossip about a forgotten peer this\n"
     "                            long (default 604800000: 7 days)\n"
+    "  --keyring FILE            the keys that seal messages (JSON, mode 0600; missing:\n"
+    "                            empty, created at the first key command)\n"
+    "  --encryption off|accept|send|require  default: the keyring file's mode,\n"
+    "                            else require with a key, else off\n"
+    "  --replay-window-ms MS     sealed messages older than this are refused\n"
+    "                            (default 30000)\n"
     "  --leave-on-sigterm        SIGTERM leaves the cluster gracefully, then exits\n"
     "  --no-stdin                do not read commands; run until SIGINT/SIGTERM\n"
     "  --help, --version\n";
@@ -150,6 +160,24 @@ const std::map<std::string, Setter>& Setters() {
          f.cluster = v;
          return "";
        }},
+      {"--keyring",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         f.keyring_path = v;
+         return "";
+       }},
+      {"--encryption",
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         f.encryption = ParseEncryption(v);
+         if (!f.encryption)
+           return std::string("expected ") + kEncryptionNames + ", got '" + v + "'";
+         return "";
+       }},
+      {"--replay-window-ms", CountSetter<std::int64_t>(1,
+                                                       [](NodeFlags& f, std::int64_t n) {
+                                                         f.replay_window =
+                                                             std::chrono::milliseconds(n);
+                                                       })},
       {"--gossip-interval-ms",
        CountSetter<std::int64_t>(1,
                                  [](NodeFlags& f, std::int64_t n) {
@@ -167,17 +195,23 @@ const std::map<std::string, Setter>& Setters() {
        CountSetter<std::size_t>(
            1, [](NodeFlags& f, std::size_t n) { f.options.max_deltas_per_gossip = n; })},
       {"--inject-loss",
-       [](NodeFlags& f, const std::string& v) -> std::string {
-         double p = 0;
-         char* end = nullptr;
-         const bool zero = !v.empty() && std::strtod(v.c_str(), &end) == 0 &&
-                           end == v.c_str() + v.size();
-         if (!zero && (!ParsePositiveDouble(v, p) || p > 1)) {
-           return "expected a probability in [0, 1], got '" + v + "'";
-         }
-         f.inject_loss = p;
-         return "";
-       }},
+       [](NodeFlags& f,
+          const std::string& v) -> std::
+                                    string {
+                                      double p = 0;
+                                      char* end = nullptr;
+                                      const bool zero =
+                                          !v.empty() &&
+                                          std::strtod(v.c_str(), &end) == 0 &&
+                                          end == v.c_str() + v.size();
+                                      if (!zero &&
+                                          (!ParsePositiveDouble(v, p) || p > 1)) {
+                                        return "expected a probability in [0, 1], got '" +
+                                               v + "'";
+                                      }
+                                      f.inject_loss = p;
+                                      return "";
+                                    }},
       {"--inject-delay-ms",
        CountSetter<std::int64_t>(
            0, [](NodeFlags& f, std::int64_t n) { f.inject_delay_ms = n; })},
@@ -229,6 +263,12 @@ std::string FormatHostPort(const std::string& host, std::uint16_t port) {
 
 ParsedFlags ParseFlags(const std::vector<std::string>& args) {
   ParsedFlags result;
+  if (!args.empty() && args[0] == "keygen") {
+    if (args.size() > 1)
+      return Error("keygen: takes no arguments, got '" + args[1] + "'");
+    result.action = ParsedFlags::Action::kKeygen;
+    return result;
+  }
   bool have_listen = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];

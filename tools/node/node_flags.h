@@ -1,6 +1,7 @@
 // Command-line flags of gossipmonger-node. Parsing never exits or prints:
 // it returns the flags, or what to do instead (help, version) or a one-line
-// error naming the offending flag.
+// error naming the offending flag. `gossipmonger-node keygen` is parsed
+// here too (Action::kKeygen).
 //
 // Hand-written, unlike the other tools' command lines (CLI11,
 // tools/support/command_line.h): CLI11 brings <iostream> and its own code
@@ -9,6 +10,7 @@
 // docs/real-processes.md, "Memory of one node").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "gossipmonger/options.h"
+#include "gossipmonger/socket_transport.h"
 #include "gossipmonger/types.h"
 
 namespace gossipmonger::node {
@@ -34,6 +37,13 @@ struct NodeFlags {
   std::string transport = "tcp";   // tcp | udp
   std::string storage = "memory";  // memory | sqlite:PATH | rocksdb:PATH
   std::string cluster = "gossipmonger";
+  // --keyring FILE (docs/SECURITY.md, "The node program"). Empty: no file;
+  // the keyring starts empty and changes to it are not kept.
+  std::string keyring_path;
+  // --encryption; nullopt: the keyring file's mode, else require when the
+  // keyring holds a key, else off.
+  std::optional<Encryption> encryption;
+  std::chrono::milliseconds replay_window{30'000};
   bool read_stdin = true;
   // SIGTERM leaves the cluster (Gossipmonger::Leave) before exiting instead
   // of only stopping; SIGINT always only stops.
@@ -48,7 +58,8 @@ struct NodeFlags {
 };
 
 struct ParsedFlags {
-  enum class Action { kRun, kHelp, kVersion, kError };
+  // kKeygen: `gossipmonger-node keygen`, print a new key and exit.
+  enum class Action { kRun, kHelp, kVersion, kKeygen, kError };
   Action action = Action::kRun;
   NodeFlags flags;
   std::string error;  // kError: one line, names the flag

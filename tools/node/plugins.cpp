@@ -8,6 +8,8 @@
 #include <functional>
 #include <vector>
 
+#include "gossipmonger/tcp_transport.h"
+#include "gossipmonger/udp_transport.h"
 #include "plugin_factory.h"
 #ifdef GOSSIPMONGER_NODE_HAVE_ROCKSDB
 #include "storage_module.h"
@@ -87,17 +89,36 @@ Status OpenRocksDb(const std::string& path, std::unique_ptr<Storage>* out) {
 }
 #endif
 
+// The counters of whichever socket transport `transport` is.
+std::function<SocketTransportStats()> SocketStats(const Transport* transport) {
+  if (const auto* tcp = dynamic_cast<const TcpTransport*>(transport)) {
+    return [tcp] { return SocketTransportStats(tcp->stats()); };
+  }
+  if (const auto* udp = dynamic_cast<const UdpTransport*>(transport)) {
+    return [udp] { return SocketTransportStats(udp->stats()); };
+  }
+  return {};
+}
+
 }  // namespace
 
 Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
+                     std::shared_ptr<Keyring> keyring, Encryption encryption,
                      ListeningTransport* out) {
-  const tools::SocketTransportRequest request{flags.transport, flags.listen.host,
-                                              flags.listen.port, AddressBudget(flags),
-                                              flags.cluster};
+  tools::SocketTransportRequest request{flags.transport,   flags.listen.host,
+                                        flags.listen.port, AddressBudget(flags),
+                                        flags.cluster,     nullptr};
+  request.configure = [&](SocketTransportOptions& options) {
+    options.keyring = keyring;
+    options.encryption = encryption;
+    options.replay_window = flags.replay_window;
+  };
   std::unique_ptr<Transport> transport;
   tools::BoundEndpoint bound;
   if (Status s = tools::OpenSocketTransport(io, request, &transport, &bound); !s.ok())
     return s;
+  out->socket = dynamic_cast<SocketTransport*>(transport.get());
+  out->socket_stats = SocketStats(transport.get());
   // A wildcard host reaches no one in particular; the node announces it as
   // given, as it always has (--advertise says better).
   out->address = bound.address.empty() ? FormatHostPort(flags.listen.host, bound.port)

@@ -7,9 +7,12 @@
 
 #include <asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "gossipmonger/keyring.h"
+#include "gossipmonger/socket_transport.h"
 #include "gossipmonger/status.h"
 #include "gossipmonger/storage.h"
 #include "gossipmonger/transport.h"
@@ -22,15 +25,23 @@ namespace gossipmonger::node {
 // transport's local_address; for a wildcard --listen host, which has none,
 // that host with the bound port). It is wrapped in an InstrumentedTransport
 // (counters for the `stats` command, and the --inject-* faults); `counters`
-// points into it.
+// and `socket` point into it.
 struct ListeningTransport {
   std::unique_ptr<Transport> transport;
   std::string address;
   const bench::TransportCounters* counters = nullptr;
+  // The socket transport inside: its encryption mode changes at runtime.
+  SocketTransport* socket = nullptr;
+  // The socket transport's receive counters (TcpTransport::stats or
+  // UdpTransport::stats, as SocketTransportStats).
+  std::function<SocketTransportStats()> socket_stats;
 };
 
-// Creates the transport of `flags.transport` and calls Listen() on it.
+// Creates the transport of `flags.transport`, sealing with `keyring` (never
+// null; may be empty) in mode `encryption` with flags.replay_window, and
+// calls Listen() on it.
 Status MakeTransport(asio::io_context& io, const NodeFlags& flags,
+                     std::shared_ptr<Keyring> keyring, Encryption encryption,
                      ListeningTransport* out);
 
 // Opens the storage of `flags.storage` (memory, sqlite:PATH, rocksdb:PATH).

@@ -30,6 +30,7 @@ Status Listen(asio::io_context& io, const SocketTransportRequest& request,
   if (!request.advertised_address.empty())
     options.advertised_address = request.advertised_address;
   if (!request.cluster.empty()) options.cluster = request.cluster;
+  if (request.configure) request.configure(options);
   auto transport = std::make_unique<TransportT>(io, options);
   if (Status s = transport->Listen(); !s.ok()) return s;
   bound->port = transport->local_port();

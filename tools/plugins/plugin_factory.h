@@ -10,12 +10,17 @@
 
 #include <asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "gossipmonger/status.h"
 #include "gossipmonger/storage.h"
 #include "gossipmonger/transport.h"
+
+namespace gossipmonger {
+struct SocketTransportOptions;
+}  // namespace gossipmonger
 
 namespace gossipmonger::tools {
 
@@ -28,6 +33,9 @@ struct SocketTransportRequest {
   std::uint16_t listen_port = 0;   // 0: a free port
   std::string advertised_address;  // empty: the transport's default
   std::string cluster;             // empty: the transport's default
+  // Called with the options before Listen, to set what the request does
+  // not name (the node's keyring and encryption). Empty: nothing.
+  std::function<void(SocketTransportOptions&)> configure;
 };
 
 // What a listening socket transport reports.
