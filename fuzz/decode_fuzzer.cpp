@@ -1,7 +1,15 @@
-// libFuzzer target: codec::Decode on arbitrary bytes.
+// libFuzzer target: codec::Decode on arbitrary bytes, and sealed frames
+// (docs/SECURITY.md) through Open first, in the same binary so that one
+// FUZZ_TIME covers both (scripts/fuzz.sh).
+//
+// An input that LooksSealed goes through transport_core::Open with a keyring
+// holding the fixed test key of sealed_seeds.h. Open must never crash, and
+// what opens must be exactly SealOverhead longer than its envelope, seal
+// again (fresh nonce) to a frame that opens to the same envelope and
+// header, and its envelope goes on to the decoder's checks below.
 //
 // Besides "no crash, no sanitizer report, no unbounded allocation", every
-// input checks these properties:
+// envelope checks these properties:
 //  - a failure is a ProtocolError, LimitExceeded or NotSupported Status;
 //  - a canonical input is exactly wire_size's size; what decodes re-encodes
 //    at that size and decodes again, canonical, to the same message;
@@ -17,15 +25,20 @@
 #include <string>
 #include <string_view>
 
+#include "gossipmonger/keyring.h"
 #include "gossipmonger/msgpack_codec.h"
 #include "gossipmonger/wire_size.h"
+#include "sealed_seeds.h"
+#include "transport_core/sealed_frame.h"
 
 namespace {
 
+using gossipmonger::KeyId;
 using gossipmonger::Status;
 using gossipmonger::StatusCode;
 namespace codec = gossipmonger::codec;
 namespace wire_size = gossipmonger::wire_size;
+namespace sealing = gossipmonger::transport_core;
 
 [[noreturn]] void Fail(const char* what, const Status& status = Status()) {
   std::fprintf(stderr, "decode_fuzzer: %s (%s)\n", what, status.ToString().c_str());
@@ -50,10 +63,8 @@ codec::DecodeLimits TightLimits() {
   return limits;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
+// The decoder's properties on one envelope.
+void CheckDecode(std::string_view input) {
   static const codec::DecodeLimits kDefault;
   static const codec::DecodeLimits kTight = TightLimits();
 
@@ -64,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!status.ok()) {
     if (!ExpectedError(status)) Fail("unexpected status", status);
     if (tight_status.ok()) Fail("tight limits accept what default limits refuse");
-    return 0;
+    return;
   }
   if (tight_status.ok() &&
       (tight.message != decoded.message || tight.cluster != decoded.cluster)) {
@@ -103,6 +114,51 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (second.message != decoded.message || second.cluster != decoded.cluster) {
     Fail("re-encoding decodes differently");
+  }
+}
+
+// Open's properties on one input that looks sealed.
+void CheckSealed(std::string_view input) {
+  using sealing::OpenOutcome;
+  using sealing::SealHeader;
+  static const gossipmonger::Keyring& keyring = []() -> gossipmonger::Keyring& {
+    static gossipmonger::Keyring k;
+    if (!k.Install(gossipmonger::fuzz::FuzzKey()).ok())
+      Fail("cannot install the test key");
+    return k;
+  }();
+  const std::string_view cluster = gossipmonger::fuzz::kSealedCluster;
+  SealHeader header;
+  std::string envelope;
+  KeyId id{};
+  if (sealing::Open(keyring, cluster, input, &header, &envelope, &id) !=
+      OpenOutcome::kOpened)
+    return;
+  if (input.size() != envelope.size() + sealing::SealOverhead(envelope.size()))
+    Fail("an opened frame is not exactly SealOverhead longer than its envelope");
+  KeyId primary_id{};
+  const gossipmonger::SecretKey* key = keyring.Primary(&primary_id);
+  std::string again;
+  sealing::Seal(*key, primary_id, cluster, header, envelope, again);
+  SealHeader header2;
+  std::string envelope2;
+  if (sealing::Open(keyring, cluster, again, &header2, &envelope2, &id) !=
+          OpenOutcome::kOpened ||
+      envelope2 != envelope || header2.epoch != header.epoch ||
+      header2.counter != header.counter || header2.sent_at_ms != header.sent_at_ms) {
+    Fail("sealing again does not open to the same");
+  }
+  CheckDecode(envelope);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (sealing::LooksSealed(input)) {
+    CheckSealed(input);
+  } else {
+    CheckDecode(input);
   }
   return 0;
 }

@@ -233,3 +233,64 @@ TEST_CASE("sealed frame: the box's bin 16 and bin 32 forms when they are the sma
     CHECK(opened == envelope);
   }
 }
+
+namespace {
+
+std::string FromHex(std::string_view hex) {
+  std::string bytes;
+  unsigned value = 0;
+  int digits = 0;
+  for (char c : hex) {
+    if (c == ' ' || c == '\n') continue;
+    value = value * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
+    if (++digits == 2) {
+      bytes.push_back(static_cast<char>(value));
+      value = 0;
+      digits = 0;
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("sealed frame: the worked example of docs/PROTOCOL.md section 10 opens") {
+  // Computed with libsodium's crypto_aead_xchacha20poly1305_ietf_encrypt
+  // called directly, with the nonce a0 a1 ... b7 (Seal draws it at random).
+  const std::string frame = FromHex(
+      "94 a2 67 73 c4 08 cb 2f 51 60 fc 1f 7e 05 c4 18"
+      "a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab ac ad ae af"
+      "b0 b1 b2 b3 b4 b5 b6 b7 c4 71 45 ea 00 39 af 43"
+      "e4 ac 61 6f 2d 89 71 30 a3 c0 3b aa 9e a7 65 e3"
+      "a2 23 8a e2 ec 8a e6 a1 5a 46 a3 e8 ce 8e 24 eb"
+      "4d fc 8b db 40 66 b5 06 95 19 9c 12 10 6a da fa"
+      "44 06 9b 79 64 b9 d8 21 bf 82 4a 70 72 dd cf eb"
+      "68 3d 08 f8 eb 0e b6 38 6f 8e a8 c7 4b db b3 61"
+      "d4 6e 30 81 e2 03 e5 3b 72 30 0f 76 f3 79 54 6d"
+      "fb ae 78 13 65 ef d1 19 bd 8f 24");
+  // The envelope of section 8.
+  const std::string envelope = FromHex(
+      "97 a2 67 6d 01 02 a4 70 72 6f 64 a1 62 ad 31 30"
+      "2e 30 2e 30 2e 32 3a 37 39 34 36 93 00 92 94 a1"
+      "61 ce 65 53 f1 00 cd 01 2c 02 94 a1 63 00 00 00"
+      "91 94 a1 62 ce 65 53 f1 64 a0 91 93 a5 63 6f 6c"
+      "6f 72 c4 04 72 65 64 00 05");
+  REQUIRE(frame.size() == 155);
+  REQUIRE(frame.size() == envelope.size() + SealOverhead(envelope.size()));
+  SecretKey key;
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i);
+  Keyring keyring;
+  REQUIRE(keyring.Install(key).ok());
+  CHECK(keyring.primary_id() == "cb2f5160fc1f7e05");
+  CHECK(Keyring::FormatKey(key) == "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+
+  SealHeader header;
+  std::string opened;
+  KeyId id{};
+  REQUIRE(Open(keyring, "prod", frame, &header, &opened, &id) == OpenOutcome::kOpened);
+  CHECK(opened == envelope);
+  CHECK(header.epoch == 1'700'000'000'000'000);
+  CHECK(header.counter == 0);
+  CHECK(header.sent_at_ms == 1'700'000'000'250);
+  CHECK(Open(keyring, "dev", frame, &header, &opened, &id) == OpenOutcome::kUnauthentic);
+}
