@@ -29,15 +29,35 @@ struct BadFlags {
   std::string flag;  // must be named in the message
 };
 
+// Each exits 2 with one line on stderr naming its flag, nothing on stdout.
+void ExpectEachRefused(const std::vector<BadFlags>& cases) {
+  for (const BadFlags& c : cases) {
+    std::string command;
+    for (const auto& arg : c.args) command += arg + " ";
+    INFO("gossipmonger-node " << command);
+    NodeProcess node(c.args);
+    auto status = node.Wait();
+    REQUIRE(status.has_value());
+    CHECK(status->exited);
+    CHECK(status->code == 2);
+    CHECK(node.events().empty());  // nothing on stdout
+    const std::string error = node.Stderr();
+    INFO("stderr: " << error);
+    CHECK(error.find(c.flag) != std::string::npos);
+    CHECK(error.find('\n') == error.size() - 1);  // exactly one line
+  }
+}
+
+// Flags that start a node, followed by `extra`.
+std::vector<std::string> with(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--id", "a", "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 }  // namespace
 
 TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
-  const std::vector<std::string> ok = {"--id", "a", "--listen", "127.0.0.1:0"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = ok;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  };
   const std::vector<BadFlags> cases = {
       {with({"--bogus"}), "--bogus"},
       {with({"--bogus=1"}), "--bogus"},
@@ -65,7 +85,12 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--reap-left-after-ms", "-1"}), "--reap-left-after-ms"},
       {with({"--remember-forgotten-ms"}), "--remember-forgotten-ms"},
       {with({"--leave-on-sigterm=yes"}), "--leave-on-sigterm"},
-      // Encryption (docs/SECURITY.md, "The node program").
+  };
+  ExpectEachRefused(cases);
+}
+
+TEST_CASE("bad encryption flags exit 2 with a one-line error naming the flag") {
+  ExpectEachRefused({
       {with({"--encryption", "sometimes"}), "--encryption"},
       {with({"--encryption"}), "--encryption"},
       {with({"--encryption", "require"}), "--encryption"},  // no key to seal with
@@ -75,22 +100,7 @@ TEST_CASE("bad flags exit 2 with a one-line error naming the flag") {
       {with({"--keyring="}), "--keyring"},
       {with({"--keyring"}), "--keyring"},
       {{"keygen", "--id", "a"}, "keygen"},
-  };
-  for (const BadFlags& c : cases) {
-    std::string command;
-    for (const auto& arg : c.args) command += arg + " ";
-    INFO("gossipmonger-node " << command);
-    NodeProcess node(c.args);
-    auto status = node.Wait();
-    REQUIRE(status.has_value());
-    CHECK(status->exited);
-    CHECK(status->code == 2);
-    CHECK(node.events().empty());  // nothing on stdout
-    const std::string error = node.Stderr();
-    INFO("stderr: " << error);
-    CHECK(error.find(c.flag) != std::string::npos);
-    CHECK(error.find('\n') == error.size() - 1);  // exactly one line
-  }
+  });
 }
 
 TEST_CASE("the help flag prints the usage and exits 0") {

@@ -110,6 +110,20 @@ std::string SetStorage(NodeFlags& flags, const std::string& value) {
   return "";
 }
 
+std::string SetKeyring(NodeFlags& flags, const std::string& value) {
+  if (value.empty()) return "must not be empty";
+  flags.keyring_path = value;
+  return "";
+}
+
+std::string SetEncryptionMode(NodeFlags& flags, const std::string& value) {
+  flags.encryption = ParseEncryption(value);
+  if (!flags.encryption) {
+    return std::string("expected ") + kEncryptionNames + ", got '" + value + "'";
+  }
+  return "";
+}
+
 template <typename T>
 Setter CountSetter(T min, std::function<void(NodeFlags&, T)> apply) {
   return [min, apply](NodeFlags& flags, const std::string& value) -> std::string {
@@ -126,6 +140,12 @@ Setter CountSetter(T min, std::function<void(NodeFlags&, T)> apply) {
 Setter MillisecondsSetter(std::chrono::milliseconds Options::*field) {
   return CountSetter<std::int64_t>(1, [field](NodeFlags& f, std::int64_t n) {
     f.options.*field = std::chrono::milliseconds(n);
+  });
+}
+
+Setter ReplayWindowSetter() {
+  return CountSetter<std::int64_t>(1, [](NodeFlags& f, std::int64_t n) {
+    f.replay_window = std::chrono::milliseconds(n);
   });
 }
 
@@ -160,24 +180,9 @@ const std::map<std::string, Setter>& Setters() {
          f.cluster = v;
          return "";
        }},
-      {"--keyring",
-       [](NodeFlags& f, const std::string& v) -> std::string {
-         if (v.empty()) return "must not be empty";
-         f.keyring_path = v;
-         return "";
-       }},
-      {"--encryption",
-       [](NodeFlags& f, const std::string& v) -> std::string {
-         f.encryption = ParseEncryption(v);
-         if (!f.encryption)
-           return std::string("expected ") + kEncryptionNames + ", got '" + v + "'";
-         return "";
-       }},
-      {"--replay-window-ms", CountSetter<std::int64_t>(1,
-                                                       [](NodeFlags& f, std::int64_t n) {
-                                                         f.replay_window =
-                                                             std::chrono::milliseconds(n);
-                                                       })},
+      {"--keyring", SetKeyring},
+      {"--encryption", SetEncryptionMode},
+      {"--replay-window-ms", ReplayWindowSetter()},
       {"--gossip-interval-ms",
        CountSetter<std::int64_t>(1,
                                  [](NodeFlags& f, std::int64_t n) {
@@ -195,23 +200,17 @@ const std::map<std::string, Setter>& Setters() {
        CountSetter<std::size_t>(
            1, [](NodeFlags& f, std::size_t n) { f.options.max_deltas_per_gossip = n; })},
       {"--inject-loss",
-       [](NodeFlags& f,
-          const std::string& v) -> std::
-                                    string {
-                                      double p = 0;
-                                      char* end = nullptr;
-                                      const bool zero =
-                                          !v.empty() &&
-                                          std::strtod(v.c_str(), &end) == 0 &&
-                                          end == v.c_str() + v.size();
-                                      if (!zero &&
-                                          (!ParsePositiveDouble(v, p) || p > 1)) {
-                                        return "expected a probability in [0, 1], got '" +
-                                               v + "'";
-                                      }
-                                      f.inject_loss = p;
-                                      return "";
-                                    }},
+       [](NodeFlags& f, const std::string& v) -> std::string {
+         double p = 0;
+         char* end = nullptr;
+         const bool zero = !v.empty() && std::strtod(v.c_str(), &end) == 0 &&
+                           end == v.c_str() + v.size();
+         if (!zero && (!ParsePositiveDouble(v, p) || p > 1)) {
+           return "expected a probability in [0, 1], got '" + v + "'";
+         }
+         f.inject_loss = p;
+         return "";
+       }},
       {"--inject-delay-ms",
        CountSetter<std::int64_t>(
            0, [](NodeFlags& f, std::int64_t n) { f.inject_delay_ms = n; })},
