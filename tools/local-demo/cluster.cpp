@@ -115,8 +115,8 @@ Status DemoCluster::OpenTransport(int index, std::uint16_t port, Node& node) {
         std::make_unique<testing::MemoryTransport>(network_, node.self.address);
     return Status::Ok();
   }
-  const tools::SocketTransportRequest request{config_.transport, "127.0.0.1", port, "",
-                                              ""};
+  const tools::SocketTransportRequest request{
+      config_.transport, "127.0.0.1", port, "", "", {}};
   tools::BoundEndpoint bound;
   if (Status s = tools::OpenSocketTransport(io_, request, &node.transport, &bound);
       !s.ok())
