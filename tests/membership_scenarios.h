@@ -293,7 +293,9 @@ class ReapedPeerFixture {
   }
 
   void Start(Timestamp now) {
-    engine_ = std::make_unique<Engine>(self, options_, *storage_, now, Generation(7));
+    REQUIRE(Engine::Create(self, options_, *storage_,
+                           {.now = now, .fresh_generation = Generation(7)}, &engine_)
+                .ok());
   }
   // Closes the storage and reopens it under a new engine.
   void Restart(Timestamp now) {

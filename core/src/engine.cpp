@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -133,14 +132,6 @@ struct Engine::Parts {
 
 namespace {
 
-// Refuses invalid arguments before anything is written.
-void CheckArguments(const PeerEndpoint& self, const Options& options,
-                    std::size_t max_body_bytes) {
-  Status valid = validation::ValidateOptions(options, max_body_bytes);
-  if (valid.ok()) valid = validation::ValidateLocalId(self, options.limits);
-  if (!valid.ok()) throw std::invalid_argument(valid.ToString());
-}
-
 // The wall clock never starts before what the membership lifecycle already
 // stored (docs/LIFECYCLE.md, "Clocks"): the offset is raised so that the
 // wall time at `now` is at least `latest_stored`.
@@ -151,15 +142,33 @@ Duration WallOffsetNotBefore(Duration wall_offset, Timestamp now,
 
 }  // namespace
 
-Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp now,
-               Generation fresh_generation, std::uint64_t rng_seed,
-               std::size_t max_body_bytes, Duration wall_offset) {
-  CheckArguments(self, options, max_body_bytes);
-  wall_offset = WallOffsetNotBefore(wall_offset, now, LatestMembershipWallTime(storage));
+Status Engine::Create(PeerEndpoint self, Options options, Storage& storage,
+                      const Startup& startup, std::unique_ptr<Engine>* out) {
+  if (out == nullptr) {
+    return Status::Error(StatusCode::kInvalidArgument, "no place for the engine (out)");
+  }
+  out->reset();
+  Status valid = validation::ValidateStart(self, options, startup.max_body_bytes);
+  if (!valid.ok()) return valid;
+  // Not make_unique: the constructor is private.
+  out->reset(new Engine(std::move(self), std::move(options), storage, startup));
+  return Status::Ok();
+}
+
+Status Engine::Create(PeerEndpoint self, Storage& storage, Options options,
+                      std::unique_ptr<Engine>* out) {
+  return Create(std::move(self), std::move(options), storage, Startup{}, out);
+}
+
+Engine::Engine(PeerEndpoint self, Options options, Storage& storage,
+               const Startup& startup) {
+  const Timestamp now = startup.now;
+  const Duration wall_offset =
+      WallOffsetNotBefore(startup.wall_offset, now, LatestMembershipWallTime(storage));
   parts_ = std::make_unique<Parts>(std::move(self), std::move(options), storage, now,
-                                   rng_seed, max_body_bytes, wall_offset);
+                                   startup.rng_seed, startup.max_body_bytes, wall_offset);
   Parts& p = *parts_;
-  p.view.Load(now, fresh_generation);
+  p.view.Load(now, startup.fresh_generation);
   // docs/LIFECYCLE.md, "Clocks": never below a wall time already stored
   // (tombstone deadlines here; down_since and forgotten_at above).
   p.context.RaiseWallClock(p.view.LatestStoredWallTime(), now);
@@ -169,9 +178,6 @@ Engine::Engine(PeerEndpoint self, Options options, Storage& storage, Timestamp n
   if (p.departures.Load(now)) p.push.QueueOwn(loaded);
   p.reaper.Load(now);
 }
-
-Engine::Engine(PeerEndpoint self, Storage& storage, Options options)
-    : Engine(std::move(self), std::move(options), storage) {}
 
 Engine::~Engine() = default;
 

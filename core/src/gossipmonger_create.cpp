@@ -1,41 +1,28 @@
-// Creating a runtime node: Create validates everything the Engine's
-// constructor would throw on, builds the node, and applies the initial data
-// (gossipmonger.h, Create).
+// Creating a runtime node: Create validates what Engine::Create validates
+// (validation::ValidateStart) and the initial data, builds the node, and
+// applies the initial data (gossipmonger.h, Create).
 #include <memory>
 #include <string>
 #include <utility>
 #include <variant>
 
 #include "gossipmonger/gossipmonger.h"
+#include "validation.h"
 
 namespace gossipmonger {
 
 namespace {
 
-// What Create refuses before anything is written. The Engine's constructor
-// checks the options and the id as well, by throwing; checking here first is
-// what keeps Create from throwing.
-Status ValidateStart(const PeerEndpoint& self, const Options& options,
-                     std::size_t max_body_bytes,
-                     const Gossipmonger::InitialData& initial_data) {
-  if (Status valid = Engine::ValidateOptions(options, max_body_bytes); !valid.ok()) {
+// What Create refuses before anything is written: what Engine::Create
+// refuses (the same check), then initial data over a limit.
+Status ValidateNodeStart(const PeerEndpoint& self, const Options& options,
+                         std::size_t max_body_bytes,
+                         const Gossipmonger::InitialData& initial_data) {
+  if (Status valid = validation::ValidateStart(self, options, max_body_bytes);
+      !valid.ok()) {
     return valid;
   }
-  // The checks peers make of a sender (Engine::ValidateMessage): they
-  // would drop every message of ours.
   const Limits& limits = options.limits;
-  if (self.id.empty() || self.id.size() > limits.max_peer_id_bytes) {
-    return Status::Error(
-        StatusCode::kInvalidArgument,
-        "invalid local peer id: empty or longer than max_peer_id_bytes (" +
-            std::to_string(limits.max_peer_id_bytes) + ")");
-  }
-  if (self.address.empty() || self.address.size() > limits.max_address_bytes) {
-    return Status::Error(
-        StatusCode::kInvalidArgument,
-        "invalid local address: empty or longer than max_address_bytes (" +
-            std::to_string(limits.max_address_bytes) + ")");
-  }
   if (initial_data.size() > limits.max_keys_per_peer) {
     return Status::Error(StatusCode::kLimitExceeded,
                          "initial data has more keys than max_keys_per_peer (" +
@@ -90,7 +77,7 @@ Status Gossipmonger::CreateNode(asio::io_context& io, PeerEndpoint self, Options
   // Limits are set in one place: the transport's decoder and budget follow
   // the node's, handed over before anything asks its MaxBodyBytes.
   transport.SetLimits(options.limits);
-  Status valid = ValidateStart(self, options, transport.MaxBodyBytes(), initial_data);
+  Status valid = ValidateNodeStart(self, options, transport.MaxBodyBytes(), initial_data);
   if (!valid.ok()) return valid;
   // Not make_unique: the constructor is private.
   std::unique_ptr<Gossipmonger> node(

@@ -124,11 +124,27 @@ Status ValidateOptions(const Options& options, std::size_t max_body_bytes) {
   return Status::Ok();
 }
 
-Status ValidateLocalId(const PeerEndpoint& self, const Limits& limits) {
+Status ValidateLocalEndpoint(const PeerEndpoint& self, const Limits& limits) {
   if (BadId(self.id, limits)) {
-    return Status::Error(StatusCode::kInvalidArgument, "invalid local peer id");
+    return Status::Error(
+        StatusCode::kInvalidArgument,
+        "invalid local peer id: empty or longer than max_peer_id_bytes (" +
+            std::to_string(limits.max_peer_id_bytes) + ")");
+  }
+  if (self.address.empty() || self.address.size() > limits.max_address_bytes) {
+    return Status::Error(
+        StatusCode::kInvalidArgument,
+        "invalid local address: empty or longer than max_address_bytes (" +
+            std::to_string(limits.max_address_bytes) + ")");
   }
   return Status::Ok();
+}
+
+Status ValidateStart(const PeerEndpoint& self, const Options& options,
+                     std::size_t max_body_bytes) {
+  Status valid = ValidateOptions(options, max_body_bytes);
+  if (valid.ok()) valid = ValidateLocalEndpoint(self, options.limits);
+  return valid;
 }
 
 Status ValidateUpdate(const PeerEndpoint& self, std::string_view key,

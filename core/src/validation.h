@@ -21,8 +21,15 @@ inline constexpr std::size_t kMinBodyBytes = 256;
 
 // The options and the transport's budget (kInvalidArgument).
 Status ValidateOptions(const Options& options, std::size_t max_body_bytes);
-// This node's own id: non-empty, within max_peer_id_bytes.
-Status ValidateLocalId(const PeerEndpoint& self, const Limits& limits);
+// This node's own id and address: non-empty, within max_peer_id_bytes and
+// max_address_bytes (kInvalidArgument). The checks peers make of a sender
+// (ValidateMessage): they would drop every message of ours.
+Status ValidateLocalEndpoint(const PeerEndpoint& self, const Limits& limits);
+// What an engine needs to start, checked before anything is written: the
+// options and budget (ValidateOptions), then the local endpoint. The one
+// check behind Engine::Create and Gossipmonger::Create.
+Status ValidateStart(const PeerEndpoint& self, const Options& options,
+                     std::size_t max_body_bytes);
 // An Update's key and value: within the limits, and small enough that the
 // delta fits one message of this transport in the worst case.
 Status ValidateUpdate(const PeerEndpoint& self, std::string_view key,

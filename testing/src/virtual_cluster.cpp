@@ -2,6 +2,7 @@
 
 #include <queue>
 #include <random>
+#include <stdexcept>
 
 #include "gossipmonger/memory_storage.h"
 #include "gossipmonger/wire_size.h"
@@ -127,9 +128,15 @@ std::unique_ptr<Storage> VirtualCluster::State::MakeStorage(std::size_t node, bo
 void VirtualCluster::State::StartEngine(std::size_t node, Generation fresh_generation) {
   Node& n = nodes[node];
   const Options& options = n.own_options ? *n.own_options : config.options;
-  n.engine = std::make_unique<Engine>(PeerEndpoint{IdOf(node), AddressOf(node)}, options,
-                                      *n.storage, now, fresh_generation,
-                                      NextSeed(rng_state_), config.max_body_bytes);
+  Status started =
+      Engine::Create(PeerEndpoint{IdOf(node), AddressOf(node)}, options, *n.storage,
+                     {.now = now,
+                      .fresh_generation = fresh_generation,
+                      .rng_seed = NextSeed(rng_state_),
+                      .max_body_bytes = config.max_body_bytes},
+                     &n.engine);
+  // A test tool: invalid options are the test's own bug (virtual_cluster.h).
+  if (!started.ok()) throw std::invalid_argument(started.ToString());
   n.up = true;
   ++n.incarnation;
   Duration phase{0};

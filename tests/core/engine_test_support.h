@@ -78,6 +78,16 @@ inline constexpr Generation kGen{100};
 
 inline PeerEndpoint Endpoint(const std::string& id) { return {id, "mem:" + id}; }
 
+// Engine::Create, required to succeed.
+inline std::unique_ptr<Engine> CreateEngine(PeerEndpoint self, Options options,
+                                            Storage& storage,
+                                            const Engine::Startup& startup) {
+  std::unique_ptr<Engine> engine;
+  REQUIRE(Engine::Create(std::move(self), std::move(options), storage, startup, &engine)
+              .ok());
+  return engine;
+}
+
 inline DigestEntry Entry(const std::string& id, std::uint64_t generation,
                          std::uint64_t heartbeat, std::uint64_t max_version) {
   return {id, Generation(generation), Heartbeat(heartbeat), Version(max_version)};
@@ -144,8 +154,11 @@ struct HandNode {
   }
   Engine& Start(Timestamp now = Timestamp(0), Generation generation = kGen,
                 std::uint64_t seed = 7) {
-    engine =
-        std::make_unique<Engine>(self, options, storage, now, generation, seed, budget);
+    engine = CreateEngine(self, options, storage,
+                          {.now = now,
+                           .fresh_generation = generation,
+                           .rng_seed = seed,
+                           .max_body_bytes = budget});
     return *engine;
   }
 
@@ -229,9 +242,12 @@ class Lockstep {
       }
     }
     for (std::size_t i = 0; i < config_.nodes; ++i) {
-      engines_.push_back(std::make_unique<Engine>(
-          PeerEndpoint{Id(i), Address(i)}, config_.options, *storages_[i], now_, kGen,
-          config_.seed * 1000 + i, config_.max_body_bytes));
+      engines_.push_back(CreateEngine(PeerEndpoint{Id(i), Address(i)}, config_.options,
+                                      *storages_[i],
+                                      {.now = now_,
+                                       .fresh_generation = kGen,
+                                       .rng_seed = config_.seed * 1000 + i,
+                                       .max_body_bytes = config_.max_body_bytes}));
     }
   }
 

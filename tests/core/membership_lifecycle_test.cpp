@@ -103,7 +103,9 @@ TEST_CASE("Leave stores the leave entry in one batch, pushes it and stops the di
   for (const char* id : {"b", "c", "d", "e", "f", "g"}) {
     REQUIRE(storage.PutPeer({id, std::string("mem:") + id, kGen, true}).ok());
   }
-  Engine engine(Endpoint("a"), options, storage, Timestamp(0), kGen);
+  const std::unique_ptr<Engine> started =
+      CreateEngine(Endpoint("a"), options, storage, {.fresh_generation = kGen});
+  Engine& engine = *started;
   REQUIRE(engine.Update("role", "web").ok());
   std::vector<OutgoingMessage> pushes = engine.TakeOutbox();
   const int writes = storage.put_deltas;
@@ -311,7 +313,9 @@ TEST_CASE("The wall clock starts at the latest down_since or forgotten_at stored
     REQUIRE(storage.ForgetPeer({"g", kGen, WallTime(1000s)}).ok());
   }
   REQUIRE(storage.PutPeer({"f", "mem:f", kGen, false, WallTime(995s)}).ok());
-  Engine engine(Endpoint("a"), options, storage, Timestamp(0), kGen);
+  const std::unique_ptr<Engine> started =
+      CreateEngine(Endpoint("a"), options, storage, {.fresh_generation = kGen});
+  Engine& engine = *started;
   engine.Tick(Timestamp(4s));
   CHECK(storage.Get("f") != nullptr);
   engine.Tick(Timestamp(6s));

@@ -471,6 +471,48 @@ TEST_CASE("The runtime refuses invalid options and invalid updates at once",
   CHECK(node.Get("a", "k")->value == "v");
 }
 
+TEST_CASE("Gossipmonger::Create and Engine::Create refuse alike", "[runtime]") {
+  asio::io_context io;
+  MemoryNetwork network(io, 1);
+  MemoryTransport transport(network, "mem:a");
+  MemoryStorage storage;
+  Options bad;
+  bad.gossip_interval = 0ms;
+  struct Case {
+    PeerEndpoint self;
+    Options options;
+    std::string message;
+  };
+  const std::string bad_id =
+      "invalid local peer id: empty or longer than max_peer_id_bytes (128)";
+  const std::string bad_address =
+      "invalid local address: empty or longer than max_address_bytes (256)";
+  const std::vector<Case> cases = {
+      {{"a", "mem:a"}, bad, "gossip_interval must be positive"},
+      {{"", "mem:a"}, Options{}, bad_id},
+      {{std::string(129, 'i'), "mem:a"}, Options{}, bad_id},
+      {{"a", ""}, Options{}, bad_address},
+      {{"a", std::string(257, 'x')}, Options{}, bad_address},
+  };
+  for (const Case& c : cases) {
+    INFO(c.message);
+    std::unique_ptr<Gossipmonger> node;
+    const Status by_node =
+        Gossipmonger::Create(io, c.self, c.options, storage, transport, &node);
+    std::unique_ptr<Engine> engine;
+    const Status by_engine =
+        Engine::Create(c.self, c.options, storage,
+                       {.max_body_bytes = transport.MaxBodyBytes()}, &engine);
+    CHECK(node == nullptr);
+    CHECK(engine == nullptr);
+    CHECK(by_node.code() == StatusCode::kInvalidArgument);
+    CHECK(by_node.message() == c.message);
+    CHECK(by_engine.code() == by_node.code());
+    CHECK(by_engine.message() == by_node.message());
+  }
+  CHECK(storage.PeerCount() == 0);
+}
+
 TEST_CASE("Create refuses null plugins and a null out, without throwing", "[runtime]") {
   asio::io_context io;
   MemoryNetwork network(io, 1);

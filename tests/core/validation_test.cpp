@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <limits>
 #include <optional>
-#include <stdexcept>
 
 #include "core/engine_test_support.h"
 
@@ -313,19 +312,28 @@ TEST_CASE("A value that could never fit a message of the transport is refused",
   CHECK(b.Peer("a")->data.at("k").value.size() == largest);
 }
 
-TEST_CASE("The constructor throws std::invalid_argument for invalid options",
+TEST_CASE("Engine::Create refuses invalid options, without throwing",
           "[engine][limits]") {
   MemoryStorage storage;
+  // A refusal leaves *out null, even when it held an engine before.
+  MemoryStorage other_storage;
   auto make = [&](const Options& options, std::size_t budget = 64 * 1024,
                   PeerEndpoint self = Endpoint("a")) {
-    return Engine(self, options, storage, 0s, kGen, 1, budget);
+    std::unique_ptr<Engine> engine = CreateEngine(Endpoint("z"), {}, other_storage, {});
+    const Status created = Engine::Create(
+        self, options, storage,
+        {.fresh_generation = kGen, .rng_seed = 1, .max_body_bytes = budget}, &engine);
+    CHECK((engine != nullptr) == created.ok());
+    return created;
   };
   auto check_invalid = [&](const char* what, const Options& options,
                            std::size_t budget = 64 * 1024) {
     INFO(what);
-    CHECK_THROWS_AS(make(options, budget), std::invalid_argument);
+    const Status refused = make(options, budget);
+    CHECK(refused.code() == StatusCode::kInvalidArgument);
     CHECK(Engine::ValidateOptions(options, budget).code() ==
           StatusCode::kInvalidArgument);
+    CHECK(refused.message() == Engine::ValidateOptions(options, budget).message());
   };
   Options o;
   o.dead_peer_phi = 0;
@@ -347,10 +355,25 @@ TEST_CASE("The constructor throws std::invalid_argument for invalid options",
   check_invalid("local_pause_intervals below 1", o);
   check_invalid("a transport budget below 256 bytes", Options{}, 255);
 
-  CHECK_THROWS_AS(make(Options{}, 64 * 1024, {"", "mem:x"}), std::invalid_argument);
-  CHECK_THROWS_AS(make(Options{}, 64 * 1024, {std::string(129, 'a'), "mem:x"}),
-                  std::invalid_argument);
+  const std::string bad_id =
+      "invalid local peer id: empty or longer than max_peer_id_bytes (128)";
+  const std::string bad_address =
+      "invalid local address: empty or longer than max_address_bytes (256)";
+  auto refused_endpoint = [&](const PeerEndpoint& self) {
+    const Status refused = make(Options{}, 64 * 1024, self);
+    CHECK(refused.code() == StatusCode::kInvalidArgument);
+    return refused.message();
+  };
+  CHECK(refused_endpoint({"", "mem:x"}) == bad_id);
+  CHECK(refused_endpoint({std::string(129, 'a'), "mem:x"}) == bad_id);
+  // Peers would drop every message of a sender without an address or with
+  // a long one.
+  CHECK(refused_endpoint({"a", ""}) == bad_address);
+  CHECK(refused_endpoint({"a", std::string(257, 'x')}) == bad_address);
   // Nothing was written by a refused construction.
+  CHECK(storage.PeerCount() == 0);
+  CHECK(Engine::Create(Endpoint("a"), storage, {}, nullptr).code() ==
+        StatusCode::kInvalidArgument);
   CHECK(storage.PeerCount() == 0);
 
   // The boundaries themselves are valid.
@@ -358,7 +381,8 @@ TEST_CASE("The constructor throws std::invalid_argument for invalid options",
   o.local_pause_intervals = 1;
   o.max_intervals = 1;
   CHECK(Engine::ValidateOptions(o, 256).ok());
-  CHECK_NOTHROW(make(o, 256));
+  CHECK(make(o, 256).ok());
+  CHECK(make(Options{}, 64 * 1024, {std::string(128, 'a'), std::string(256, 'x')}).ok());
   CHECK(Engine::ValidateOptions(Options{}, 64 * 1024).ok());
 }
 
@@ -389,13 +413,20 @@ TEST_CASE("Options beyond fanout, hops and rate bounds are invalid", "[validatio
         StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("The local id must be non-empty and within max_peer_id_bytes", "[validation]") {
+TEST_CASE("The local id and address must be non-empty and within their limits",
+          "[validation]") {
   Limits limits;
   limits.max_peer_id_bytes = 4;
-  CHECK(validation::ValidateLocalId({"abcd", "mem:x"}, limits).ok());
-  CHECK(validation::ValidateLocalId({"abcde", "mem:x"}, limits).code() ==
+  limits.max_address_bytes = 5;
+  CHECK(validation::ValidateLocalEndpoint({"a", "mem:y"}, limits).ok());
+  CHECK(validation::ValidateLocalEndpoint({"a", "mem:yz"}, limits).code() ==
         StatusCode::kInvalidArgument);
-  CHECK(validation::ValidateLocalId({"", "mem:x"}, limits).code() ==
+  CHECK(validation::ValidateLocalEndpoint({"a", ""}, limits).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(validation::ValidateLocalEndpoint({"abcd", "mem:x"}, limits).ok());
+  CHECK(validation::ValidateLocalEndpoint({"abcde", "mem:x"}, limits).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(validation::ValidateLocalEndpoint({"", "mem:x"}, limits).code() ==
         StatusCode::kInvalidArgument);
 }
 

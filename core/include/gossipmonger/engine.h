@@ -69,23 +69,38 @@ class Engine {
   // The in-process transport's budget (MemoryTransport::kDefaultMaxBodyBytes).
   static constexpr std::size_t kDefaultMaxBodyBytes = 64 * 1024;
 
-  // `self`: this node's id and address. `fresh_generation`: the generation to
-  // take if `storage` holds nothing of `self` (the runtime passes the wall
-  // clock in seconds); with persisted state the stored generation and
-  // version counter are resumed. `now`: the engine's start on the caller's
-  // clock. `rng_seed` makes every random choice reproducible.
-  // `max_body_bytes`: the transport's MaxBodyBytes(). `wall_offset`: the wall
-  // clock (WallTime) minus the caller's clock at start; 0 makes the caller's
-  // clock the wall clock (virtual time in tests and the simulator).
-  // Throws std::invalid_argument (with ValidateOptions' text) if the options,
-  // the budget or the local id are invalid; nothing is written then.
-  Engine(PeerEndpoint self, Options options, Storage& storage,
-         Timestamp now = Timestamp(0), Generation fresh_generation = Generation(1),
-         std::uint64_t rng_seed = 0, std::size_t max_body_bytes = kDefaultMaxBodyBytes,
-         Duration wall_offset = Duration(0));
-  // For tests: default options unless given, the clock starting at 0,
-  // generation 1, RNG seed 0, the in-process transport's budget.
-  explicit Engine(PeerEndpoint self, Storage& storage, Options options = {});
+  // How an engine starts, beyond its id, options and storage. Every field
+  // has the default a test wants: the clock starting at 0, generation 1,
+  // RNG seed 0, the in-process transport's budget, virtual wall time.
+  struct Startup {
+    // The engine's start on the caller's clock.
+    Timestamp now = Timestamp(0);
+    // The generation to take if the storage holds nothing of `self` (the
+    // runtime passes the wall clock in seconds); with persisted state the
+    // stored generation and version counter are resumed.
+    Generation fresh_generation = Generation(1);
+    // Makes every random choice reproducible.
+    std::uint64_t rng_seed = 0;
+    // The transport's MaxBodyBytes().
+    std::size_t max_body_bytes = kDefaultMaxBodyBytes;
+    // The wall clock (WallTime) minus the caller's clock at start; 0 makes
+    // the caller's clock the wall clock (virtual time in tests and the
+    // simulator).
+    Duration wall_offset = Duration(0);
+  };
+
+  // Starts an engine for `self` (this node's id and address) on `storage`,
+  // into *out. Like Gossipmonger::Create it never throws: invalid options,
+  // an invalid budget (kInvalidArgument, ValidateOptions' text) or an
+  // empty or oversized local id or address (kInvalidArgument) are
+  // refused, *out is null and nothing is written. Resuming from the
+  // storage may write; a failure of those writes is not refused here but
+  // queued as an ErrorEvent (TakeEvents), as every storage failure is.
+  static Status Create(PeerEndpoint self, Options options, Storage& storage,
+                       const Startup& startup, std::unique_ptr<Engine>* out);
+  // For tests: Create with a default Startup (pass {} for default options).
+  static Status Create(PeerEndpoint self, Storage& storage, Options options,
+                       std::unique_ptr<Engine>* out);
   ~Engine();
 
   Engine(const Engine&) = delete;
@@ -155,8 +170,8 @@ class Engine {
   static Status ValidateUpdate(const PeerEndpoint& self, std::string_view key,
                                std::string_view value, const Options& options,
                                std::size_t max_body_bytes);
-  // Checks the options and the transport's budget; the constructor throws
-  // std::invalid_argument with this text when they are invalid.
+  // Checks the options and the transport's budget; Create refuses them
+  // with this status when they are invalid.
   static Status ValidateOptions(const Options& options, std::size_t max_body_bytes);
 
   std::vector<OutgoingMessage> TakeOutbox();
@@ -178,6 +193,12 @@ class Engine {
   std::optional<Duration> HeartbeatAge(std::string_view peer_id, Timestamp now) const;
 
  private:
+  // Gossipmonger builds its engine in place, after Gossipmonger::Create
+  // refused what Create refuses (the same check, core/src/validation.h).
+  friend class Gossipmonger;
+  // Requires what Create checks; only Create and Gossipmonger call it.
+  Engine(PeerEndpoint self, Options options, Storage& storage, const Startup& startup);
+
   // The concepts (core/src/engine.cpp); behind a pointer so that this header
   // names only public types.
   struct Parts;

@@ -215,8 +215,9 @@ class Gossipmonger {
   void OnDeltasReceive(DeltasHandler handler) { on_deltas_receive_ = std::move(handler); }
 
  private:
-  // Only through Create, which validates first: the Engine's constructor
-  // throws on what Create refuses.
+  // Only through Create, which refuses first what Engine::Create refuses:
+  // the engine is built in place by its private constructor, which
+  // requires valid arguments.
   Gossipmonger(asio::io_context& io, PeerEndpoint self, Options options, Storage& storage,
                Transport& transport, std::unique_ptr<Storage>&& owned_storage,
                std::unique_ptr<Transport>&& owned_transport);

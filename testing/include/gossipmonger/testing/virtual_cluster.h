@@ -104,8 +104,9 @@ class VirtualCluster {
   using EventHandler = std::function<void(std::size_t node, const Event& event)>;
 
   // Starts every node at virtual time 0 (or within config.start_window).
-  // Throws std::invalid_argument if config.options are invalid (the
-  // Engine's constructor does).
+  // Throws std::invalid_argument, with the Status text of Engine::Create, if
+  // config.options are invalid: a test tool, where invalid options are the
+  // test's own bug.
   explicit VirtualCluster(ClusterConfig config);
   ~VirtualCluster();
   VirtualCluster(const VirtualCluster&) = delete;
